@@ -1,0 +1,76 @@
+"""Self-describing saved models: safetensors weights + JSON metadata, written atomically.
+
+A model ``NAME`` is ``NAME.safetensors`` (weights, with the metadata JSON also embedded in its
+header so the one file suffices) and ``NAME.json`` beside it for people and tools to read.
+Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from seqvision import __version__
+from seqvision.errors import CheckpointError
+from seqvision.io import atomic_write_bytes, atomic_write_text
+
+FORMAT = "seqvision-model"
+FORMAT_VERSION = 1
+BUNDLED = Path(__file__).parent / "models"
+
+
+def save_model(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any]) -> Path:
+    """Write ``path`` (``.safetensors`` added if missing) and the ``.json`` beside it; returns the weights path."""
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        path = path.with_name(path.name + ".safetensors")
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "seqvision_version": __version__, **metadata}
+    text = json.dumps(meta, ensure_ascii=False, indent=1)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write_bytes(path, st_save(tensors, metadata={"seqvision": text}))
+    atomic_write_text(path.with_suffix(".json"), text + "\n")
+    return path
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A bundled model name, a ``.safetensors``/``.json`` path, or a run folder -> the weights file."""
+    raw = str(name_or_path)
+    path = Path(raw)
+    candidates = [path, path.with_name(path.name + ".safetensors")]
+    if path.suffix == ".json":
+        candidates.insert(0, path.with_suffix(".safetensors"))
+    if path.is_dir():
+        candidates = [path / "model.safetensors", path / "best.safetensors"]
+    if "/" not in raw and path.suffix == "":
+        candidates.append(BUNDLED / f"{raw}.safetensors")
+    for c in candidates:
+        if c.is_file():
+            return c
+    bundled = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.safetensors"))) or "none"
+    raise CheckpointError(f"{raw}: no such model file, run folder or bundled model (bundled: {bundled})")
+
+
+def load_state(name_or_path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], Path]:
+    """Weights and metadata of a saved model, validated; raises :class:`CheckpointError` naming the file."""
+    path = resolve(name_or_path)
+    try:
+        data = path.read_bytes()
+        tensors = st_load(data)
+        header_len = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8 : 8 + header_len])
+        meta = json.loads(header.get("__metadata__", {}).get("seqvision", "null"))
+    except (SafetensorError, ValueError, OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: truncated or not a safetensors file ({str(exc).splitlines()[0]})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file, but not a seqvision model (no seqvision metadata)")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: saved by a newer seqvision ({meta.get('seqvision_version')}); upgrade to load it"
+        )
+    return tensors, meta, path

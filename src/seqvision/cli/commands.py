@@ -1,0 +1,206 @@
+"""Handlers for each ``seqvision`` subcommand; all work happens in the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from seqvision.errors import ConfigError, DataError, SeqvisionError
+
+
+def _threads(n: int) -> None:
+    if n and n > 0:
+        torch.set_num_threads(n)
+
+
+def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
+    """Preset < config file < flags < ``--set``; a resumed run starts from its own config.yaml."""
+    from seqvision.config import ExperimentConfig, apply_overrides, from_dict, load_yaml, update
+    from seqvision.presets import DEFAULT_PRESET, get_preset
+
+    if args.resume:
+        saved = Path(args.resume) / "config.yaml"
+        if not saved.is_file():
+            raise ConfigError(f"{args.resume}: not a run folder (no config.yaml)")
+        cfg = from_dict(ExperimentConfig, load_yaml(saved), "")
+    else:
+        file_cfg = load_yaml(args.config) if args.config else {}
+        preset = args.preset or (file_cfg.get("model") or {}).get("preset") or DEFAULT_PRESET
+        cfg = ExperimentConfig(model=get_preset(preset))
+        update(cfg, file_cfg)
+    flags = {
+        "data.train": args.train,
+        "data.val": args.val,
+        "data.batch_size": args.batch_size,
+        "train.epochs": args.epochs,
+        "train.max_minutes": args.max_minutes,
+        "train.threads": args.threads,
+        "train.seed": args.seed,
+    }
+    apply_overrides(cfg, [f"{k}={v}" for k, v in flags.items() if v is not None])
+    apply_overrides(cfg, args.overrides)
+    return cfg
+
+
+def train(args: argparse.Namespace) -> int:
+    from seqvision.training.run import train as run_training
+
+    cfg = resolve_config(args)
+    out = Path(args.resume or args.out or "")
+    if not args.resume and not args.out:
+        raise ConfigError("--out RUN_DIR is required (or --resume RUN_DIR)")
+    path = run_training(cfg, out, resume=bool(args.resume), progress=not args.quiet)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    m = meta.get("metrics", {})
+    print(f"model: {path}  (val CER {m.get('val_cer', float('nan')):.4f}, WER {m.get('val_wer', float('nan')):.4f})")
+    return 0
+
+
+def _load_lines(samples, rec, errors: list[str]):
+    """Normalised arrays of the readable samples; unreadable ones are reported and left out."""
+    from seqvision.data.images import PageCache, load_line
+
+    pages = PageCache()
+    kept, arrays = [], []
+    for s in samples:
+        try:
+            arrays.append(rec.prepare(load_line(s, pages)))
+            kept.append(s)
+        except SeqvisionError as exc:
+            errors.append(str(exc))
+    return kept, arrays
+
+
+def _progress(total: int, what: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit="line", file=sys.stderr, disable=None if total >= 64 else True)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from seqvision.data.readers import read_lines
+    from seqvision.metrics import ErrorRates
+    from seqvision.recognizer import Recognizer
+
+    _threads(args.threads)
+    rec = Recognizer.load(args.model)
+    report = read_lines(args.data)
+    skipped = list(report.skipped)
+    start = time.perf_counter()
+    samples, arrays = _load_lines(report.samples, rec, skipped)
+    for message in skipped[:5]:
+        print(f"warning: skipped {message}", file=sys.stderr)
+    if len(skipped) > 5:
+        print(f"warning: ... {len(skipped) - 5} more lines skipped", file=sys.stderr)
+    if not samples:
+        raise DataError(f"{args.data}: no readable labelled line ({len(skipped)} skipped)")
+    unknown = rec.alphabet.unknown(s.text for s in samples)
+    rates = ErrorRates()
+    rows = []
+    with _progress(len(arrays), "eval") as bar:
+        for i, decoded in rec.read_arrays(arrays, args.batch_size, on_batch=bar.update):
+            rates.update(decoded.text, samples[i].text)
+            rows.append(f"{samples[i].source}\t{samples[i].text}\t{decoded.text}\n")
+    seconds = time.perf_counter() - start
+    if args.predictions:
+        from seqvision.io import atomic_write_text
+
+        atomic_write_text(args.predictions, "".join(rows))
+    result = {
+        "model": str(rec.path),
+        "data": str(args.data),
+        "cer": round(rates.cer, 5),
+        "wer": round(rates.wer, 5),
+        "lines": rates.lines,
+        "chars": rates.chars,
+        "words": rates.words,
+        "skipped": len(skipped),
+        "unknown_chars": sum(unknown.values()),
+        "seconds": round(seconds, 3),
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(
+            f"CER {100 * rates.cer:.2f} %  WER {100 * rates.wer:.2f} %  on {rates.lines} lines "
+            f"({len(skipped)} skipped) in {seconds:.1f} s"
+        )
+        if unknown:
+            print(
+                f"note: {sum(unknown.values())} reference character(s) are not in the model's alphabet: "
+                + ", ".join(repr(c) for c, _ in unknown.most_common(8))
+            )
+    return 0
+
+
+def read(args: argparse.Namespace) -> int:
+    from seqvision.data.images import open_image
+    from seqvision.recognizer import Recognizer
+
+    _threads(args.threads)
+    rec = Recognizer.load(args.model)
+    arrays, names, failed = [], [], 0
+    for name in args.images:
+        try:
+            arrays.append(rec.prepare(open_image(name)))
+            names.append(name)
+        except SeqvisionError as exc:
+            print(f"seqvision: error: {exc}", file=sys.stderr)
+            failed += 1
+    with _progress(len(arrays), "read") as bar:
+        results = list(rec.read_arrays(arrays, args.batch_size, on_batch=bar.update))
+    for i, d in results:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "image": names[i],
+                        "text": d.text,
+                        "confidence": round(d.confidence, 4),
+                        "chars": [
+                            {"char": c, "confidence": round(p, 4), "frames": list(f)}
+                            for c, p, f in zip(d.text, d.char_confidences, d.char_frames, strict=False)
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        elif len(args.images) > 1:
+            print(f"{names[i]}\t{d.text}")
+        else:
+            print(d.text)
+    return 1 if failed else 0
+
+
+def models(args: argparse.Namespace) -> int:
+    import seqvision.model
+    import seqvision.presets  # noqa: F401
+    from seqvision.checkpoint import BUNDLED
+    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES
+
+    for title, registry in (
+        ("presets", PRESETS),
+        ("encoders", ENCODERS),
+        ("sequence models", SEQUENCES),
+        ("heads", HEADS),
+    ):
+        print(f"{title}:")
+        for name in registry:
+            print(f"  {name:<14} {registry.describe(name)}")
+    print("bundled models:")
+    bundled = sorted(BUNDLED.glob("*.json"))
+    for meta_path in bundled:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        m = meta.get("metrics", {})
+        print(
+            f"  {meta_path.stem:<14} {meta['architecture']['preset']}, {len(meta['alphabet'])} characters, "
+            f"val CER {m.get('val_cer', float('nan')):.3f}"
+        )
+    if not bundled:
+        print("  (none)")
+    return 0

@@ -1,0 +1,84 @@
+"""The ``seqvision`` command: one subcommand per verb, a thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from seqvision import __version__
+from seqvision.errors import SeqvisionError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from seqvision.cli import commands
+
+    parser = argparse.ArgumentParser(
+        prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
+    )
+    parser.add_argument("--version", action="version", version=f"seqvision {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a text-line model into a run folder")
+    p.add_argument("--preset", help="named model preset (see `seqvision models`); default crnn-small")
+    p.add_argument("--train", help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder")
+    p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
+    p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
+    p.add_argument("--config", help="YAML experiment config (sections model, data, train)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set model.sequence.name=gru (repeatable)",
+    )
+    p.add_argument("--epochs", type=int, help="maximum epochs")
+    p.add_argument("--max-minutes", type=float, help="time budget; the learning-rate schedule ends with it")
+    p.add_argument("--batch-size", type=int, help="lines per batch")
+    p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.train)
+
+    p = sub.add_parser("eval", help="character and word error rates of a model on labelled data")
+    p.add_argument("model", help="saved model (.safetensors), run folder, or bundled model name")
+    p.add_argument("data", help="labelled data in any reader format")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines")
+    p.set_defaults(func=commands.evaluate)
+
+    p = sub.add_parser("read", help="recognise line images")
+    p.add_argument("model", help="saved model (.safetensors), run folder, or bundled model name")
+    p.add_argument("images", nargs="+", help="line image files")
+    p.add_argument("--json", action="store_true", help="one JSON object per image: text and confidences")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--threads", type=int, default=0)
+    p.set_defaults(func=commands.read)
+
+    p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
+    p.set_defaults(func=commands.models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage error, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.func(args) or 0)
+    except SystemExit as exc:  # argparse usage errors and --help
+        return exc.code if isinstance(exc.code, int) else 2
+    except SeqvisionError as exc:
+        print(f"seqvision: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("seqvision: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

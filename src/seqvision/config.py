@@ -1,0 +1,196 @@
+"""Typed experiment configuration: one dataclass per component, YAML files and dotted overrides.
+
+>>> cfg = ExperimentConfig()
+>>> apply_overrides(cfg, ["model.sequence.name=gru", "train.lr=3e-4"])
+>>> cfg.model.sequence.name, cfg.train.lr
+('gru', 0.0003)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from seqvision.errors import ConfigError
+
+T = TypeVar("T")
+
+
+@dataclass
+class EncoderConfig:
+    name: str = "small"
+    channels: list[int] = field(default_factory=list)  # empty: the encoder's own default widths
+    dropout: float = 0.1
+
+
+@dataclass
+class SequenceConfig:
+    name: str = "lstm"
+    hidden: int = 192
+    layers: int = 2
+    bidirectional: bool = True
+    dropout: float = 0.25
+    kernel_size: int = 3  # tcn
+    causal: bool = False  # tcn
+    heads: int = 4  # transformer
+
+
+@dataclass
+class HeadConfig:
+    name: str = "ctc"
+    pooling: str = "mean"  # classify: mean | max | last
+
+
+@dataclass
+class ModelConfig:
+    preset: str = "crnn-small"
+    height: int = 48
+    in_channels: int = 1
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    sequence: SequenceConfig = field(default_factory=SequenceConfig)
+    head: HeadConfig = field(default_factory=HeadConfig)
+
+
+@dataclass
+class DataConfig:
+    train: str = ""
+    val: str = ""
+    val_fraction: float = 0.05  # held out of `train` when no `val` is given
+    augment: bool = True
+    batch_size: int = 16
+    num_workers: int = 1
+    max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 60
+    max_minutes: float = 0.0  # 0: no time budget
+    lr: float = 1.5e-3
+    weight_decay: float = 1e-4
+    grad_clip: float = 5.0
+    patience: int = 12  # epochs without val CER improvement before stopping
+    seed: int = 0
+    threads: int = 0  # 0: all cores
+
+
+@dataclass
+class ExperimentConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
+    """Build a dataclass from nested dicts, rejecting unknown keys with a suggestion."""
+    cfg = cls()
+    update(cfg, data, where)
+    return cfg
+
+
+def update(cfg: Any, data: dict[str, Any], where: str = "") -> None:
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section {where or '<root>'!r} must be a mapping, got {type(data).__name__}")
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        hints = _hints(type(cfg))
+        if key not in hints:
+            raise ConfigError(_unknown_key(path, hints))
+        current = getattr(cfg, key)
+        if dataclasses.is_dataclass(current):
+            update(current, value, path)
+        else:
+            setattr(cfg, key, _coerce(value, hints[key], path))
+
+
+def apply_overrides(cfg: Any, overrides: list[str]) -> None:
+    """Apply ``dotted.key=value`` strings; values are parsed as YAML scalars or lists."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} is not of the form key=value (e.g. model.sequence.name=gru)")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        nested: Any = value
+        for part in reversed(key.strip().split(".")):
+            nested = {part: nested}
+        update(cfg, nested)
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file must hold a mapping at the top level")
+    return data
+
+
+def save_yaml(cfg: Any, path: str | Path) -> None:
+    from seqvision.io import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unknown_key(path: str, hints: dict[str, Any]) -> str:
+    leaf = path.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(leaf, list(hints), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(hints)}"
+    return f"unknown config key {path!r}{hint}"
+
+
+def _coerce(value: Any, tp: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, path)
+            except ConfigError:
+                continue
+        raise ConfigError(f"config key {path!r}: {value!r} is not a valid {tp}")
+    if origin is list:
+        (item_type,) = typing.get_args(tp)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"config key {path!r}: expected a list, got {value!r}")
+        return [_coerce(v, item_type, path) for v in value]
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"config key {path!r}: expected true or false, got {value!r}")
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ConfigError(f"config key {path!r}: expected {getattr(tp, '__name__', tp)}, got {value!r}")

@@ -1,0 +1,133 @@
+"""Line datasets for training: checked samples, width-bucketed batches, padded collation."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, Sampler
+
+from seqvision.data.augment import augment_line
+from seqvision.data.images import PageCache, image_size, load_line, normalise, resize_to_height
+from seqvision.data.samples import LineSample
+from seqvision.decoding.alphabet import Alphabet
+from seqvision.errors import DataError
+
+
+def ctc_frames_needed(ids: list[int]) -> int:
+    """Minimum output frames CTC needs for a target: one per label plus a blank between repeats."""
+    return len(ids) + sum(1 for a, b in itertools.pairwise(ids) if a == b)
+
+
+@dataclass
+class CheckedLines:
+    samples: list[LineSample]
+    widths: list[int]  # width after scaling to the model height
+    skipped: list[str]
+
+
+def check_lines(
+    samples: list[LineSample],
+    alphabet: Alphabet,
+    height: int,
+    output_length: Callable[[int], int],
+    max_width: int,
+) -> CheckedLines:
+    """Keep the lines a model can learn from; every dropped line gets a message naming it and why.
+
+    Reads image headers only. A line is dropped when its file cannot be read, when it is wider than
+    ``max_width`` after scaling, or when it is too short for CTC to emit its transcription.
+    """
+    kept, widths, skipped = [], [], []
+    for s in samples:
+        try:
+            w, h = image_size(s)
+        except DataError as exc:
+            skipped.append(str(exc))
+            continue
+        if w < 1 or h < 1:
+            skipped.append(f"{s.source}: image has zero size")
+            continue
+        width = max(4, round(w * height / h))
+        frames, needed = output_length(width), ctc_frames_needed(alphabet.encode(s.text))
+        if frames < needed:
+            skipped.append(
+                f"{s.source}: line too short for its transcription ({w}x{h} px gives {frames} frames, "
+                f"{len(s.text)} characters need {needed})"
+            )
+        elif width > max_width:
+            skipped.append(f"{s.source}: line wider than data.max_width ({width} > {max_width} px at height {height})")
+        else:
+            kept.append(s)
+            widths.append(width)
+    return CheckedLines(kept, widths, skipped)
+
+
+class LineDataset(Dataset):
+    """Decodes, optionally augments and normalises one line per item: ``(array (H, W), target ids, text)``."""
+
+    def __init__(
+        self, samples: list[LineSample], alphabet: Alphabet, height: int, augment: bool = False, seed: int = 0
+    ):
+        self.samples, self.alphabet, self.height, self.augment = samples, alphabet, height, augment
+        self.rng = random.Random(seed)
+        self.pages = PageCache()
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int], str]:
+        s = self.samples[i]
+        img = resize_to_height(load_line(s, self.pages), self.height)
+        if self.augment:
+            img = augment_line(img, self.rng)
+        return normalise(img), self.alphabet.encode(s.text), s.text
+
+
+class WidthBucketSampler(Sampler[list[int]]):
+    """Batches of similar width (little padding), in a new random order every epoch.
+
+    Widths get multiplicative noise before sorting so batch composition varies between epochs.
+    """
+
+    def __init__(self, widths: list[int], batch_size: int, shuffle: bool = True, seed: int = 0):
+        self.widths, self.batch_size, self.shuffle = widths, batch_size, shuffle
+        self.rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return (len(self.widths) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self) -> Iterator[list[int]]:
+        keys = [w * self.rng.uniform(0.9, 1.1) for w in self.widths] if self.shuffle else list(self.widths)
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        if self.shuffle:
+            self.rng.shuffle(batches)
+        return iter(batches)
+
+
+def pad_batch(arrays: list[np.ndarray]) -> tuple[Tensor, Tensor]:
+    """``[(H, W_i)]`` -> images ``(B, 1, H, max W)`` zero-padded on the right, widths ``(B,)``."""
+    widths = torch.tensor([a.shape[1] for a in arrays], dtype=torch.long)
+    batch = torch.zeros(len(arrays), 1, arrays[0].shape[0], int(widths.max()))
+    for i, a in enumerate(arrays):
+        batch[i, 0, :, : a.shape[1]] = torch.from_numpy(a)
+    return batch, widths
+
+
+def collate_lines(items: list[tuple[np.ndarray, list[int], str]]) -> dict:
+    images, widths = pad_batch([it[0] for it in items])
+    targets = torch.tensor([i for it in items for i in it[1]], dtype=torch.long)
+    target_lengths = torch.tensor([len(it[1]) for it in items], dtype=torch.long)
+    return {
+        "images": images,
+        "widths": widths,
+        "targets": targets,
+        "target_lengths": target_lengths,
+        "texts": [it[2] for it in items],
+    }

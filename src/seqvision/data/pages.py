@@ -1,0 +1,228 @@
+"""Text lines from whole-page transcriptions: PAGE-XML (2013/2019) and ALTO (v2-v4), plus line cropping.
+
+>>> report = read_page_file(Path("page.xml"))              # doctest: +SKIP
+>>> sample = report.samples[0]                             # doctest: +SKIP
+>>> line = crop_line(Image.open(sample.image), sample.polygon)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFilter, ImageStat
+
+from seqvision.data.samples import LineSample, ReadReport, normalize_text
+from seqvision.errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2")
+Polygon = tuple[tuple[float, float], ...]
+
+
+def _local(tag: object) -> str:
+    """Element tag without its ``{namespace}``; comments and processing instructions give ''."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(elem: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in elem if _local(child.tag) == name]
+
+
+def _descendants(elem: ET.Element, name: str) -> Iterator[ET.Element]:
+    return (node for node in elem.iter() if _local(node.tag) == name)
+
+
+def _find_image(xml_path: Path, name: str | None) -> Path:
+    """Find the page image: ``name`` beside the XML, else the stem of ``name`` or of the XML with an image suffix."""
+    folder = xml_path.parent
+    candidates: list[Path] = []
+    if name and name.strip():
+        name = name.strip()
+        base = re.split(r"[\\/]", name)[-1]  # Windows or URL-ish paths: keep the file name
+        candidates += [folder / name, folder / base]
+        candidates += [folder / (Path(base).stem + suffix) for suffix in IMAGE_SUFFIXES]
+    candidates += [xml_path.with_suffix(suffix) for suffix in IMAGE_SUFFIXES]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    wanted = repr(name.strip()) if name and name.strip() else f"{xml_path.stem}.png/.jpg/..."
+    raise DataError(f"{xml_path}: page image {wanted} not found beside the XML")
+
+
+def _parse_points(text: str, scale: float = 1.0) -> Polygon | str:
+    """``"x,y x,y ..."`` (PAGE) or ``"x y x y ..."`` (ALTO) as a polygon, or a message saying what is wrong."""
+    try:
+        values = [float(v) * scale for v in text.replace(",", " ").split()]
+    except ValueError:
+        return "coordinates are not numbers"
+    if len(values) % 2 or not all(math.isfinite(v) for v in values):
+        return "coordinates are not (x, y) pairs"
+    points = tuple(zip(values[0::2], values[1::2], strict=True))
+    if len(set(points)) < 3:
+        return f"polygon has {len(set(points))} distinct points (needs 3)"
+    area = 0.5 * abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)))
+    if area <= 0:
+        return "polygon has zero area"
+    return points
+
+
+def _box(elem: ET.Element, scale: float) -> Polygon | str:
+    """ALTO ``HPOS/VPOS/WIDTH/HEIGHT`` as a 4-point polygon."""
+    try:
+        x, y, w, h = (float(elem.attrib[key]) for key in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+    except KeyError as exc:
+        return f"no polygon and no {exc.args[0]} attribute"
+    except ValueError:
+        return "HPOS/VPOS/WIDTH/HEIGHT are not numbers"
+    return _parse_points(f"{x} {y} {x + w} {y} {x + w} {y + h} {x} {y + h}", scale)
+
+
+def _add(report: ReadReport, image: Path, path: Path, line_id: str, text: str, polygon: Polygon | str) -> None:
+    where = f"{path}:{line_id}"
+    text = normalize_text(text)
+    if not text:
+        report.skipped.append(f"{where}: empty transcription")
+    elif isinstance(polygon, str):
+        report.skipped.append(f"{where}: {polygon}")
+    else:
+        report.samples.append(LineSample(image=image, text=text, source=where, polygon=polygon))
+
+
+def _page_text(line: ET.Element) -> str:
+    """Return the line's own TextEquiv (index="0" preferred, else the first), else its words joined."""
+    equivs = _children(line, "TextEquiv")
+    if equivs:
+        chosen = next((e for e in equivs if e.get("index") == "0"), equivs[0])
+        unicode = _children(chosen, "Unicode")
+        return "".join(unicode[0].itertext()) if unicode else ""
+    return " ".join(_page_text(word) for word in _children(line, "Word"))
+
+
+def _read_page(path: Path, root: ET.Element) -> ReadReport:
+    page = next(_descendants(root, "Page"), None)
+    if page is None:
+        raise DataError(f"{path}: PAGE-XML file has no <Page> element")
+    image = _find_image(path, page.get("imageFilename"))
+    report = ReadReport()
+    for number, line in enumerate(_descendants(page, "TextLine"), 1):
+        line_id = line.get("id") or f"line{number}"
+        coords = _children(line, "Coords")
+        polygon = _parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
+        _add(report, image, path, line_id, _page_text(line), polygon)
+    return report
+
+
+def _alto_text(line: ET.Element) -> str:
+    """``String@CONTENT`` joined by single spaces; ``HYP`` glued to the preceding word."""
+    text = ""
+    for child in line:
+        kind = _local(child.tag)
+        if kind == "String":
+            content = child.get("CONTENT", "")
+            text += content if not text or text.endswith(" ") else " " + content
+        elif kind == "SP":
+            text += " "
+        elif kind == "HYP":
+            text += child.get("CONTENT", "-")
+    return text
+
+
+def _alto_scale(path: Path, root: ET.Element, image: Path, report: ReadReport) -> float:
+    """Factor from the file's MeasurementUnit to pixels (1 for pixel, or when the image has no DPI)."""
+    unit_elem = next(_descendants(root, "MeasurementUnit"), None)
+    unit = (unit_elem.text or "").strip().lower() if unit_elem is not None else "pixel"
+    per_inch = {"mm10": 254.0, "inch1200": 1200.0}.get(unit)
+    if per_inch is None:
+        return 1.0
+    try:
+        with Image.open(image) as img:
+            dpi = float(img.info.get("dpi", (0, 0))[0])
+    except (OSError, TypeError, ValueError, IndexError):
+        dpi = 0.0
+    if dpi > 1:
+        return dpi / per_inch
+    report.skipped.append(f"{path}: MeasurementUnit {unit} but the image has no DPI; coordinates read as pixels")
+    return 1.0
+
+
+def _read_alto(path: Path, root: ET.Element) -> ReadReport:
+    file_name = next(_descendants(root, "fileName"), None)
+    image = _find_image(path, file_name.text if file_name is not None else None)
+    report = ReadReport()
+    scale = _alto_scale(path, root, image, report)
+    for number, line in enumerate(_descendants(root, "TextLine"), 1):
+        line_id = line.get("ID") or f"line{number}"
+        shape = next((p for s in _children(line, "Shape") for p in _children(s, "Polygon")), None)
+        if shape is not None and shape.get("POINTS"):
+            polygon = _parse_points(shape.get("POINTS", ""), scale)
+        else:
+            polygon = _box(line, scale)
+        _add(report, image, path, line_id, _alto_text(line), polygon)
+    return report
+
+
+def read_page_file(path: Path) -> ReadReport:
+    """Read the text lines of one PAGE-XML or ALTO file.
+
+    Args:
+        path: The XML file; its page image must lie beside it.
+
+    Returns:
+        One ``LineSample`` per line with text and a usable polygon; other lines are listed in ``skipped``.
+
+    Raises:
+        DataError: Unreadable or malformed XML, neither PAGE nor ALTO, or no page image.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise DataError(f"{path}: malformed XML ({exc})") from None
+    kind = _local(root.tag)
+    if kind == "PcGts":
+        return _read_page(path, root)
+    if kind.lower() == "alto":
+        return _read_alto(path, root)
+    raise DataError(f"{path}: root element <{kind}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
+
+
+def crop_line(page: Image.Image, polygon: Sequence[tuple[float, float]], pad: int = 2) -> Image.Image:
+    """Cut one line out of a page image, blanking what lies outside its polygon.
+
+    Args:
+        page: The whole page image (any mode).
+        polygon: ``(x, y)`` points in page pixels.
+        pad: Pixels kept around the polygon (the box grows by ``pad`` and the mask is dilated by ``pad``).
+
+    Returns:
+        A grayscale ("L") crop of the polygon's bounding box; pixels outside the polygon take the crop's median.
+
+    Raises:
+        DataError: The polygon has no points or its box lies outside the image.
+    """
+    if not polygon:
+        raise DataError("crop_line: empty polygon")
+    pad = max(0, int(pad))
+    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+    left, top = max(0, math.floor(min(xs)) - pad), max(0, math.floor(min(ys)) - pad)
+    right, bottom = min(page.width, math.ceil(max(xs)) + pad + 1), min(page.height, math.ceil(max(ys)) + pad + 1)
+    if right <= left or bottom <= top:
+        raise DataError(
+            f"crop_line: polygon box ({min(xs):g},{min(ys):g})-({max(xs):g},{max(ys):g}) "
+            f"is outside the {page.width}x{page.height} image"
+        )
+    gray = page.convert("L") if page.mode != "L" else page
+    crop = gray.crop((left, top, right, bottom))
+    mask = Image.new("L", crop.size, 0)
+    ImageDraw.Draw(mask).polygon([(x - left, y - top) for x, y in polygon], fill=255, outline=255)
+    if pad:
+        mask = mask.filter(ImageFilter.MaxFilter(2 * pad + 1))
+    background = Image.new("L", crop.size, int(ImageStat.Stat(crop).median[0]))
+    return Image.composite(crop, background, mask)

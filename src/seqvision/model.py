@@ -1,0 +1,46 @@
+"""The one composition class: encoder -> sequence model -> head, built from a :class:`ModelConfig`."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+import seqvision.encoders
+import seqvision.heads
+import seqvision.sequence  # noqa: F401  (fill the registries)
+from seqvision.config import ModelConfig
+from seqvision.errors import ConfigError
+from seqvision.registry import ENCODERS, HEADS, SEQUENCES
+
+
+class SeqModel(nn.Module):
+    """``(B, C, H, W)`` images + ``(B,)`` true widths -> (head output, ``(B,)`` output lengths).
+
+    A pure module returning tensors, so it exports to ONNX as it is. For the CTC head the output
+    is ``(B, T, K)`` log-probabilities with ``T = W // encoder.time_stride``.
+    """
+
+    def __init__(self, encoder: nn.Module, sequence: nn.Module, head: nn.Module):
+        super().__init__()
+        self.encoder, self.sequence, self.head = encoder, sequence, head
+
+    def forward(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
+        feats, lengths = self.encoder(images, widths)  # (B, T, C)
+        feats = self.sequence(feats, lengths)  # (B, T, C')
+        return self.head(feats, lengths), lengths
+
+
+def build_model(cfg: ModelConfig, num_classes: int) -> SeqModel:
+    """Instantiate the model a config describes.
+
+    >>> from seqvision.presets import get_preset
+    >>> model = build_model(get_preset("crnn-small"), num_classes=80)
+    >>> model.encoder.time_stride
+    4
+    """
+    try:
+        encoder = ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, cfg.in_channels)
+        sequence = SEQUENCES.get(cfg.sequence.name)(cfg.sequence, encoder.out_channels)
+        head = HEADS.get(cfg.head.name)(cfg.head, sequence.out_channels, num_classes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return SeqModel(encoder, sequence, head)

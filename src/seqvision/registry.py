@@ -1,0 +1,60 @@
+"""Name -> builder registries, one per model slot (encoders, sequence models, heads, presets)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from seqvision.errors import ConfigError
+
+F = TypeVar("F", bound=Callable)
+
+
+class Registry(Generic[F]):
+    """A named collection of builders filled by the :meth:`register` decorator.
+
+    >>> widgets = Registry("widget")
+    >>> @widgets.register("plain")
+    ... def plain(): return 1
+    >>> widgets.get("plain")()
+    1
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, F] = {}
+
+    def register(self, name: str) -> Callable[[F], F]:
+        def decorator(fn: F) -> F:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._items[name] = fn
+            return fn
+
+        return decorator
+
+    def get(self, name: str) -> F:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise ConfigError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def describe(self, name: str) -> str:
+        """First line of the builder's docstring."""
+        doc = self._items[name].__doc__ or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+ENCODERS: Registry = Registry("encoder")
+SEQUENCES: Registry = Registry("sequence model")
+HEADS: Registry = Registry("head")
+PRESETS: Registry = Registry("preset")
