@@ -110,7 +110,10 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.predictions:
         from seqvision.io import atomic_write_text
 
-        atomic_write_text(args.predictions, "".join(rows))
+        try:
+            atomic_write_text(args.predictions, "".join(rows))
+        except OSError as exc:
+            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
     result = {
         "model": str(rec.path),
         "data": str(args.data),

@@ -8,6 +8,7 @@ import time
 import lightning as L
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
 from seqvision.config import TrainConfig
@@ -25,7 +26,7 @@ class TextLineTask(L.LightningModule):
         self.model, self.alphabet, self.cfg = model, alphabet, train_cfg
         self.total_steps = max(total_steps, 1)
         self.budget_s = train_cfg.max_minutes * 60
-        self.start_time: float | None = None
+        self.start_time = time.monotonic()
         self.rates = ErrorRates()
         self.val_losses: list[float] = []
 
@@ -66,16 +67,19 @@ class TextLineTask(L.LightningModule):
         return torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
 
     def progress(self) -> float:
-        """Fraction of training done: by steps, or by the time budget when that comes first."""
+        """Fraction of training done: by steps, or by the time budget when that comes first.
+
+        Time comes from Lightning's ``Timer`` (which survives ``--resume``) when the trainer has one.
+        """
         done = self.global_step / self.total_steps
-        if self.budget_s > 0 and self.start_time is not None:
-            done = max(done, (time.monotonic() - self.start_time) / self.budget_s)
+        if self.budget_s > 0:
+            timer = next((c for c in self.trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
+            elapsed = timer.time_elapsed("train") if timer else time.monotonic() - self.start_time
+            done = max(done, elapsed / self.budget_s)
         return min(done, 1.0)
 
     def _schedule(self) -> None:
         """Linear warm-up over the first 3 %, then cosine decay to 2 % of the peak, ending with the budget."""
-        if self.start_time is None:
-            self.start_time = time.monotonic()
         p = self.progress()
         factor = p / 0.03 if p < 0.03 else 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (p - 0.03) / 0.97))
         for group in self.optimizers().param_groups:  # type: ignore[union-attr]

@@ -14,15 +14,16 @@ from seqvision.io import atomic_write_bytes
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 
 
-def read_metrics(csv_path: Path) -> dict[str, list[tuple[float, float]]]:
-    """Lightning CSVLogger rows -> {metric: [(epoch, value)]}, epoch-level values only."""
+def read_metrics(csv_paths: list[Path]) -> dict[str, list[tuple[float, float]]]:
+    """Lightning CSVLogger rows (one or more files, in order) -> {metric: [(epoch, value)]}, epoch-level only."""
     series: dict[str, list[tuple[float, float]]] = {}
-    with csv_path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            epoch = row.get("epoch")
-            for key in ("train_loss_epoch", "val_loss", "val_cer", "val_wer"):
-                if row.get(key) and epoch:
-                    series.setdefault(key, []).append((float(epoch) + 1, float(row[key])))
+    for csv_path in csv_paths:
+        with csv_path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                epoch = row.get("epoch")
+                for key in ("train_loss_epoch", "val_loss", "val_cer", "val_wer"):
+                    if row.get(key) and epoch:
+                        series.setdefault(key, []).append((float(epoch) + 1, float(row[key])))
     return series
 
 
@@ -57,8 +58,8 @@ def _panel(
         draw.text((x0 + 8, y0 + 4 + 12 * k), name, fill=colour)
 
 
-def plot_curves(csv_path: Path, png_path: Path) -> None:
-    series = read_metrics(csv_path)
+def plot_curves(csv_paths: list[Path], png_path: Path) -> None:
+    series = read_metrics(csv_paths)
     img = Image.new("RGB", (900, 360), "white")
     draw = ImageDraw.Draw(img)
     losses = {k: v for k, v in series.items() if k.endswith("loss") or k.endswith("loss_epoch")}

@@ -11,6 +11,7 @@ Run folder layout::
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -73,15 +74,27 @@ class ExportBest(Callback):
         self.best = state.get("best", self.best)
 
 
+def metric_files(out: Path) -> list[Path]:
+    """The run's CSV logs in order: earlier segments of a resumed run first, then ``metrics.csv``."""
+    return sorted(out.glob("metrics-*.csv")) + [p for p in [out / "metrics.csv"] if p.exists()]
+
+
+def keep_metrics_segment(out: Path) -> None:
+    """Lightning's CSV logger deletes an existing ``metrics.csv``; move it aside as ``metrics-N.csv``."""
+    current = out / "metrics.csv"
+    if current.exists():
+        current.rename(out / f"metrics-{len(list(out.glob('metrics-*.csv'))) + 1:02d}.csv")
+
+
 def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
     """Train a text-line model into run folder ``out``; returns the exported model path."""
-    out.mkdir(parents=True, exist_ok=True)
     probe = out / ".write-test"
     try:
+        out.mkdir(parents=True, exist_ok=True)
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise DataError(f"{out}: run folder is not writable ({exc.strerror})") from None
+        raise DataError(f"{out}: run folder is not writable ({exc.strerror or exc})") from None
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     L.seed_everything(cfg.train.seed, verbose=False)
@@ -120,26 +133,30 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     ]
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
-    trainer = L.Trainer(
-        max_epochs=cfg.train.epochs,
-        max_time={"minutes": cfg.train.max_minutes} if cfg.train.max_minutes > 0 else None,
-        accelerator="cpu",
-        devices=1,
-        logger=CSVLogger(out, name="", version=""),
-        callbacks=callbacks,
-        gradient_clip_val=cfg.train.grad_clip,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=10,
-    )
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no GPU/TPU banners and tips
+    if resume:
+        keep_metrics_segment(out)
     last = out / "checkpoints" / "last.ckpt"
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*predefined batch_sampler.*")
-        trainer.fit(task, loaders.train, loaders.val, ckpt_path=last if resume and last.exists() else None)
-    if (out / "metrics.csv").exists():
-        plot_curves(out / "metrics.csv", out / "curves.png")
+        for noise in ("does not have many workers", "predefined batch_sampler", "LeafSpec", "exists and is not empty"):
+            warnings.filterwarnings("ignore", f".*{noise}.*")
+        trainer = L.Trainer(
+            max_epochs=cfg.train.epochs,
+            max_time={"minutes": cfg.train.max_minutes} if cfg.train.max_minutes > 0 else None,
+            accelerator="cpu",
+            devices=1,
+            logger=CSVLogger(out, name="", version=""),
+            callbacks=callbacks,
+            gradient_clip_val=cfg.train.grad_clip,
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            log_every_n_steps=min(10, len(loaders.train)),
+        )
+        # our own resume files only, and even those are loaded without unpickling arbitrary objects
+        ckpt = last if resume and last.exists() else None
+        trainer.fit(task, loaders.train, loaders.val, ckpt_path=ckpt, weights_only=True)
+    plot_curves(metric_files(out), out / "curves.png")
     model_path = out / "model.safetensors"
     if not model_path.exists():
         raise DataError(f"{out}: training ended before the first validation; no model was written")
