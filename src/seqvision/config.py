@@ -64,7 +64,7 @@ class DataConfig:
     val: str = ""
     val_fraction: float = 0.05  # held out of `train` when no `val` is given
     augment: bool = True
-    batch_size: int = 16
+    batch_size: int = 32
     num_workers: int = 1
     max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning
 
@@ -191,6 +191,11 @@ def _coerce(value: Any, tp: Any, path: str) -> Any:
         raise ConfigError(f"config key {path!r}: expected true or false, got {value!r}")
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str):  # YAML 1.1 reads "3e-4" (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if tp is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -77,13 +78,24 @@ class LineDataset(Dataset):
         self.samples, self.alphabet, self.height, self.augment = samples, alphabet, height, augment
         self.rng = random.Random(seed)
         self.pages = PageCache()
+        self.bad: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, list[int], str]:
-        s = self.samples[i]
-        img = resize_to_height(load_line(s, self.pages), self.height)
+        """A line whose pixels turn out unreadable (header fine, data corrupt) is replaced by another."""
+        for attempt in range(len(self.samples)):
+            s = self.samples[(i + attempt) % len(self.samples)]
+            try:
+                img = resize_to_height(load_line(s, self.pages), self.height)
+                break
+            except DataError as exc:
+                if s.source not in self.bad:
+                    self.bad.add(s.source)
+                    warnings.warn(f"skipping unreadable line {s.source}: {exc}", stacklevel=2)
+        else:
+            raise DataError("no line of the dataset can be decoded")
         if self.augment:
             img = augment_line(img, self.rng)
         return normalise(img), self.alphabet.encode(s.text), s.text
@@ -111,10 +123,15 @@ class WidthBucketSampler(Sampler[list[int]]):
         return iter(batches)
 
 
-def pad_batch(arrays: list[np.ndarray]) -> tuple[Tensor, Tensor]:
-    """``[(H, W_i)]`` -> images ``(B, 1, H, max W)`` zero-padded on the right, widths ``(B,)``."""
+def pad_batch(arrays: list[np.ndarray], multiple: int = 16) -> tuple[Tensor, Tensor]:
+    """``[(H, W_i)]`` -> images ``(B, 1, H, W)`` zero-padded on the right, true widths ``(B,)``.
+
+    ``W`` is the widest line rounded up to ``multiple``: fewer distinct shapes lets the CPU
+    kernels (oneDNN) reuse their plans, and the models mask padding anyway.
+    """
     widths = torch.tensor([a.shape[1] for a in arrays], dtype=torch.long)
-    batch = torch.zeros(len(arrays), 1, arrays[0].shape[0], int(widths.max()))
+    padded = -(-int(widths.max()) // multiple) * multiple
+    batch = torch.zeros(len(arrays), 1, arrays[0].shape[0], padded)
     for i, a in enumerate(arrays):
         batch[i, 0, :, : a.shape[1]] = torch.from_numpy(a)
     return batch, widths

@@ -78,7 +78,10 @@ def read_lines(path: str | Path) -> ReadReport:
         return read_tsv(path / "labels.tsv")
     report = read_sidecars(path)
     for xml in sorted(path.rglob("*.xml")):
-        report.extend(read_page_file(xml))
+        try:
+            report.extend(read_page_file(xml))
+        except DataError as exc:  # one broken page must not hide the rest of the folder
+            report.skipped.append(str(exc))
     if not report.samples and not report.skipped:
         raise DataError(f"{path}: found no labels.tsv, *.gt.txt sidecars or PAGE/ALTO *.xml files")
     return report

@@ -64,7 +64,9 @@ class TextLineTask(L.LightningModule):
         self.rates, self.val_losses = ErrorRates(), []
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        return torch.optim.AdamW(
+            self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, fused=True
+        )
 
     def progress(self) -> float:
         """Fraction of training done: by steps, or by the time budget when that comes first.

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from seqvision.checkpoint import save_model
 from seqvision.config import ExperimentConfig, save_yaml, to_dict
 from seqvision.data.images import NORMALISATION
 from seqvision.decoding.alphabet import Alphabet
-from seqvision.errors import DataError
+from seqvision.errors import CheckpointError, DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import build_model
 from seqvision.tasks.text_lines import TextLineTask
@@ -95,6 +96,9 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
         probe.unlink()
     except OSError as exc:
         raise DataError(f"{out}: run folder is not writable ({exc.strerror or exc})") from None
+    last = out / "checkpoints" / "last.ckpt"
+    if resume and last.exists() and not zipfile.is_zipfile(last):
+        raise CheckpointError(f"{last}: resume checkpoint is truncated or corrupt (delete it to start over)")
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     L.seed_everything(cfg.train.seed, verbose=False)
@@ -136,7 +140,6 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no GPU/TPU banners and tips
     if resume:
         keep_metrics_segment(out)
-    last = out / "checkpoints" / "last.ckpt"
     with warnings.catch_warnings():
         for noise in ("does not have many workers", "predefined batch_sampler", "LeafSpec", "exists and is not empty"):
             warnings.filterwarnings("ignore", f".*{noise}.*")

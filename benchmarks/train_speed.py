@@ -1,0 +1,121 @@
+"""Per preset: parameters, forward GFLOPs for the median Hooker line, training and inference lines/s.
+
+    python benchmarks/train_speed.py [--data ../shared/data/hooker/train] [--lines 256] [--threads 2]
+
+Uses real Hooker lines when present (synthetic lines otherwise), the training data pipeline
+(width-bucketed batches, augmentation for training) and all presets unless --presets is given.
+Prints a Markdown table and writes benchmarks/results/train_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from seqvision.data.lines import LineDataset, WidthBucketSampler, check_lines, collate_lines
+from seqvision.data.readers import read_lines
+from seqvision.data.synthetic import write_dataset
+from seqvision.decoding.alphabet import Alphabet
+from seqvision.model import build_model
+from seqvision.presets import get_preset
+from seqvision.registry import PRESETS
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKER = ROOT.parent / "shared" / "data" / "hooker" / "train"
+
+
+def forward_gflops(model: torch.nn.Module, height: int, width: int) -> float:
+    """FLOPs of one forward pass on a single ``height x width`` line (multiply-add = 2 FLOPs)."""
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 1, height, width), torch.tensor([width]))
+    return counter.get_total_flops() / 1e9
+
+
+def batches(samples, alphabet, model, height, batch_size, augment):
+    def out_len(w: int) -> int:
+        return int(model.encoder.output_lengths(torch.tensor([w]))[0])
+
+    checked = check_lines(samples, alphabet, height, out_len, max_width=4000)
+    ds = LineDataset(checked.samples, alphabet, height, augment=augment)
+    sampler = WidthBucketSampler(checked.widths, batch_size, shuffle=True, seed=0)
+    # decode once up front: this measures the model, not JPEG decoding
+    return [collate_lines([ds[i] for i in idx]) for idx in sampler]
+
+
+def measure(name: str, samples, batch_size: int) -> dict:
+    cfg = get_preset(name)
+    alphabet = Alphabet.from_texts(s.text for s in samples)
+    model = build_model(cfg, len(alphabet))
+    params = sum(p.numel() for p in model.parameters())
+    gflops = forward_gflops(model, cfg.height, round(475 * cfg.height / 64))
+    train_batches = batches(samples, alphabet, model, cfg.height, batch_size, augment=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    model.train()
+    lines, start = 0, 0.0
+    for i, b in enumerate(train_batches):
+        if i == 2:  # two warm-up steps
+            lines, start = 0, time.perf_counter()
+        log_probs, lengths = model(b["images"], b["widths"])
+        loss = F.ctc_loss(log_probs.transpose(0, 1), b["targets"], lengths, b["target_lengths"], zero_infinity=True)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        lines += len(b["texts"])
+    train_lps = lines / (time.perf_counter() - start)
+    model.eval()
+    infer_batches = batches(samples, alphabet, model, cfg.height, batch_size, augment=False)
+    with torch.inference_mode():
+        model(infer_batches[0]["images"], infer_batches[0]["widths"])
+        start = time.perf_counter()
+        lines = 0
+        for b in infer_batches:
+            model(b["images"], b["widths"])
+            lines += len(b["texts"])
+    infer_lps = lines / (time.perf_counter() - start)
+    return {"preset": name, "height": cfg.height, "params_m": round(params / 1e6, 2),
+            "gflops_64x475": round(gflops, 3), "train_lines_s": round(train_lps, 1), "infer_lines_s": round(infer_lps, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(HOOKER), help="line data (default: hooker train)")
+    parser.add_argument("--lines", type=int, default=256, help="lines per measurement")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--presets", default=",".join(PRESETS.names()))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_speed.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if Path(args.data).exists():
+        source = args.data
+        samples = read_lines(args.data).samples
+    else:
+        source = "synthetic (hooker data not found)"
+        samples = read_lines(write_dataset(Path("/tmp/seqvision-bench-lines"), args.lines, height=64)).samples
+    samples = random.Random(0).sample(samples, min(args.lines, len(samples)))
+    rows = [measure(name, samples, args.batch_size) for name in args.presets.split(",")]
+    print(f"\n{len(samples)} lines from {source}, batch {args.batch_size}, {args.threads} threads, "
+          f"torch {torch.__version__}, {platform.processor() or platform.machine()}\n")
+    print("| preset | height | params (M) | GFLOPs 64x475 line | train lines/s | inference lines/s |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['preset']} | {r['height']} | {r['params_m']} | {r['gflops_64x475']} | {r['train_lines_s']} | "
+              f"{r['infer_lines_s']} |")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"data": source, "lines": len(samples), "batch_size": args.batch_size, "threads": args.threads,
+            "torch": torch.__version__}
+    out.write_text(json.dumps({"setup": meta, "results": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
