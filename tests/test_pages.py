@@ -133,7 +133,7 @@ def test_bad_files_raise(tmp_path: Path, text: str, expected: str) -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="nothing.xml"):
+    with pytest.raises(DataError, match=r"nothing\.xml"):
         read_page_file(tmp_path / "nothing.xml")
 
 

@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny synthetic line dataset, a tiny trained model, and the real data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seqvision.cli.main import main
+from seqvision.data.synthetic import write_dataset
+
+HEIGHT = 32
+# A model small enough to train in seconds on two cores; one thread, no loader workers.
+TINY = [
+    f"--set=model.height={HEIGHT}",
+    "--set=model.sequence.hidden=32",
+    "--set=model.encoder.channels=[8,16,16,16]",
+    "--set=data.num_workers=0",
+    "--threads=1",
+    "--quiet",
+]
+
+
+@pytest.fixture(scope="session")
+def lines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 rendered lines: ``labels.tsv`` plus ``images/*.png`` (read-only for tests: copy before changing)."""
+    folder = tmp_path_factory.mktemp("lines")
+    write_dataset(folder, 40, height=HEIGHT, seed=1)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, lines_dir: Path) -> Path:
+    """Run folder of a tiny model trained for 2 epochs on :func:`lines_dir` (copy it before resuming)."""
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "2", "--seed", "0"]
+    argv += [*TINY, "--set=train.lr=0.005", "--set=data.augment=false"]
+    assert main(argv) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data sets beside the project (``../shared/data``); tests using it skip when it is absent."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"real data not found at {path}")
+    return path

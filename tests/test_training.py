@@ -1,0 +1,70 @@
+"""A tiny real training run per sequence model: the CTC loss on the training lines must clearly go down."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+import seqvision.model  # noqa: F401  (fill the registries)
+from conftest import HEIGHT
+from seqvision.config import ExperimentConfig, apply_overrides
+from seqvision.data.readers import read_lines
+from seqvision.decoding.alphabet import Alphabet
+from seqvision.model import build_model
+from seqvision.presets import get_preset
+from seqvision.registry import SEQUENCES
+from seqvision.tasks.text_lines import TextLineTask
+from seqvision.training.data import make_loaders
+
+EPOCHS = 10
+
+
+def mean_loss(task: TextLineTask, loader) -> float:
+    """Mean CTC loss over a loader, in eval mode (no dropout), without gradients."""
+    task.eval()
+    with torch.no_grad():
+        losses = [float(task.ctc_loss(batch)[0]) for batch in loader]
+    return sum(losses) / len(losses)
+
+
+@pytest.mark.parametrize("sequence", SEQUENCES.names())
+def test_tiny_training_reduces_loss(sequence: str, lines_dir: Path) -> None:
+    torch.set_num_threads(1)
+    L.seed_everything(0, verbose=False)
+    cfg = ExperimentConfig(model=get_preset("crnn-small"))
+    overrides = [f"model.height={HEIGHT}", "model.encoder.channels=[8,16,16,16]", f"model.sequence.name={sequence}"]
+    overrides += ["model.sequence.hidden=32", "model.sequence.layers=1", "model.sequence.heads=2"]
+    overrides += ["data.batch_size=8", "data.num_workers=0", "data.augment=false", "train.lr=0.005"]
+    apply_overrides(cfg, overrides)
+    samples = read_lines(lines_dir / "labels.tsv").samples[:32]
+    alphabet = Alphabet.from_texts(s.text for s in samples)
+    model = build_model(cfg.model, len(alphabet))
+    loaders = make_loaders(samples, samples[:8], alphabet, model, HEIGHT, cfg.data, seed=0, log=None)
+    task = TextLineTask(model, alphabet, cfg.train, total_steps=EPOCHS * len(loaders.train))
+
+    initial = mean_loss(task, loaders.train)
+    task.train()
+    trainer = L.Trainer(
+        max_epochs=EPOCHS,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", ".*(many workers|predefined batch_sampler|log_every_n_steps|no `val_dataloader`).*"
+        )
+        trainer.fit(task, loaders.train)
+    final = mean_loss(task, loaders.train)
+
+    assert torch.isfinite(torch.tensor([initial, final])).all()
+    assert final < 0.7 * initial, f"{sequence}: loss {initial:.3f} -> {final:.3f}"
