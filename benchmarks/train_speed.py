@@ -81,8 +81,14 @@ def measure(name: str, samples, batch_size: int) -> dict:
             model(b["images"], b["widths"])
             lines += len(b["texts"])
     infer_lps = lines / (time.perf_counter() - start)
-    return {"preset": name, "height": cfg.height, "params_m": round(params / 1e6, 2),
-            "gflops_64x475": round(gflops, 3), "train_lines_s": round(train_lps, 1), "infer_lines_s": round(infer_lps, 1)}
+    return {
+        "preset": name,
+        "height": cfg.height,
+        "params_m": round(params / 1e6, 2),
+        "gflops_64x475": round(gflops, 3),
+        "train_lines_s": round(train_lps, 1),
+        "infer_lines_s": round(infer_lps, 1),
+    }
 
 
 def main() -> None:
@@ -103,17 +109,26 @@ def main() -> None:
         samples = read_lines(write_dataset(Path("/tmp/seqvision-bench-lines"), args.lines, height=64)).samples
     samples = random.Random(0).sample(samples, min(args.lines, len(samples)))
     rows = [measure(name, samples, args.batch_size) for name in args.presets.split(",")]
-    print(f"\n{len(samples)} lines from {source}, batch {args.batch_size}, {args.threads} threads, "
-          f"torch {torch.__version__}, {platform.processor() or platform.machine()}\n")
+    print(
+        f"\n{len(samples)} lines from {source}, batch {args.batch_size}, {args.threads} threads, "
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}\n"
+    )
     print("| preset | height | params (M) | GFLOPs 64x475 line | train lines/s | inference lines/s |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['preset']} | {r['height']} | {r['params_m']} | {r['gflops_64x475']} | {r['train_lines_s']} | "
-              f"{r['infer_lines_s']} |")
+        print(
+            f"| {r['preset']} | {r['height']} | {r['params_m']} | {r['gflops_64x475']} | {r['train_lines_s']} | "
+            f"{r['infer_lines_s']} |"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"data": source, "lines": len(samples), "batch_size": args.batch_size, "threads": args.threads,
-            "torch": torch.__version__}
+    meta = {
+        "data": source,
+        "lines": len(samples),
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+        "torch": torch.__version__,
+    }
     out.write_text(json.dumps({"setup": meta, "results": rows}, indent=1) + "\n")
 
 

@@ -179,20 +179,22 @@ def test_from_dict_rejects_unknown_and_wrong_typed_keys() -> None:
         from_dict(ExperimentConfig, {"data": ["a", "b"]})
 
 
-@pytest.mark.parametrize("text", ["- a\n- b\n", "just a string\n", "42\n"])
-def test_non_mapping_yaml_raises_naming_the_file(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "list.yaml"
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- a\n- b\n", "mapping"),
+        ("just a string\n", "mapping"),
+        ("42\n", "mapping"),
+        ("model: [unclosed\n", "not valid YAML"),
+        ("a: b: c\n", "not valid YAML"),
+        ("model:\n  x: 1\n y: 2\n", "not valid YAML"),
+        ("\tbad: tab\n", "not valid YAML"),
+    ],
+)
+def test_unusable_yaml_raises_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match="mapping") as info:
-        load_yaml(path)
-    assert str(path) in str(info.value)
-
-
-@pytest.mark.parametrize("text", ["model: [unclosed\n", "a: b: c\n", "model:\n  x: 1\n y: 2\n", "\tbad: tab\n"])
-def test_bad_yaml_syntax_raises_naming_the_file(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "broken.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match="not valid YAML") as info:
+    with pytest.raises(ConfigError, match=problem) as info:
         load_yaml(path)
     assert str(path) in str(info.value)
 

@@ -45,15 +45,6 @@ ONNX_KNOWN_FAILURES = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread, and leave the other core free."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small_config(encoder: str, sequence: str, head: str = "ctc", pooling: str = "mean") -> ModelConfig:
     return ModelConfig(
         preset="test",

@@ -30,16 +30,6 @@ from seqvision.recognizer import Recognizer
 from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, Registry
 from seqvision.training.run import model_metadata
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread, and leave the other core free."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ------------------------------------------------------------------------------------------ registry
 
 
