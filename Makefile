@@ -23,6 +23,8 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/mypy src
 
 bench: install
 	$(PY) benchmarks/train_speed.py

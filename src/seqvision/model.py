@@ -8,8 +8,10 @@ import seqvision.encoders
 import seqvision.heads
 import seqvision.sequence  # noqa: F401  (fill the registries)
 from seqvision.config import ModelConfig
+from seqvision.encoders.base import Encoder
 from seqvision.errors import ConfigError
 from seqvision.registry import ENCODERS, HEADS, SEQUENCES
+from seqvision.sequence.base import SequenceModel
 
 
 class SeqModel(nn.Module):
@@ -19,7 +21,10 @@ class SeqModel(nn.Module):
     is ``(B, T, K)`` log-probabilities with ``T = W // encoder.time_stride``.
     """
 
-    def __init__(self, encoder: nn.Module, sequence: nn.Module, head: nn.Module):
+    encoder: Encoder
+    sequence: SequenceModel
+
+    def __init__(self, encoder: Encoder, sequence: SequenceModel, head: nn.Module):
         super().__init__()
         self.encoder, self.sequence, self.head = encoder, sequence, head
 

@@ -87,15 +87,18 @@ class Encoder(nn.Module):
             stride *= block.stride[1]
         self.time_stride = stride
 
+    def stages(self) -> list[Block]:
+        return list(self.blocks)  # type: ignore[arg-type]  # ModuleList of Blocks
+
     def output_lengths(self, widths: Tensor) -> Tensor:
-        for block in self.blocks:
+        for block in self.stages():
             widths = block.out_length(widths)
         return widths
 
     def forward(self, x: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
         lengths = widths
         x = mask_width(x, lengths)
-        for block in self.blocks:
+        for block in self.stages():
             x, lengths = block.masked(x, lengths)
         # (B, C, H', W') -> (B, W', C*H')
         x = x.permute(0, 3, 1, 2).flatten(2)

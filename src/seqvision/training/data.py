@@ -91,15 +91,18 @@ def make_loaders(
         raise DataError("no training line is usable (see the warnings above)")
     if not checked_val.samples:
         raise DataError("no validation line is usable (see the warnings above)")
-    workers = cfg.num_workers
-    common = {"collate_fn": collate_lines, "num_workers": workers, "persistent_workers": workers > 0}
     train_ds = LineDataset(checked_train.samples, alphabet, height, augment=cfg.augment, seed=seed)
     val_ds = LineDataset(checked_val.samples, alphabet, height, augment=False)
+
+    def loader(ds: LineDataset, sampler: WidthBucketSampler) -> DataLoader:
+        workers = cfg.num_workers
+        return DataLoader(
+            ds, batch_sampler=sampler, collate_fn=collate_lines, num_workers=workers, persistent_workers=workers > 0
+        )
+
     return Loaders(
-        DataLoader(
-            train_ds, batch_sampler=WidthBucketSampler(checked_train.widths, cfg.batch_size, True, seed), **common
-        ),
-        DataLoader(val_ds, batch_sampler=WidthBucketSampler(checked_val.widths, cfg.batch_size, False), **common),
+        loader(train_ds, WidthBucketSampler(checked_train.widths, cfg.batch_size, True, seed)),
+        loader(val_ds, WidthBucketSampler(checked_val.widths, cfg.batch_size, False)),
         len(checked_train.samples),
         len(checked_val.samples),
     )

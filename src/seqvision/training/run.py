@@ -15,6 +15,7 @@ import logging
 import time
 import warnings
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class ExportBest(Callback):
         self.best = float("inf")
         self.started = time.monotonic()
 
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: TextLineTask) -> None:  # type: ignore[override]
         cer = trainer.callback_metrics.get("val_cer")
         if trainer.sanity_checking or cer is None or float(cer) >= self.best:
             return
@@ -145,7 +146,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
             warnings.filterwarnings("ignore", f".*{noise}.*")
         trainer = L.Trainer(
             max_epochs=cfg.train.epochs,
-            max_time={"minutes": cfg.train.max_minutes} if cfg.train.max_minutes > 0 else None,
+            max_time=timedelta(minutes=cfg.train.max_minutes) if cfg.train.max_minutes > 0 else None,
             accelerator="cpu",
             devices=1,
             logger=CSVLogger(out, name="", version=""),
