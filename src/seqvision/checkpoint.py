@@ -8,6 +8,7 @@ Nothing is ever unpickled.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,13 @@ def save_model(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any
     path = Path(path)
     if path.suffix != ".safetensors":
         path = path.with_name(path.name + ".safetensors")
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "seqvision_version": __version__, **metadata}
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "seqvision_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **metadata,
+    }
     text = json.dumps(meta, ensure_ascii=False, indent=1)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write_bytes(path, st_save(tensors, metadata={"seqvision": text}))

@@ -21,7 +21,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from seqvision.checkpoint import save_model
@@ -61,11 +61,13 @@ class ExportBest(Callback):
             return
         self.best = float(cer)
         metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith("val_")}
+        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
+        seconds = timer.time_elapsed("train") if timer else time.monotonic() - self.started  # Timer survives resume
         training = {
             **self.extra,
             "epoch": trainer.current_epoch + 1,
             "step": trainer.global_step,
-            "seconds": round(time.monotonic() - self.started, 1),
+            "seconds": round(seconds, 1),
         }
         save_model(self.path, pl_module.model, {**self.metadata, "metrics": metrics, "training": training})
 
