@@ -18,6 +18,12 @@ from seqvision.metrics import ErrorRates
 from seqvision.model import SeqModel
 
 
+def training_seconds(trainer: L.Trainer, since: float) -> float:
+    """Training time so far: from Lightning's ``Timer`` (which survives ``--resume``), else since ``since``."""
+    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
+    return timer.time_elapsed("train") if timer else time.monotonic() - since
+
+
 class TextLineTask(L.LightningModule):
     """Wraps a :class:`SeqModel` with a CTC head; the model stays a plain ``nn.Module``."""
 
@@ -75,9 +81,7 @@ class TextLineTask(L.LightningModule):
         """
         done = self.global_step / self.total_steps
         if self.budget_s > 0:
-            timer = next((c for c in self.trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
-            elapsed = timer.time_elapsed("train") if timer else time.monotonic() - self.start_time
-            done = max(done, elapsed / self.budget_s)
+            done = max(done, training_seconds(self.trainer, self.start_time) / self.budget_s)
         return min(done, 1.0)
 
     def _schedule(self) -> None:

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch.utils.data import DataLoader
 
 from seqvision.config import DataConfig
@@ -72,8 +73,6 @@ def make_loaders(
     log: Path | None,
 ) -> Loaders:
     def out_len(width: int) -> int:
-        import torch
-
         return int(model.encoder.output_lengths(torch.tensor([width]))[0])
 
     unknown = alphabet.unknown(s.text for s in val)

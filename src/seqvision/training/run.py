@@ -21,7 +21,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from seqvision.checkpoint import save_model
@@ -31,7 +31,7 @@ from seqvision.decoding.alphabet import Alphabet
 from seqvision.errors import CheckpointError, DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import build_model
-from seqvision.tasks.text_lines import TextLineTask
+from seqvision.tasks.text_lines import TextLineTask, training_seconds
 from seqvision.training.data import make_loaders, read_split
 from seqvision.training.plot import plot_curves
 
@@ -61,8 +61,7 @@ class ExportBest(Callback):
             return
         self.best = float(cer)
         metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith("val_")}
-        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
-        seconds = timer.time_elapsed("train") if timer else time.monotonic() - self.started  # Timer survives resume
+        seconds = training_seconds(trainer, self.started)
         training = {
             **self.extra,
             "epoch": trainer.current_epoch + 1,
