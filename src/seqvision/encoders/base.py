@@ -8,6 +8,7 @@ each block, so a padded line in a batch gives exactly the same features as the l
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from seqvision.masking import conv_length, mask_width
@@ -94,6 +95,10 @@ class Encoder(nn.Module):
         for block in self.stages():
             widths = block.out_length(widths)
         return widths
+
+    def output_length(self, width: int) -> int:
+        """Output steps for one line ``width`` pixels wide."""
+        return int(self.output_lengths(torch.tensor([width]))[0])
 
     def forward(self, x: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
         lengths = widths

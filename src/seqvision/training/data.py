@@ -7,7 +7,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from torch.utils.data import DataLoader
 
 from seqvision.config import DataConfig
@@ -72,9 +71,6 @@ def make_loaders(
     seed: int,
     log: Path | None,
 ) -> Loaders:
-    def out_len(width: int) -> int:
-        return int(model.encoder.output_lengths(torch.tensor([width]))[0])
-
     unknown = alphabet.unknown(s.text for s in val)
     if unknown:
         examples = ", ".join(f"{c!r}x{n}" for c, n in unknown.most_common(8))
@@ -82,8 +78,8 @@ def make_loaders(
             f"validation text has {sum(unknown.values())} character(s) never seen in training, "
             f"counted as errors: {examples}"
         )
-    checked_train = check_lines(train, alphabet, height, out_len, cfg.max_width)
-    checked_val = check_lines(val, alphabet, height, out_len, cfg.max_width)
+    checked_train = check_lines(train, alphabet, height, model.encoder.output_length, cfg.max_width)
+    checked_val = check_lines(val, alphabet, height, model.encoder.output_length, cfg.max_width)
     report_skipped("train lines", checked_train.skipped, log)
     report_skipped("val lines", checked_val.skipped, log)
     if not checked_train.samples:
