@@ -3,12 +3,27 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+# System packages for synthetic lines (fonts, English text) and the Tesseract benchmark; added with
+# apt-get when run as root on Debian/Ubuntu, otherwise listed for you to install.
+FONT_PACKAGES := fonts-dejavu fonts-liberation fonts-liberation2 fonts-freefont-ttf fonts-urw-base35 \
+	fonts-texgyre fonts-linuxlibertine fonts-ebgaramond fonts-crosextra-carlito fonts-crosextra-caladea \
+	fonts-roboto fonts-open-sans fonts-cantarell fonts-go fonts-lato fonts-inconsolata fonts-sil-gentium \
+	fonts-sil-charis fonts-quattrocento fonts-tlwg-typewriter fonts-courier-prime fonts-dkg-handwriting \
+	fonts-breip fonts-humor-sans fonts-comic-neue
+SYSTEM_PACKAGES := fontconfig $(FONT_PACKAGES) wamerican wbritish fortunes fortunes-min tesseract-ocr tesseract-ocr-eng
 
 .PHONY: install demo test lint bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "apt-get install: fonts, word lists and tesseract"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$(SYSTEM_PACKAGES)) >/dev/null 2>&1 || echo "warning: apt-get failed; synthetic lines need fonts"; \
+	else \
+		echo "note: not root or no apt-get; for synthetic lines and the benchmark install: $(SYSTEM_PACKAGES)"; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) torch==2.13.0
 	$(PIP_INSTALL) -e '.[dev]'

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from seqvision.cli.main import main
-from seqvision.data.synthetic import write_dataset
+from seqvision.data.synth import BUILTIN, Font, find_fonts, write_dataset
+from seqvision.errors import DataError
 
 HEIGHT = 32
 # A model small enough to train in seconds on two cores; one thread, no loader workers.
@@ -35,8 +36,16 @@ def one_thread():
 def lines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 rendered lines: ``labels.tsv`` plus ``images/*.png`` (read-only for tests: copy before changing)."""
     folder = tmp_path_factory.mktemp("lines")
-    write_dataset(folder, 40, height=HEIGHT, seed=1)
+    write_dataset(folder, 40, plain_fonts(), seed=1, height=HEIGHT, clean=True, max_chars=24, workers=1)
     return folder
+
+
+def plain_fonts() -> list[Font]:
+    """Two plain families where installed (``make install`` adds them), else Pillow's built-in font."""
+    try:
+        return list(find_fonts(include=("DejaVu Sans", "Liberation Serif")))
+    except DataError:
+        return [Font(BUILTIN, "Pillow built-in", "")]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from seqvision import __version__
 from seqvision.checkpoint import save_model
 from seqvision.cli.main import main
 from seqvision.config import load_yaml
-from seqvision.data.synthetic import render_line
+from seqvision.data.synth import render_text
 from seqvision.recognizer import Recognizer
 from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES
 
@@ -101,7 +101,7 @@ def test_eval_text(trained_run: Path, lines_dir: Path, capsys: pytest.CaptureFix
 
 
 def test_read_plain(trained_run: Path, lines_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    image = lines_dir / "images" / "line_00000.png"
+    image = lines_dir / "images" / "000000.png"
     assert main(["read", str(trained_run), str(image)]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1  # just the text, possibly empty for a tiny model
 
@@ -246,7 +246,7 @@ def test_bad_input_one_clear_line(
     values = {
         "model": str(trained_run),
         "bad": str(bad),
-        "image": str(lines_dir / "images" / "line_00000.png"),
+        "image": str(lines_dir / "images" / "000000.png"),
         "data": str(lines_dir / "labels.tsv"),
     }
     capsys.readouterr()
@@ -301,7 +301,7 @@ def test_resume_truncated_checkpoint(trained_run: Path, tmp_path: Path, capsys: 
 
 
 def test_read_good_and_bad(trained_run: Path, lines_dir: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    good = str(lines_dir / "images" / "line_00001.png")
+    good = str(lines_dir / "images" / "000001.png")
     rc = main(["read", str(trained_run), good, str(bad / "corrupt.png")])
     captured = capsys.readouterr()
     assert captured.out.startswith(f"{good}\t") and len(captured.out.splitlines()) == 1
@@ -317,10 +317,10 @@ def messy(tmp_path: Path, lines_dir: Path) -> Path:
     folder = tmp_path / "messy"
     shutil.copytree(lines_dir, folder)
     (folder / "images" / "corrupt.png").write_bytes(random.Random(1).randbytes(200))
-    render_line("x", HEIGHT).resize((6, HEIGHT)).save(folder / "images" / "short.png")
+    render_text("x", HEIGHT).resize((6, HEIGHT)).save(folder / "images" / "short.png")
     with (folder / "labels.tsv").open("ab") as fh:
-        fh.write(b"images/line_00000.png\tbad \xff utf-8\n")
-        fh.write(b"images/line_00001.png has no tab\n")
+        fh.write(b"images/000000.png\tbad \xff utf-8\n")
+        fh.write(b"images/000001.png has no tab\n")
         fh.write(b"images/gone.png\tthe image is missing\n")
         fh.write(b"images/corrupt.png\tthe image is corrupt\n")
         fh.write(b"images/short.png\t" + b"far too many characters for six pixels!!" + b"\n")
@@ -352,3 +352,22 @@ def test_eval_skips_bad_lines(trained_run: Path, messy: Path, capsys: pytest.Cap
     assert "Traceback" not in captured.err
     for what in ("labels.tsv:41", "labels.tsv:42", "gone.png", "corrupt.png"):
         assert what in captured.err, what
+
+
+def test_read_and_eval_default_to_print_en(lines_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image = str(lines_dir / "images" / "000001.png")
+    assert main(["read", image]) == 0
+    default = capsys.readouterr().out
+    assert main(["read", "print-en", image]) == 0
+    assert capsys.readouterr().out == default
+    assert main(["read", "-m", "print-en", image]) == 0
+    assert capsys.readouterr().out == default and default.strip()
+    assert main(["eval", str(lines_dir / "labels.tsv"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"].endswith("print-en.safetensors")
+
+
+def test_a_model_without_inputs_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", "print-en"]) == 1
+    assert "is a model; give the images" in capsys.readouterr().err
+    assert main(["eval", "print-en"]) == 1
+    assert "is a model; give the labelled data" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from seqvision.config import DataConfig, EncoderConfig, ModelConfig, SequenceCon
 from seqvision.data.lines import check_lines
 from seqvision.data.readers import read_lines
 from seqvision.data.samples import LineSample
-from seqvision.data.synthetic import render_line
+from seqvision.data.synth import render_text
 from seqvision.decoding.alphabet import Alphabet
 from seqvision.errors import DataError
 from seqvision.model import SeqModel, build_model
@@ -26,7 +26,7 @@ TINY_MODEL = ModelConfig(
 
 def line_image(path: Path, text: str = "hello", width: int | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    img = render_line(text, HEIGHT)
+    img = render_text(text, HEIGHT)
     (img.resize((width, HEIGHT)) if width else img).save(path)
     return path
 

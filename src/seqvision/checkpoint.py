@@ -24,6 +24,7 @@ from seqvision.io import atomic_write_bytes, atomic_write_text
 FORMAT = "seqvision-model"
 FORMAT_VERSION = 1
 BUNDLED = Path(__file__).parent / "models"
+DEFAULT_MODEL = "print-en"  # what `read` and `eval` use when no model is named
 
 
 def save_model(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any]) -> Path:
@@ -61,6 +62,14 @@ def resolve(name_or_path: str | Path) -> Path:
             return c
     bundled = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.safetensors"))) or "none"
     raise CheckpointError(f"{raw}: no such model file, run folder or bundled model (bundled: {bundled})")
+
+
+def is_model(name_or_path: str | Path) -> bool:
+    """Whether ``name_or_path`` names a saved model (not, say, an image or a data folder)."""
+    try:
+        return resolve(name_or_path).suffix == ".safetensors"
+    except CheckpointError:
+        return False
 
 
 def load_state(name_or_path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], Path]:

@@ -18,6 +18,20 @@ def _threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
+def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
+    """``[MODEL] INPUT...`` -> (model, inputs): the first input is the model if it names one, else the default."""
+    from seqvision.checkpoint import DEFAULT_MODEL, is_model
+
+    inputs = list(args.inputs)
+    if args.model:
+        return args.model, inputs
+    if len(inputs) > 1 and is_model(inputs[0]):
+        return inputs[0], inputs[1:]
+    if len(inputs) == 1 and is_model(inputs[0]):
+        raise ConfigError(f"{inputs[0]} is a model; give the {what} to read after it")
+    return DEFAULT_MODEL, inputs
+
+
 def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
     """Preset < config file < flags < ``--set``; a resumed run starts from its own config.yaml."""
     from seqvision.config import ExperimentConfig, apply_overrides, from_dict, load_yaml, update
@@ -88,8 +102,11 @@ def evaluate(args: argparse.Namespace) -> int:
     from seqvision.recognizer import Recognizer
 
     _threads(args.threads)
-    rec = Recognizer.load(args.model)
-    report = read_lines(args.data)
+    model, inputs = split_model(args, "labelled data")
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    rec = Recognizer.load(model)
+    report = read_lines(inputs[0])
     skipped = list(report.skipped)
     start = time.perf_counter()
     samples, arrays = _load_lines(report.samples, rec, skipped)
@@ -98,7 +115,7 @@ def evaluate(args: argparse.Namespace) -> int:
     if len(skipped) > 5:
         print(f"warning: ... {len(skipped) - 5} more lines skipped", file=sys.stderr)
     if not samples:
-        raise DataError(f"{args.data}: no readable labelled line ({len(skipped)} skipped)")
+        raise DataError(f"{inputs[0]}: no readable labelled line ({len(skipped)} skipped)")
     unknown = rec.alphabet.unknown(s.text for s in samples)
     rates = ErrorRates()
     rows = []
@@ -116,7 +133,7 @@ def evaluate(args: argparse.Namespace) -> int:
             raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
     result = {
         "model": str(rec.path),
-        "data": str(args.data),
+        "data": str(inputs[0]),
         "cer": round(rates.cer, 5),
         "wer": round(rates.wer, 5),
         "lines": rates.lines,
@@ -146,9 +163,10 @@ def read(args: argparse.Namespace) -> int:
     from seqvision.recognizer import Recognizer
 
     _threads(args.threads)
-    rec = Recognizer.load(args.model)
+    model, images = split_model(args, "images")
+    rec = Recognizer.load(model)
     arrays, names, failed = [], [], 0
-    for name in args.images:
+    for name in images:
         try:
             arrays.append(rec.prepare(open_image(name)))
             names.append(name)
@@ -173,11 +191,41 @@ def read(args: argparse.Namespace) -> int:
                     ensure_ascii=False,
                 )
             )
-        elif len(args.images) > 1:
+        elif len(images) > 1:
             print(f"{names[i]}\t{d.text}")
         else:
             print(d.text)
     return 1 if failed else 0
+
+
+def synth(args: argparse.Namespace) -> int:
+    from seqvision.data.synth import HELD_OUT, find_fonts, write_dataset
+
+    if args.lines < 1:
+        raise ConfigError(f"--lines must be at least 1, got {args.lines}")
+    include = tuple(args.fonts or ()) + (HELD_OUT if args.held_out == "only" else ())
+    exclude = tuple(args.exclude_fonts or ()) + (HELD_OUT if args.held_out == "exclude" else ())
+    fonts = find_fonts(include, exclude, Path(args.font_dir) if args.font_dir else None)
+    if args.list_fonts:
+        for font in fonts:
+            print(f"{font.name}\t{font.path}")
+        return 0
+    families = len({f.family for f in fonts})
+    print(f"rendering {args.lines} lines with {len(fonts)} fonts ({families} families) -> {args.out}", file=sys.stderr)
+    tsv = write_dataset(
+        args.out,
+        args.lines,
+        fonts,
+        seed=args.seed,
+        height=args.height,
+        clean=args.clean,
+        max_chars=args.max_chars,
+        workers=args.workers or None,
+        progress=sys.stderr.isatty(),
+    )
+    stats = json.loads((tsv.parent / "synth.json").read_text(encoding="utf-8"))
+    print(f"{tsv}  ({stats['lines_per_second']:.0f} lines/s with {stats['workers']} workers)")
+    return 0
 
 
 def models(args: argparse.Namespace) -> int:

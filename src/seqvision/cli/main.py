@@ -7,7 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from seqvision import __version__
+from seqvision.checkpoint import DEFAULT_MODEL
 from seqvision.errors import SeqvisionError
+
+MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (default {DEFAULT_MODEL})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.train)
 
     p = sub.add_parser("eval", help="character and word error rates of a model on labelled data")
-    p.add_argument("model", help="saved model (.safetensors), run folder, or bundled model name")
-    p.add_argument("data", help="labelled data in any reader format")
+    p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
+    p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--threads", type=int, default=0)
@@ -52,12 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.evaluate)
 
     p = sub.add_parser("read", help="recognise line images")
-    p.add_argument("model", help="saved model (.safetensors), run folder, or bundled model name")
-    p.add_argument("images", nargs="+", help="line image files")
+    p.add_argument("inputs", nargs="+", metavar="[MODEL] IMAGE", help=f"model (default {DEFAULT_MODEL}), then images")
+    p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="one JSON object per image: text and confidences")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--threads", type=int, default=0)
     p.set_defaults(func=commands.read)
+
+    p = sub.add_parser("synth", help="render synthetic printed lines: images + labels.tsv")
+    p.add_argument("--out", required=True, help="folder to write (images/, labels.tsv, fonts.tsv, synth.json)")
+    p.add_argument("--lines", type=int, default=1000, help="number of lines (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same data set")
+    p.add_argument("--height", type=int, default=48, help="image height in pixels (default 48)")
+    p.add_argument("--fonts", nargs="+", metavar="FAMILY", help="only these font families (e.g. 'DejaVu Serif' Go)")
+    p.add_argument("--exclude-fonts", nargs="+", metavar="FAMILY", help="not these font families")
+    p.add_argument("--held-out", choices=["exclude", "only"], help="the benchmark's held-out font families")
+    p.add_argument("--font-dir", help="use the .ttf/.otf files in this folder instead of the system's fonts")
+    p.add_argument("--clean", action="store_true", help="plain black-on-white lines, no degradations")
+    p.add_argument("--max-chars", type=int, default=80, help="longest line in characters (default 80)")
+    p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
+    p.add_argument("--list-fonts", action="store_true", help="print the fonts that would be used, then stop")
+    p.set_defaults(func=commands.synth)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)

@@ -17,7 +17,7 @@ from seqvision.errors import DataError
 
 Image.MAX_IMAGE_PIXELS = 200_000_000  # whole pages are large, but refuse decompression bombs
 
-NORMALISATION = {"method": "ink-contrast", "invert": True, "background": "median", "range": [0.0, 1.0]}
+NORMALISATION = {"method": "ink-contrast", "invert": "auto", "background": "median", "range": [0.0, 1.0]}
 
 
 def open_image(path: str | Path) -> Image.Image:
@@ -85,12 +85,15 @@ def resize_to_height(img: Image.Image, height: int, min_width: int = 4) -> Image
 
 
 def normalise(img: Image.Image) -> np.ndarray:
-    """8-bit grayscale line -> float32 ink map in [0, 1]: inverted, background (median) at 0, ink stretched.
+    """8-bit grayscale line -> float32 ink map in [0, 1]: background (median) at 0, ink stretched to 1.
 
-    Per-line contrast normalisation makes faint pencil and dark print look alike to the model.
+    Ink is whichever side of the background has the longer tail, so light print on a dark ground
+    reads like dark ink on paper. Per-line contrast normalisation makes faint pencil and dark print
+    look alike to the model.
     """
-    ink = 255.0 - np.asarray(img, dtype=np.float32)  # (H, W), ink high
-    background = float(np.median(ink))
-    top = float(np.percentile(ink, 99.5))
-    scale = max(top - background, 24.0)
-    return np.clip((ink - background) / scale, 0.0, 1.0)
+    pixels = np.asarray(img, dtype=np.float32)  # (H, W)
+    background = float(np.median(pixels))
+    low, high = np.percentile(pixels, [0.5, 99.5])
+    ink = background - pixels if background - low >= high - background else pixels - background
+    scale = max(float(max(background - low, high - background)), 24.0)
+    return np.clip(ink / scale, 0.0, 1.0)

@@ -1,0 +1,23 @@
+"""Synthetic printed text lines: real English text, system fonts, scan and photo degradations.
+
+>>> from seqvision.data.synth import LineGenerator, find_fonts
+>>> generator = LineGenerator(find_fonts(exclude=HELD_OUT), seed=0)
+"""
+
+from seqvision.data.synth.dataset import write_dataset
+from seqvision.data.synth.fonts import HELD_OUT, Font, find_fonts
+from seqvision.data.synth.generator import LineGenerator, render_text
+from seqvision.data.synth.render import BUILTIN
+from seqvision.data.synth.text import CHARSET, load_corpus
+
+__all__ = [
+    "BUILTIN",
+    "CHARSET",
+    "HELD_OUT",
+    "Font",
+    "LineGenerator",
+    "find_fonts",
+    "load_corpus",
+    "render_text",
+    "write_dataset",
+]
