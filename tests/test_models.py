@@ -9,8 +9,6 @@ another size and width than the one it was traced with.
 from __future__ import annotations
 
 import itertools
-import warnings
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,6 +17,7 @@ from torch import Tensor
 
 from seqvision.config import EncoderConfig, HeadConfig, ModelConfig, SequenceConfig
 from seqvision.errors import ConfigError
+from seqvision.export import to_onnx
 from seqvision.model import SeqModel, build_model
 from seqvision.presets import get_preset
 from seqvision.registry import ENCODERS, PRESETS, SEQUENCES
@@ -34,14 +33,6 @@ SMALL_CHANNELS = {
     "vgg": [8, 8, 12, 12, 16],  # five stages
     "resnet": [8, 8, 12, 16],  # stem = first block, then three more blocks
     "mobile": [8, 8, 12, 12, 16],  # stem, then four separable blocks
-}
-
-# torch.onnx's TorchScript exporter (dynamo=False) writes the trace-time sequence length as a constant
-# into nn.MultiheadAttention's reshape of k (`k.view(k.shape[0], bsz * num_heads, head_dim)` after the
-# packed in-projection), so the graph only runs at the traced width: pytorch/pytorch#117209.
-ONNX_KNOWN_FAILURES = {
-    "transformer": "torch.onnx (dynamo=False) bakes the traced sequence length into nn.MultiheadAttention's "
-    "k reshape (pytorch/pytorch#117209): onnxruntime fails on any other width",
 }
 
 
@@ -230,36 +221,13 @@ def test_height_too_small_raises_config_error() -> None:
 # ---------------------------------------------------------------------------------------------- ONNX
 
 
-def export_onnx(model: SeqModel, height: int, path: Path) -> None:
-    images, widths = line_batch(height, [64, 41], seed=1)  # trace: batch 2, width 64
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (images, widths),
-            str(path),
-            dynamo=False,
-            input_names=["images", "widths"],
-            output_names=["log_probs", "lengths"],
-            dynamic_axes={
-                "images": {0: "batch", 3: "width"},
-                "widths": {0: "batch"},
-                "log_probs": {0: "batch", 1: "time"},
-                "lengths": {0: "batch"},
-            },
-            opset_version=17,
-        )
-
-
-def assert_onnx_parity(cfg: ModelConfig, tmp_path: Path) -> None:
+def assert_onnx_parity(cfg: ModelConfig) -> None:
+    """seqvision.export checks onnxruntime against eager on untraced widths; check it again here, independently."""
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     model = build(cfg).eval()
-    path = tmp_path / "model.onnx"
-    export_onnx(model, cfg.height, path)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-    images, widths = line_batch(cfg.height, [37, 101, 58], seed=2)  # batch 3, width 101: not the traced shape
+    session = ort.InferenceSession(to_onnx(model, cfg.height), providers=["CPUExecutionProvider"])
+    images, widths = line_batch(cfg.height, [37, 101, 58], seed=2)  # batch 3: not the traced shape
     log_probs, lengths = session.run(None, {"images": images.numpy(), "widths": widths.numpy()})
     with torch.no_grad():
         expected, expected_lengths = model(images, widths)
@@ -270,18 +238,11 @@ def assert_onnx_parity(cfg: ModelConfig, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", PRESETS.names())
-def test_onnx_export_parity_preset(name: str, tmp_path: Path) -> None:
-    assert_onnx_parity(get_preset(name), tmp_path)
+def test_onnx_export_parity_preset(name: str) -> None:
+    assert_onnx_parity(get_preset(name))
 
 
-@pytest.mark.parametrize(
-    "sequence",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=ONNX_KNOWN_FAILURES[name]))
-        if name in ONNX_KNOWN_FAILURES
-        else name
-        for name in SEQUENCES.names()
-    ],
-)
-def test_onnx_export_parity_sequence(sequence: str, tmp_path: Path) -> None:
-    assert_onnx_parity(small_config(DEFAULT_ENCODER, sequence), tmp_path)
+@pytest.mark.parametrize("sequence", SEQUENCES.names())
+@pytest.mark.parametrize("encoder", ENCODERS.names())
+def test_onnx_export_parity_every_encoder_and_sequence(encoder: str, sequence: str) -> None:
+    assert_onnx_parity(small_config(encoder, sequence))

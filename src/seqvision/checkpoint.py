@@ -66,6 +66,8 @@ def resolve(name_or_path: str | Path) -> Path:
 
 def is_model(name_or_path: str | Path) -> bool:
     """Whether ``name_or_path`` names a saved model (not, say, an image or a data folder)."""
+    if str(name_or_path).endswith(".onnx"):
+        return Path(name_or_path).is_file()
     try:
         return resolve(name_or_path).suffix == ".safetensors"
     except CheckpointError:

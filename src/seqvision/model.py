@@ -27,6 +27,7 @@ class SeqModel(nn.Module):
     def __init__(self, encoder: Encoder, sequence: SequenceModel, head: nn.Module):
         super().__init__()
         self.encoder, self.sequence, self.head = encoder, sequence, head
+        self.parts: dict[str, str] = {}  # registry names of the parts, for messages
 
     def forward(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
         feats, lengths = self.encoder(images, widths)  # (B, T, C)
@@ -48,4 +49,6 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SeqModel:
         head = HEADS.get(cfg.head.name)(cfg.head, sequence.out_channels, num_classes)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return SeqModel(encoder, sequence, head)
+    model = SeqModel(encoder, sequence, head)
+    model.parts = {"encoder": cfg.encoder.name, "sequence": cfg.sequence.name, "head": cfg.head.name}
+    return model

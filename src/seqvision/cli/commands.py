@@ -75,19 +75,20 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_lines(samples, rec, errors: list[str]):
-    """Normalised arrays of the readable samples; unreadable ones are reported and left out."""
+def _page_loader(samples):
+    """``load(i)`` for the i-th sample; each loader thread keeps its own last page (PAGE/ALTO lines share one)."""
+    import threading
+
     from seqvision.data.images import PageCache, load_line
 
-    pages = PageCache()
-    kept, arrays = [], []
-    for s in samples:
-        try:
-            arrays.append(rec.prepare(load_line(s, pages)))
-            kept.append(s)
-        except SeqvisionError as exc:
-            errors.append(str(exc))
-    return kept, arrays
+    local = threading.local()
+
+    def load(i: int):
+        if not hasattr(local, "pages"):
+            local.pages = PageCache()
+        return load_line(samples[i], local.pages)
+
+    return load
 
 
 def _progress(total: int, what: str):
@@ -105,25 +106,31 @@ def evaluate(args: argparse.Namespace) -> int:
     model, inputs = split_model(args, "labelled data")
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
-    rec = Recognizer.load(model)
+    rec = Recognizer.load(model, args.backend, args.threads)
     report = read_lines(inputs[0])
-    skipped = list(report.skipped)
+    samples, skipped = report.samples, list(report.skipped)
     start = time.perf_counter()
-    samples, arrays = _load_lines(report.samples, rec, skipped)
+    decoded_by_index = {}
+    with _progress(len(samples), "eval") as bar:
+        for i, result in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
+            if isinstance(result, SeqvisionError):
+                skipped.append(str(result))
+            else:
+                decoded_by_index[i] = result
+    seconds = time.perf_counter() - start
     for message in skipped[:5]:
         print(f"warning: skipped {message}", file=sys.stderr)
     if len(skipped) > 5:
         print(f"warning: ... {len(skipped) - 5} more lines skipped", file=sys.stderr)
-    if not samples:
+    if not decoded_by_index:
         raise DataError(f"{inputs[0]}: no readable labelled line ({len(skipped)} skipped)")
-    unknown = rec.alphabet.unknown(s.text for s in samples)
+    kept = [samples[i] for i in sorted(decoded_by_index)]
+    unknown = rec.alphabet.unknown(s.text for s in kept)
     rates = ErrorRates()
     rows = []
-    with _progress(len(arrays), "eval") as bar:
-        for i, decoded in rec.read_arrays(arrays, args.batch_size, on_batch=bar.update):
-            rates.update(decoded.text, samples[i].text)
-            rows.append(f"{samples[i].source}\t{samples[i].text}\t{decoded.text}\n")
-    seconds = time.perf_counter() - start
+    for i in sorted(decoded_by_index):
+        rates.update(decoded_by_index[i].text, samples[i].text)
+        rows.append(f"{samples[i].source}\t{samples[i].text}\t{decoded_by_index[i].text}\n")
     if args.predictions:
         from seqvision.io import atomic_write_text
 
@@ -133,6 +140,7 @@ def evaluate(args: argparse.Namespace) -> int:
             raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
     result = {
         "model": str(rec.path),
+        "backend": rec.backend,
         "data": str(inputs[0]),
         "cer": round(rates.cer, 5),
         "wer": round(rates.wer, 5),
@@ -158,44 +166,70 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_inputs(inputs: list[str]) -> list:  # -> list[LineSample]
+    """Image files as given; folders -> their images (sorted); TSV, PAGE-XML and ALTO files -> their lines."""
+    from seqvision.data.readers import IMAGE_SUFFIXES, read_lines
+    from seqvision.data.samples import LineSample
+
+    samples = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
+            images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            samples += [LineSample(p, "", str(p)) for p in images]
+        elif path.is_dir() or path.suffix.lower() in (".tsv", ".xml"):
+            report = read_lines(path)
+            for message in report.skipped:
+                print(f"warning: skipped {message}", file=sys.stderr)
+            samples += report.samples
+        else:
+            samples.append(LineSample(path, "", name))
+    return samples
+
+
 def read(args: argparse.Namespace) -> int:
-    from seqvision.data.images import open_image
     from seqvision.recognizer import Recognizer
 
     _threads(args.threads)
-    model, images = split_model(args, "images")
-    rec = Recognizer.load(model)
-    arrays, names, failed = [], [], 0
-    for name in images:
-        try:
-            arrays.append(rec.prepare(open_image(name)))
-            names.append(name)
-        except SeqvisionError as exc:
-            print(f"seqvision: error: {exc}", file=sys.stderr)
-            failed += 1
-    with _progress(len(arrays), "read") as bar:
-        results = list(rec.read_arrays(arrays, args.batch_size, on_batch=bar.update))
-    for i, d in results:
+    model, inputs = split_model(args, "images")
+    rec = Recognizer.load(model, args.backend, args.threads)
+    samples = _read_inputs(inputs)
+    results, failed = {}, 0
+    with _progress(len(samples), "read") as bar:
+        for i, result in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
+            if isinstance(result, SeqvisionError):
+                print(f"seqvision: error: {result}", file=sys.stderr)
+                failed += 1
+            else:
+                results[i] = result
+    for i in sorted(results):
+        d, name = results[i], samples[i].source
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "image": names[i],
-                        "text": d.text,
-                        "confidence": round(d.confidence, 4),
-                        "chars": [
-                            {"char": c, "confidence": round(p, 4), "frames": list(f)}
-                            for c, p, f in zip(d.text, d.char_confidences, d.char_frames, strict=False)
-                        ],
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        elif len(images) > 1:
-            print(f"{names[i]}\t{d.text}")
+            chars = [
+                {"char": c, "confidence": round(p, 4), "frames": list(f)}
+                for c, p, f in zip(d.text, d.char_confidences, d.char_frames, strict=False)
+            ]
+            record = {"image": name, "text": d.text, "confidence": round(d.confidence, 4), "chars": chars}
+            print(json.dumps(record, ensure_ascii=False))
+        elif len(samples) > 1:
+            print(f"{name}\t{d.text}")
         else:
             print(d.text)
     return 1 if failed else 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from seqvision.export import export_model
+
+    out = Path(args.out)
+    if out.suffix != ".onnx":
+        raise ConfigError(f"{out}: the output file should end in .onnx")
+    start = time.perf_counter()
+    meta = export_model(args.model, out, int8=args.int8)
+    size = out.stat().st_size / 1e6
+    kind = "int8 (LSTM/MatMul/Gemm weights)" if args.int8 else "fp32"
+    print(f"{out}  ({kind}, {size:.1f} MB, {len(meta['alphabet'])} characters, {time.perf_counter() - start:.1f} s)")
+    return 0
 
 
 def synth(args: argparse.Namespace) -> int:

@@ -13,6 +13,12 @@ from seqvision.errors import SeqvisionError
 MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (default {DEFAULT_MODEL})"
 
 
+def add_inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference runtime (default torch)")
+    p.add_argument("--batch-size", type=int, default=16, help="lines per batch, formed by width (default 16)")
+    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from seqvision.cli import commands
 
@@ -49,18 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
     p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--threads", type=int, default=0)
+    add_inference_options(p)
     p.add_argument("--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines")
     p.set_defaults(func=commands.evaluate)
 
     p = sub.add_parser("read", help="recognise line images")
-    p.add_argument("inputs", nargs="+", metavar="[MODEL] IMAGE", help=f"model (default {DEFAULT_MODEL}), then images")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="[MODEL] INPUT",
+        help=f"model (default {DEFAULT_MODEL}), then image files, folders of images, or TSV/PAGE/ALTO files",
+    )
     p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="one JSON object per image: text and confidences")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--threads", type=int, default=0)
+    add_inference_options(p)
     p.set_defaults(func=commands.read)
+
+    p = sub.add_parser("export", help="export a model to a self-contained ONNX file")
+    p.add_argument("model", help=MODEL_HELP)
+    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--int8", action="store_true", help="dynamic int8 weights for the LSTM and linear layers")
+    p.set_defaults(func=commands.export)
 
     p = sub.add_parser("synth", help="render synthetic printed lines: images + labels.tsv")
     p.add_argument("--out", required=True, help="folder to write (images/, labels.tsv, fonts.tsv, synth.json)")

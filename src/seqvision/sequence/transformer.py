@@ -1,10 +1,16 @@
-"""Transformer encoder with sinusoidal positions and a key-padding mask."""
+"""Transformer encoder with sinusoidal positions and a key-padding mask.
+
+Written out instead of ``nn.TransformerEncoderLayer``: ``nn.MultiheadAttention`` bakes the traced
+sequence length into a reshape when exported to ONNX (pytorch/pytorch#117209), and these few lines
+export with dynamic widths.
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqvision.config import SequenceConfig
@@ -23,6 +29,25 @@ def sinusoid(length: int, dim: int, device: torch.device) -> Tensor:
     return pe
 
 
+class Block(nn.Module):
+    """Pre-norm self-attention + feed-forward, each residual; padded keys are never attended to."""
+
+    def __init__(self, dim: int, heads: int, ff: int, dropout: float):
+        super().__init__()
+        self.heads, self.dropout = heads, dropout
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.qkv, self.out = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.ff = nn.Sequential(nn.Linear(dim, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, dim))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, valid: Tensor) -> Tensor:
+        q, k, v = self.qkv(self.norm1(x)).unflatten(-1, (3, self.heads, -1)).permute(2, 0, 3, 1, 4)  # 3 x (B, H, T, D)
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=valid[:, None, None, :], dropout_p=p)  # (B, H, T, D)
+        x = x + self.drop(self.out(y.transpose(1, 2).flatten(2)))  # (B, H, T, D) -> (B, T, C)
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
 class Transformer(SequenceModel):
     def __init__(self, in_channels: int, cfg: SequenceConfig):
         super().__init__()
@@ -30,16 +55,17 @@ class Transformer(SequenceModel):
             raise ValueError(f"sequence.hidden ({cfg.hidden}) must be divisible by sequence.heads ({cfg.heads})")
         self.in_channels, self.out_channels = in_channels, cfg.hidden
         self.proj = nn.Linear(in_channels, cfg.hidden)
-        layer = nn.TransformerEncoderLayer(
-            cfg.hidden, cfg.heads, 2 * cfg.hidden, cfg.dropout, batch_first=True, norm_first=True
+        self.blocks = nn.ModuleList(
+            Block(cfg.hidden, cfg.heads, 2 * cfg.hidden, cfg.dropout) for _ in range(cfg.layers)
         )
-        self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(cfg.hidden)
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         x = self.proj(x)
         x = x + sinusoid(x.shape[1], x.shape[2], x.device)
-        x = self.encoder(x, src_key_padding_mask=~length_mask(lengths, x.shape[1]))
+        valid = length_mask(lengths, x.shape[1])  # (B, T), True on real steps
+        for block in self.blocks:
+            x = block(x, valid)
         return mask_steps(self.norm(x), lengths)
 
 

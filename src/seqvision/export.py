@@ -1,0 +1,234 @@
+"""ONNX export: a saved model -> one self-contained ``.onnx`` file, optionally int8.
+
+The graph takes ``images`` ``(B, 1, H, W)`` float32 and ``widths`` ``(B,)`` int64 (the true widths
+before padding) and returns ``log_probs`` ``(B, T, K)`` and ``lengths`` ``(B,)``; batch and width
+are dynamic. The model's JSON metadata (alphabet, input height, normalisation, metrics) is stored
+in the file's ``metadata_props`` under ``seqvision``, so the ``.onnx`` file alone can be read.
+
+Every export is checked: onnxruntime must match eager PyTorch on a batch of widths that were not
+traced, otherwise the export fails naming the part of the model responsible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from seqvision.errors import SeqvisionError
+from seqvision.io import atomic_write_bytes
+from seqvision.model import SeqModel
+
+OPSET = 17
+METADATA_KEY = "seqvision"
+TOLERANCE = 1e-3  # max |log-prob difference| between onnxruntime fp32 and eager on real steps
+
+
+class ExportError(SeqvisionError):
+    """A model (or one of its parts) cannot be exported faithfully."""
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence what the exporter and quantiser print straight to file descriptor 2 (C++ shape-inference
+    warnings, onnxruntime's logging), so a successful export prints one line."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _require_onnx() -> Any:
+    try:
+        import onnx
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise ExportError("ONNX export needs the export extra: pip install 'seqvision[export]'") from None
+    return onnx
+
+
+def _example(height: int, widths: list[int], channels: int = 1, seed: int = 0) -> tuple[Tensor, Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.zeros(len(widths), channels, height, max(widths))
+    for i, w in enumerate(widths):
+        images[i, :, :, :w] = torch.rand(channels, height, w, generator=gen)
+    return images, torch.tensor(widths, dtype=torch.int64)
+
+
+def _trace_widths(model: SeqModel) -> list[int]:
+    stride = model.encoder.time_stride
+    return [16 * stride, 11 * stride]
+
+
+def _export_bytes(module: nn.Module, args: tuple[Tensor, ...], names: list[str], outputs: list[str]) -> bytes:
+    dynamic = {name: {0: "batch", **({3: "width"} if name == "images" else {})} for name in names}
+    dynamic |= {"feats": {0: "batch", 1: "time"}, "out": {0: "batch", 1: "time"}, "log_probs": {0: "batch", 1: "time"}}
+    dynamic |= {"lengths": {0: "batch"}, "out_lengths": {0: "batch"}}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), _quiet_stderr():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            args,
+            buffer,
+            dynamo=False,
+            input_names=names,
+            output_names=outputs,
+            dynamic_axes={k: v for k, v in dynamic.items() if k in names + outputs},
+            opset_version=OPSET,
+        )
+    return buffer.getvalue()
+
+
+def _session(data: bytes, threads: int = 1) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+
+def _part_mismatch(model: SeqModel, height: int) -> str:
+    """Which part fails on its own: each is exported at the traced width and run at twice it."""
+    images, widths = _example(height, _trace_widths(model))
+    longer_images, longer_widths = _example(height, [2 * w for w in widths.tolist()], seed=3)
+    with torch.no_grad():
+        feats, lengths = model.encoder(images, widths)
+        seq = model.sequence(feats, lengths)
+    parts = [
+        ("encoder", model.encoder, (images, widths), ["images", "widths"], (longer_images, longer_widths)),
+        (
+            "sequence",
+            model.sequence,
+            (feats, lengths),
+            ["feats", "lengths"],
+            (torch.cat([feats, feats], 1), 2 * lengths),
+        ),
+        ("head", model.head, (seq, lengths), ["feats", "lengths"], (torch.cat([seq, seq], 1), 2 * lengths)),
+    ]
+    for part, module, args, names, longer in parts:
+        label = f"{part} '{model.parts.get(part, type(module).__name__)}'"
+        outputs = ["feats", "out_lengths"] if part == "encoder" else ["out"]
+        try:
+            data = _export_bytes(module, args, names, outputs)
+            got = _session(data).run(None, dict(zip(names, (a.numpy() for a in longer), strict=True)))[0]
+        except Exception as exc:  # any failure names the part
+            return f"{label} fails: {str(exc).splitlines()[0][:200]}"
+        with torch.no_grad():
+            expected = module(*longer)
+        expected = expected[0] if isinstance(expected, tuple) else expected
+        if got.shape != tuple(expected.shape):
+            return f"{label} keeps the traced sequence length"
+        if float(np.abs(got - expected.numpy()).max()) > TOLERANCE:
+            return f"{label} gives other values at an untraced width (shape-dependent Python code?)"
+    return "each part exports alone; their composition does not"
+
+
+def to_onnx(model: SeqModel, height: int, metadata: dict[str, Any] | None = None) -> bytes:
+    """Export ``model`` (eval mode) to ONNX bytes, checked against eager on untraced widths.
+
+    Raises:
+        ExportError: naming the part that cannot be exported, or how far outputs differ.
+    """
+    onnx = _require_onnx()
+    model = model.eval()
+    name = "/".join(model.parts.values()) or type(model).__name__
+    try:
+        data = _export_bytes(
+            model, _example(height, _trace_widths(model)), ["images", "widths"], ["log_probs", "lengths"]
+        )
+    except Exception as exc:  # the exporter raises many types
+        raise ExportError(
+            f"cannot export {name}: {_part_mismatch(model, height)} ({str(exc).splitlines()[0]})"
+        ) from None
+    check_parity(model, data, height, name)
+    if metadata is not None:
+        proto = onnx.load_from_string(data)
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps(metadata, ensure_ascii=False)
+        data = proto.SerializeToString()
+    return data
+
+
+def check_parity(model: SeqModel, data: bytes, height: int, name: str, tolerance: float = TOLERANCE) -> float:
+    """Max |difference| of log-probabilities between onnxruntime and eager on widths not traced."""
+    stride = model.encoder.time_stride
+    images, widths = _example(height, [9 * stride + 1, 37 * stride + 3, 23 * stride], seed=1)
+    try:
+        got, got_lengths = _session(data).run(None, {"images": images.numpy(), "widths": widths.numpy()})
+    except Exception as exc:
+        raise ExportError(f"cannot export {name}: {_part_mismatch(model, height)} (fails at untraced widths)") from exc
+    with torch.no_grad():
+        expected, lengths = model(images, widths)
+    if got_lengths.tolist() != lengths.tolist():
+        raise ExportError(f"cannot export {name}: {_part_mismatch(model, height)} (other output lengths)")
+    diff = max(float(np.abs(got[i, :n] - expected[i, :n].numpy()).max()) for i, n in enumerate(lengths.tolist()))
+    if diff > tolerance:
+        part = _part_mismatch(model, height)
+        raise ExportError(
+            f"cannot export {name}: {part}; onnxruntime differs from PyTorch by {diff:.2g} (> {tolerance})"
+        )
+    return diff
+
+
+def quantize_int8(data: bytes) -> bytes:
+    """Dynamic int8 quantisation of the LSTM, MatMul and Gemm weights; convolutions stay fp32
+    (dynamic int8 convolutions run 5-6x slower than fp32 in onnxruntime on this kind of CPU)."""
+    _require_onnx()
+    import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="seqvision-int8-") as tmp:
+        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        src.write_bytes(data)
+        with warnings.catch_warnings(), _quiet_stderr():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(src, dst, op_types_to_quantize=["LSTM", "MatMul", "Gemm"], weight_type=QuantType.QInt8)
+        return dst.read_bytes()
+
+
+def export_model(name_or_path: str | Path, out: str | Path, int8: bool = False) -> dict[str, Any]:
+    """Export a saved model to ``out`` (written atomically); returns the metadata stored in the file."""
+    from seqvision.recognizer import Recognizer
+
+    rec = Recognizer.load(name_or_path)
+    if rec.model is None:
+        raise ExportError(f"{name_or_path}: already an ONNX model")
+    metadata = {**rec.metadata, "onnx": {"opset": OPSET, "int8": int8, "inputs": ["images", "widths"]}}
+    data = to_onnx(rec.model, rec.height, metadata)
+    if int8:
+        data = quantize_int8(data)
+    atomic_write_bytes(out, data)
+    return metadata
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The seqvision metadata stored in an exported ``.onnx`` file."""
+    onnx = _require_onnx()
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf decode errors have many types
+        raise ExportError(f"{path}: not a readable ONNX file ({exc.__class__.__name__})") from None
+    for entry in proto.metadata_props:
+        if entry.key == METADATA_KEY:
+            return json.loads(entry.value)
+    raise ExportError(f"{path}: ONNX file without seqvision metadata (export it with `seqvision export`)")
