@@ -86,7 +86,7 @@ def _export_bytes(module: nn.Module, args: tuple[Tensor, ...], names: list[str],
         torch.onnx.export(
             module,
             args,
-            buffer,
+            buffer,  # type: ignore[arg-type]  # a file-like object works and keeps the export in memory
             dynamo=False,
             input_names=names,
             output_names=outputs,

@@ -112,11 +112,11 @@ def evaluate(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     decoded_by_index = {}
     with _progress(len(samples), "eval") as bar:
-        for i, result in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
-            if isinstance(result, SeqvisionError):
-                skipped.append(str(result))
+        for i, outcome in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
+            if isinstance(outcome, SeqvisionError):
+                skipped.append(str(outcome))
             else:
-                decoded_by_index[i] = result
+                decoded_by_index[i] = outcome
     seconds = time.perf_counter() - start
     for message in skipped[:5]:
         print(f"warning: skipped {message}", file=sys.stderr)
