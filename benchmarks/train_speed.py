@@ -18,48 +18,18 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 from seqvision.data.lines import LineDataset, WidthBucketSampler, check_lines, collate_lines
 from seqvision.data.readers import read_lines
-from seqvision.data.synthetic import write_dataset
+from seqvision.data.synth import find_fonts, write_dataset
 from seqvision.decoding.alphabet import Alphabet
+from seqvision.flops import forward_gflops
 from seqvision.model import build_model
 from seqvision.presets import get_preset
 from seqvision.registry import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKER = ROOT.parent / "shared" / "data" / "hooker" / "train"
-
-
-def rnn_flops(module: torch.nn.RNNBase, steps: int) -> int:
-    """Matmul FLOPs of an LSTM/GRU over ``steps`` valid steps (FlopCounterMode cannot see the fused CPU kernel)."""
-    gates = {"LSTM": 4, "GRU": 3}.get(module.mode, 1)
-    dirs = 2 if module.bidirectional else 1
-    total, size_in = 0, module.input_size
-    for _ in range(module.num_layers):
-        total += 2 * steps * dirs * gates * module.hidden_size * (size_in + module.hidden_size)
-        size_in = module.hidden_size * dirs
-    return total
-
-
-def forward_gflops(model: torch.nn.Module, height: int, width: int) -> float:
-    """FLOPs of one forward pass on a single ``height x width`` line (multiply-add = 2 FLOPs)."""
-    model.eval()
-    rnn_total = 0
-
-    def count(module: torch.nn.Module, inputs: tuple, output: object) -> None:
-        nonlocal rnn_total
-        packed = inputs[0]
-        steps = int(packed.batch_sizes.sum()) if hasattr(packed, "batch_sizes") else packed.shape[0] * packed.shape[1]
-        rnn_total += rnn_flops(module, steps)  # type: ignore[arg-type]
-
-    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, torch.nn.RNNBase)]
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, 1, height, width), torch.tensor([width]))
-    for h in hooks:
-        h.remove()
-    return (counter.get_total_flops() + rnn_total) / 1e9
 
 
 def batches(samples, alphabet, model, height, batch_size, augment):
@@ -126,7 +96,8 @@ def main() -> None:
         samples = read_lines(args.data).samples
     else:
         source = "synthetic (hooker data not found)"
-        samples = read_lines(write_dataset(Path("/tmp/seqvision-bench-lines"), args.lines, height=64)).samples
+        tsv = write_dataset(Path("/tmp/seqvision-bench-lines"), args.lines, find_fonts(), height=64)
+        samples = read_lines(tsv).samples
     samples = random.Random(0).sample(samples, min(args.lines, len(samples)))
     rows = [measure(name, samples, args.batch_size) for name in args.presets.split(",")]
     print(

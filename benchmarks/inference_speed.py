@@ -1,0 +1,215 @@
+"""Inference speed per bundled model and backend, one thread: ms/line at batch 1, lines/s at the best
+batch size, the share of this machine's measured fp32 peak, and Tesseract on the same lines.
+
+Backends: eager PyTorch, torch.compile (where it works), onnxruntime fp32 and int8 (LSTM/linear
+weights; convolutions stay fp32). The model timings start from normalised arrays (decoding and
+normalising images is the same for every backend and runs on a thread pool in the CLI); Tesseract's
+include reading the images, as it cannot skip that. The peak is a large onnxruntime matmul
+measured in the same run.
+
+    python benchmarks/inference_speed.py              # ~10 minutes
+    python benchmarks/inference_speed.py --lines 16   # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqvision.data.images import open_image
+from seqvision.data.lines import pad_batch
+from seqvision.data.readers import read_lines
+from seqvision.data.synth import find_fonts, write_dataset
+from seqvision.decoding.ctc import greedy_decode
+from seqvision.export import _session, quantize_int8, to_onnx
+from seqvision.flops import forward_gflops
+from seqvision.recognizer import Recognizer
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BATCH_SIZES = (1, 8, 16, 32, 64)
+
+Runner = Callable[[torch.Tensor, torch.Tensor], tuple[np.ndarray, np.ndarray]]
+
+
+def peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """fp32 GFLOP/s of an n x n matmul in onnxruntime on one thread (the practical peak here)."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["c"])],
+        "peak",
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, [n, n]) for x in "ab"],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [n, n])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = _session(model.SerializeToString())
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    session.run(None, {"a": a, "b": a})
+    best = min(_timed(lambda: session.run(None, {"a": a, "b": a})) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def runners(rec: Recognizer) -> dict[str, Runner | str]:
+    """Backend name -> a function running a padded batch, or the reason it is unavailable."""
+    assert rec.model is not None
+    model = rec.model.eval()
+
+    def eager(images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            out, lengths = model(images, widths)
+        return out.numpy(), lengths.numpy()
+
+    found: dict[str, Runner | str] = {"torch eager": eager}
+    try:
+        compiled = torch.compile(model, dynamic=True)
+        sample = torch.zeros(2, 1, rec.height, 256), torch.tensor([256, 200])
+        with torch.inference_mode():
+            compiled(*sample)
+
+        def run_compiled(images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+            with torch.inference_mode():
+                out, lengths = compiled(images, widths)
+            return out.numpy(), lengths.numpy()
+
+        found["torch.compile"] = run_compiled
+    except Exception as exc:  # compilation fails in many ways; report, don't stop
+        found["torch.compile"] = f"fails: {str(exc).splitlines()[0][:80]}"
+    fp32 = to_onnx(model, rec.height)
+    for name, data in (("onnxruntime fp32", fp32), ("onnxruntime int8", quantize_int8(fp32))):
+        session = _session(data, threads=1)
+
+        def run_onnx(images: torch.Tensor, widths: torch.Tensor, session=session) -> tuple[np.ndarray, np.ndarray]:
+            log_probs, lengths = session.run(None, {"images": images.numpy(), "widths": widths.numpy()})
+            return log_probs, lengths
+
+        found[name] = run_onnx
+    return found
+
+
+def throughput(run: Runner, arrays: list[np.ndarray], batch_size: int, alphabet) -> tuple[float, list[str]]:
+    """Lines/s over all arrays in width-sorted batches (CTC decoding included) and the texts, in input order."""
+    order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[1])
+    texts = [""] * len(arrays)
+    start = time.perf_counter()
+    for k in range(0, len(order), batch_size):
+        chunk = order[k : k + batch_size]
+        images, widths = pad_batch([arrays[i] for i in chunk])
+        log_probs, lengths = run(images, widths)
+        for row, i in enumerate(chunk):
+            texts[i] = greedy_decode(log_probs[row], int(lengths[row]), alphabet).text
+    return len(arrays) / (time.perf_counter() - start), texts
+
+
+def tesseract_rate(images: list[Path], workdir: Path) -> float | None:
+    if shutil.which("tesseract") is None:
+        return None
+    listing = workdir / "list.txt"
+    listing.write_text("".join(f"{p.resolve()}\n" for p in images), encoding="utf-8")
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    seconds = _timed(
+        lambda: subprocess.run(
+            ["tesseract", str(listing), "stdout", "--psm", "7", "-l", "eng"], capture_output=True, env=env
+        )
+    )
+    return len(images) / seconds
+
+
+def line_sets(args: argparse.Namespace, workdir: Path) -> list[tuple[str, list[Path]]]:
+    sets = []
+    if (SHARED / "hooker" / "val").is_dir():
+        samples = read_lines(SHARED / "hooker" / "val").samples[: args.lines]
+        sets.append(("hooker val", [s.image for s in samples]))
+    tsv = write_dataset(workdir / "synthetic", args.lines, find_fonts(), seed=4, height=48)
+    sets.append(("synthetic", [s.image for s in read_lines(tsv).samples]))
+    return sets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default="print-en,hooker-en")
+    parser.add_argument("--lines", type=int, default=300, help="lines per set")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "inference_speed.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    peak = peak_gflops()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="seqvision-speed-") as tmp:
+        sets = line_sets(args, Path(tmp))
+        tess = {name: tesseract_rate(images, Path(tmp)) for name, images in sets}
+        for model_name in args.models.split(","):
+            rec = Recognizer.load(model_name)
+            backends = runners(rec)
+            for set_name, images in sets:
+                arrays = [rec.prepare(open_image(p)) for p in images]
+                median_width = int(np.median([a.shape[1] for a in arrays]))
+                gflops = forward_gflops(rec.model, rec.height, median_width)  # type: ignore[arg-type]
+                reference: list[str] | None = None
+                eager_rate = None
+                for backend, run in backends.items():
+                    if isinstance(run, str):
+                        rows.append({"model": model_name, "set": set_name, "backend": backend, "note": run})
+                        continue
+                    throughput(run, arrays[:8], 8, rec.alphabet)  # warm-up
+                    rates = {b: throughput(run, arrays, b, rec.alphabet) for b in BATCH_SIZES}
+                    best = max(rates, key=lambda b: rates[b][0])
+                    texts = rates[1][1]
+                    reference = reference or texts
+                    same = sum(a == b for a, b in zip(texts, reference, strict=True)) / len(texts)
+                    eager_rate = eager_rate or rates[1][0]
+                    rows.append(
+                        {
+                            "model": model_name,
+                            "set": set_name,
+                            "backend": backend,
+                            "gflops_per_line": round(gflops, 3),
+                            "ms_per_line_batch1": round(1000 / rates[1][0], 2),
+                            "best_batch": best,
+                            "lines_per_s_best": round(rates[best][0], 1),
+                            "x_eager_batch1": round(rates[1][0] / eager_rate, 2),
+                            "x_tesseract": round(rates[best][0] / tess[set_name], 2) if tess[set_name] else None,
+                            "peak_fraction": round(gflops * rates[best][0] / peak, 3),
+                            "same_text_as_eager": round(same, 3),
+                        }
+                    )
+    header = (
+        f"one thread; {args.lines} lines per set; peak fp32 (onnxruntime 2048^3 matmul) {peak:.0f} GFLOP/s; "
+        f"torch {torch.__version__}; {platform.processor() or platform.machine()}; "
+        + "; ".join(f"tesseract {name}: {rate:.1f} lines/s" for name, rate in tess.items() if rate)
+    )
+    print(f"\n{header}\n")
+    print("| model | set | backend | GFLOPs/line | ms/line (batch 1) | lines/s (best batch) | vs eager (b1) "
+          "| vs tesseract | % of peak | same text |")  # fmt: skip
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if "note" in r:
+            print(f"| {r['model']} | {r['set']} | {r['backend']} | {r['note']} | | | | | | |")
+            continue
+        print(
+            f"| {r['model']} | {r['set']} | {r['backend']} | {r['gflops_per_line']} | {r['ms_per_line_batch1']} "
+            f"| {r['lines_per_s_best']} (b{r['best_batch']}) | {r['x_eager_batch1']}x | {r['x_tesseract']}x "
+            f"| {100 * r['peak_fraction']:.1f} % | {100 * r['same_text_as_eager']:.0f} % |"
+        )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"header": header, "rows": rows}, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
