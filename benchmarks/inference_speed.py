@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from vs_tesseract import run_tesseract  # this folder: one process over a list file, one thread
 
 from seqvision.data.images import open_image
 from seqvision.data.lines import pad_batch
@@ -121,14 +120,7 @@ def throughput(run: Runner, arrays: list[np.ndarray], batch_size: int, alphabet)
 def tesseract_rate(images: list[Path], workdir: Path) -> float | None:
     if shutil.which("tesseract") is None:
         return None
-    listing = workdir / "list.txt"
-    listing.write_text("".join(f"{p.resolve()}\n" for p in images), encoding="utf-8")
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    seconds = _timed(
-        lambda: subprocess.run(
-            ["tesseract", str(listing), "stdout", "--psm", "7", "-l", "eng"], capture_output=True, env=env
-        )
-    )
+    _, seconds = run_tesseract(images, workdir)
     return len(images) / seconds
 
 

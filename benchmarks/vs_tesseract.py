@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=48, help="synthetic line height in pixels")
     parser.add_argument("--seed", type=int, default=3, help="synthetic set seed (print-en trains on 1, tunes on 2)")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="seqvision's runtime")
     parser.add_argument("--no-real", action="store_true", help="skip the handwritten sets")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vs_tesseract.json"))
     args = parser.parse_args()
@@ -149,10 +150,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="seqvision-vs-tesseract-") as tmp:
         for name, model_name, images, refs in line_sets(args, Path(tmp)):
-            model = Recognizer.load(model_name)
+            model = Recognizer.load(model_name, backend=args.backend, threads=1)
             run_seqvision(model, images[:8], args.batch_size)  # warm-up: first-call allocations
             texts, seconds = run_seqvision(model, images, args.batch_size)
-            rows.append(score(name, f"seqvision ({model_name})", texts, refs, seconds))
+            rows.append(score(name, f"seqvision ({model_name}, {args.backend})", texts, refs, seconds))
             texts, seconds = run_tesseract(images, Path(tmp))
             rows.append(score(name, "tesseract (eng, psm 7)", texts, refs, seconds))
             print(f"{name}: done", file=sys.stderr)
