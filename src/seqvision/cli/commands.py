@@ -25,7 +25,8 @@ def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
     inputs = list(args.inputs)
     if args.model:
         return args.model, inputs
-    if len(inputs) > 1 and is_model(inputs[0]):
+    looks_like_model = Path(inputs[0]).suffix in (".safetensors", ".onnx")  # even if missing: say so
+    if len(inputs) > 1 and (looks_like_model or is_model(inputs[0])):
         return inputs[0], inputs[1:]
     if len(inputs) == 1 and is_model(inputs[0]):
         raise ConfigError(f"{inputs[0]} is a model; give the {what} to read after it")
