@@ -138,3 +138,10 @@ def test_vs_tesseract_benchmark_runs_on_five_lines(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ratio seqvision / tesseract" in done.stdout
     assert out.is_file() and '"rows"' in out.read_text()
+
+
+def test_unwritable_output_is_a_clear_error(fonts, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["synth", "--out", str(tmp_path / "file" / "sub"), "--lines", "3", "--fonts", "DejaVu Sans"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("seqvision: error:") == 1 and "file/sub" in err

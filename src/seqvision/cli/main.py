@@ -108,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeqvisionError as exc:
         print(f"seqvision: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file problem no reader anticipated (disk full, permissions): still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"seqvision: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("seqvision: interrupted", file=sys.stderr)
         return 130

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from seqvision.data.synth.fonts import Font
 from seqvision.data.synth.generator import LineGenerator
 from seqvision.data.synth.text import load_corpus
+from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 
 _worker: LineGenerator | None = None
@@ -60,7 +61,10 @@ def write_dataset(
     sources and speed). The same arguments give the same files, whatever ``workers`` is.
     """
     out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "images").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     workers = workers or min(8, os.cpu_count() or 1)
     args = (list(fonts), seed, height, clean, max_chars)
     start = time.perf_counter()
