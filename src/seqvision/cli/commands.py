@@ -266,7 +266,7 @@ def synth(args: argparse.Namespace) -> int:
 def models(args: argparse.Namespace) -> int:
     import seqvision.model
     import seqvision.presets  # noqa: F401
-    from seqvision.checkpoint import BUNDLED
+    from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
     from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES
 
     for title, registry in (
@@ -283,9 +283,10 @@ def models(args: argparse.Namespace) -> int:
     for meta_path in bundled:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         m = meta.get("metrics", {})
+        default = "  (default)" if meta_path.stem == DEFAULT_MODEL else ""
         print(
-            f"  {meta_path.stem:<14} {meta['architecture']['preset']}, {len(meta['alphabet'])} characters, "
-            f"val CER {m.get('val_cer', float('nan')):.3f}"
+            f"  {meta_path.stem:<14} {meta['architecture']['preset']} at {meta['input']['height']} px, "
+            f"{len(meta['alphabet'])} characters, val CER {m.get('val_cer', float('nan')):.3f}{default}"
         )
     if not bundled:
         print("  (none)")
