@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,8 @@ import torch
 from vs_tesseract import run_tesseract  # this folder: one process over a list file, one thread
 
 from seqvision.data.images import open_image
-from seqvision.data.lines import pad_batch
 from seqvision.data.readers import read_lines
 from seqvision.data.synth import find_fonts, write_dataset
-from seqvision.decoding.ctc import greedy_decode
 from seqvision.export import _session, quantize_int8, to_onnx
 from seqvision.flops import forward_gflops
 from seqvision.metrics import ErrorRates
@@ -40,8 +39,6 @@ from seqvision.recognizer import Recognizer
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 BATCH_SIZES = (1, 8, 16, 32, 64)
-
-Runner = Callable[[torch.Tensor, torch.Tensor], tuple[np.ndarray, np.ndarray]]
 
 
 def peak_gflops(sizes: tuple[int, ...] = (256, 512, 1024, 2048), seconds: float = 0.5) -> float:
@@ -72,54 +69,27 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def runners(rec: Recognizer) -> dict[str, Runner | str]:
-    """Backend name -> a function running a padded batch, or the reason it is unavailable."""
+def backends(rec: Recognizer) -> dict[str, Recognizer | str]:
+    """Backend name -> the recognizer running on it, or the reason it is unavailable."""
     assert rec.model is not None
-    model = rec.model.eval()
-
-    def eager(images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        with torch.inference_mode():
-            out, lengths = model(images, widths)
-        return out.numpy(), lengths.numpy()
-
-    found: dict[str, Runner | str] = {"torch eager": eager}
+    found: dict[str, Recognizer | str] = {"torch eager": rec}
     try:
-        compiled = torch.compile(model, dynamic=True)
-        sample = torch.zeros(2, 1, rec.height, 256), torch.tensor([256, 200])
+        compiled = torch.compile(rec.model, dynamic=True)
         with torch.inference_mode():
-            compiled(*sample)
-
-        def run_compiled(images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-            with torch.inference_mode():
-                out, lengths = compiled(images, widths)
-            return out.numpy(), lengths.numpy()
-
-        found["torch.compile"] = run_compiled
+            compiled(torch.zeros(2, 1, rec.height, 256), torch.tensor([256, 200]))
+        found["torch.compile"] = replace(rec, model=compiled)
     except Exception as exc:  # compilation fails in many ways; report, don't stop
         found["torch.compile"] = f"fails: {str(exc).splitlines()[0][:80]}"
-    fp32 = to_onnx(model, rec.height)
+    fp32 = to_onnx(rec.model, rec.height)
     for name, data in (("onnxruntime fp32", fp32), ("onnxruntime int8", quantize_int8(fp32))):
-        session = _session(data, threads=1)
-
-        def run_onnx(images: torch.Tensor, widths: torch.Tensor, session=session) -> tuple[np.ndarray, np.ndarray]:
-            log_probs, lengths = session.run(None, {"images": images.numpy(), "widths": widths.numpy()})
-            return log_probs, lengths
-
-        found[name] = run_onnx
+        found[name] = replace(rec, session=_session(data, threads=1))
     return found
 
 
-def throughput(run: Runner, arrays: list[np.ndarray], batch_size: int, alphabet) -> tuple[float, list[str]]:
+def throughput(rec: Recognizer, arrays: list[np.ndarray], batch_size: int) -> tuple[float, list[str]]:
     """Lines/s over all arrays in width-sorted batches (CTC decoding included) and the texts, in input order."""
-    order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[1])
-    texts = [""] * len(arrays)
     start = time.perf_counter()
-    for k in range(0, len(order), batch_size):
-        chunk = order[k : k + batch_size]
-        images, widths = pad_batch([arrays[i] for i in chunk])
-        log_probs, lengths = run(images, widths)
-        for row, i in enumerate(chunk):
-            texts[i] = greedy_decode(log_probs[row], int(lengths[row]), alphabet).text
+    texts = [d.text for _, d in rec.read_arrays(arrays, batch_size)]
     return len(arrays) / (time.perf_counter() - start), texts
 
 
@@ -155,19 +125,19 @@ def main() -> None:
         tess = {name: tesseract_rate(images, Path(tmp)) for name, images in sets}
         for model_name in args.models.split(","):
             rec = Recognizer.load(model_name)
-            backends = runners(rec)
+            variants = backends(rec)
             for set_name, images in sets:
                 arrays = [rec.prepare(open_image(p)) for p in images]
                 median_width = int(np.median([a.shape[1] for a in arrays]))
                 gflops = forward_gflops(rec.model, rec.height, median_width)  # type: ignore[arg-type]
                 reference: list[str] | None = None
                 eager_rate = None
-                for backend, run in backends.items():
-                    if isinstance(run, str):
-                        rows.append({"model": model_name, "set": set_name, "backend": backend, "note": run})
+                for backend, variant in variants.items():
+                    if isinstance(variant, str):
+                        rows.append({"model": model_name, "set": set_name, "backend": backend, "note": variant})
                         continue
-                    throughput(run, arrays[:8], 8, rec.alphabet)  # warm-up
-                    rates = {b: throughput(run, arrays, b, rec.alphabet) for b in BATCH_SIZES}
+                    throughput(variant, arrays[:8], 8)  # warm-up
+                    rates = {b: throughput(variant, arrays, b) for b in BATCH_SIZES}
                     best = max(rates, key=lambda b: rates[b][0])
                     texts = rates[1][1]
                     reference = reference or texts

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from seqvision.cli import main
-from seqvision.data.synth import BUILTIN, Font, find_fonts, write_dataset
+from seqvision.data.synth import PILLOW_FONT, find_fonts, write_dataset
 from seqvision.errors import DataError
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +33,7 @@ def main_demo() -> None:
         fonts = list(find_fonts(include=DEMO_FONTS))
     except DataError as exc:
         print(f"note: {exc}\nusing Pillow's built-in font")
-        fonts = [Font(BUILTIN, "Pillow built-in", "")]
+        fonts = [PILLOW_FONT]
     print(f"\nrendering short clean lines with {len(fonts)} font(s) -> {RUN / 'data'}")
     train = write_dataset(RUN / "data" / "train", 1500, fonts, seed=1, height=32, clean=True, max_chars=30)
     val = write_dataset(RUN / "data" / "val", 100, fonts, seed=2, height=32, clean=True, max_chars=30)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqvision.cli.main import main
-from seqvision.data.synth import BUILTIN, Font, find_fonts, write_dataset
+from seqvision.data.synth import PILLOW_FONT, Font, find_fonts, write_dataset
 from seqvision.errors import DataError
 
 HEIGHT = 32
@@ -45,7 +45,7 @@ def plain_fonts() -> list[Font]:
     try:
         return list(find_fonts(include=("DejaVu Sans", "Liberation Serif")))
     except DataError:
-        return [Font(BUILTIN, "Pillow built-in", "")]
+        return [PILLOW_FONT]
 
 
 @pytest.fixture(scope="session")

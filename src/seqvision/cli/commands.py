@@ -175,8 +175,8 @@ def _read_inputs(inputs: list[str]) -> list:  # -> list[LineSample]
     samples = []
     for name in inputs:
         path = Path(name)
-        if path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
-            images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() else []
+        if images:
             samples += [LineSample(p, "", str(p)) for p in images]
         elif path.is_dir() or path.suffix.lower() in (".tsv", ".xml"):
             report = read_lines(path)

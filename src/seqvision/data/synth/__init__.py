@@ -5,7 +5,7 @@
 """
 
 from seqvision.data.synth.dataset import write_dataset
-from seqvision.data.synth.fonts import HELD_OUT, Font, find_fonts
+from seqvision.data.synth.fonts import HELD_OUT, PILLOW_FONT, Font, find_fonts
 from seqvision.data.synth.generator import LineGenerator, render_text
 from seqvision.data.synth.render import BUILTIN
 from seqvision.data.synth.text import CHARSET, load_corpus
@@ -14,6 +14,7 @@ __all__ = [
     "BUILTIN",
     "CHARSET",
     "HELD_OUT",
+    "PILLOW_FONT",
     "Font",
     "LineGenerator",
     "find_fonts",

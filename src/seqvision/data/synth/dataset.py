@@ -66,6 +66,7 @@ def write_dataset(
     except OSError as exc:
         raise DataError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     workers = workers or min(8, os.cpu_count() or 1)
+    sources = load_corpus().sources  # read once here, so forked workers inherit it
     args = (list(fonts), seed, height, clean, max_chars)
     start = time.perf_counter()
     rows: list[tuple[str, str, str]] = []
@@ -93,7 +94,7 @@ def write_dataset(
         "clean": clean,
         "max_chars": max_chars,
         "fonts": len(fonts),
-        "text_sources": list(load_corpus().sources),
+        "text_sources": list(sources),
         "seconds": round(seconds, 2),
         "lines_per_second": round(lines / max(seconds, 1e-9), 1),
         "workers": workers,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from seqvision.data.synth.render import face
+from seqvision.data.synth.render import BUILTIN, face
 from seqvision.errors import DataError
 
 FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts"]
@@ -42,6 +42,9 @@ class Font:
         return f"{self.family} {self.style}".strip()
 
 
+PILLOW_FONT = Font(BUILTIN, "Pillow built-in", "")  # for tests and machines with no fonts at all
+
+
 def _fc_list() -> list[Path]:
     if shutil.which("fc-list") is None:
         return []
@@ -56,19 +59,20 @@ def _scan(folders: list[Path]) -> list[Path]:
     return [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.suffix.lower() in FONT_SUFFIXES]
 
 
-def _missing_glyph(font: ImageFont.FreeTypeFont, ch: str) -> bool:
-    """True if ``ch`` renders as the font's 'missing glyph' box, or as nothing at all."""
+def _missing_glyph(font: ImageFont.FreeTypeFont, ch: str, notdef: bytes) -> bool:
+    """True if ``ch`` renders as the font's 'missing glyph' box (``notdef``), or as nothing at all."""
     if ch == " ":
         return False
     drawn = bytes(font.getmask(ch))
-    return drawn == bytes(font.getmask("\U0010fffd")) or not any(drawn)
+    return drawn == notdef or not any(drawn)
 
 
 @cache
 def coverage(path: Path, charset: str) -> frozenset[str]:
     """The characters of ``charset`` this font draws."""
     font = face(path, 24)
-    return frozenset(ch for ch in charset if not _missing_glyph(font, ch))
+    notdef = bytes(font.getmask("\U0010fffd"))  # a code point no font has
+    return frozenset(ch for ch in charset if not _missing_glyph(font, ch, notdef))
 
 
 def _describe(path: Path) -> Font | None:

@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image
 
 from seqvision.data.synth.degrade import degrade
-from seqvision.data.synth.fonts import Font, coverage, find_fonts
-from seqvision.data.synth.render import BUILTIN, draw_line
+from seqvision.data.synth.fonts import PILLOW_FONT, Font, coverage, find_fonts
+from seqvision.data.synth.render import draw_line
 from seqvision.data.synth.text import CHARSET, MAX_CHARS, TextSampler, load_corpus
 from seqvision.errors import DataError
 
@@ -77,7 +77,7 @@ def render_text(text: str, height: int = 48, font: Font | None = None, seed: int
         try:
             font = find_fonts()[0]
         except DataError:
-            font = Font(BUILTIN, "Pillow built-in", "")
+            font = PILLOW_FONT
     rng = random.Random(seed)
     mask = draw_line(text, font.path, rng, clean=True)
     return degrade(mask, height, rng, np.random.default_rng(seed), clean=True)
