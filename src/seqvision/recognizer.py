@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ from seqvision.config import ModelConfig, from_dict
 from seqvision.data.images import normalise, resize_to_height
 from seqvision.data.lines import pad_batch
 from seqvision.decoding.alphabet import Alphabet
-from seqvision.decoding.ctc import Decoded, greedy_decode
+from seqvision.decoding.beam import Decoder, DecoderSpec, make_decoder
+from seqvision.decoding.ctc import Decoded
 from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
 from seqvision.model import SeqModel, build_model
 
@@ -42,6 +43,20 @@ class Recognizer:
     metadata: dict[str, Any]
     path: Path | None = None
     session: Any = None  # an onnxruntime InferenceSession when the backend is onnx
+    decoder: DecoderSpec = field(default_factory=DecoderSpec)
+
+    def __post_init__(self) -> None:
+        self.decode: Decoder = make_decoder(self.decoder, self.alphabet, self.temperature)
+
+    def set_decoder(self, spec: DecoderSpec) -> None:
+        """Decode with ``spec`` from now on (greedy by default); LM and lexicon files are read here, once."""
+        self.decode = make_decoder(spec, self.alphabet, self.temperature)
+        self.decoder = spec
+
+    @property
+    def temperature(self) -> float:
+        """Calibration temperature for confidences, fitted by ``seqvision calibrate`` (1 when never fitted)."""
+        return float(self.metadata.get("calibration", {}).get("temperature", 1.0))
 
     @property
     def backend(self) -> str:
@@ -102,27 +117,46 @@ class Recognizer:
 
     @torch.inference_mode()
     def read(self, images: list[Image.Image], batch_size: int = 16) -> list[Decoded]:
-        """Recognise line images; batches are formed by width so padding stays small."""
-        arrays = [self.prepare(img) for img in images]
-        return [d for _, d in self.read_arrays(arrays, batch_size)]
+        """Recognise line images; batches are formed by width so padding stays small.
 
-    @torch.inference_mode()
-    def read_arrays(
+        Character and word x-ranges (``Decoded.char_spans()``, ``Decoded.words()``) are in each image's own pixels.
+        """
+        arrays = [self.prepare(img) for img in images]
+        return [d for _, d in self.read_arrays(arrays, batch_size, widths=[img.width for img in images])]
+
+    def log_probs(
         self, arrays: list[Any], batch_size: int = 16, on_batch: Callable[[int], None] | None = None
-    ) -> Iterator[tuple[int, Decoded]]:
-        """Yield ``(index, decoded)`` for normalised ``(H, W)`` arrays, in width order."""
+    ) -> list[np.ndarray]:
+        """The network's ``(T_i, K)`` log-probabilities for normalised ``(H, W)`` arrays, batched in width order."""
         order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[1])
-        results: list[tuple[int, Decoded]] = []
+        out: list[np.ndarray] = [np.zeros((0, len(self.alphabet)), np.float32)] * len(arrays)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             images, widths = pad_batch([arrays[i] for i in chunk])
             lp, lengths = self.run(images, widths)
             for row, i in enumerate(chunk):
-                results.append((i, greedy_decode(lp[row], int(lengths[row]), self.alphabet)))
+                out[i] = lp[row, : int(lengths[row])]
             if on_batch:
                 on_batch(len(chunk))
-        results.sort(key=lambda r: r[0])
-        return iter(results)
+        return out
+
+    @torch.inference_mode()
+    def read_arrays(
+        self,
+        arrays: list[Any],
+        batch_size: int = 16,
+        on_batch: Callable[[int], None] | None = None,
+        widths: list[int] | None = None,
+    ) -> Iterator[tuple[int, Decoded]]:
+        """Yield ``(index, decoded)`` for normalised ``(H, W)`` arrays, in input order.
+
+        Args:
+            widths: Width of each original image, so positions come out in its pixels (default: the array's).
+        """
+        for i, lp in enumerate(self.log_probs(arrays, batch_size, on_batch)):
+            decoded = self.decode(lp, len(lp))
+            decoded.width = float(widths[i] if widths else arrays[i].shape[1])
+            yield i, decoded
 
     def read_many(
         self,
@@ -141,7 +175,8 @@ class Recognizer:
 
         def prepare(i: int) -> Any:
             try:
-                return self.prepare(load(i))
+                image = load(i)
+                return self.prepare(image), image.width
             except SeqvisionError as exc:
                 return exc
 
@@ -153,5 +188,6 @@ class Recognizer:
                 pending = [pool.submit(prepare, i) for i in range(start + chunk, stop)]
                 good = [(i, a) for i, a in ready if not isinstance(a, SeqvisionError)]
                 yield from ((i, a) for i, a in ready if isinstance(a, SeqvisionError))
-                for k, decoded in self.read_arrays([a for _, a in good], batch_size, on_batch):
+                arrays, widths = [a for _, (a, _) in good], [w for _, (_, w) in good]
+                for k, decoded in self.read_arrays(arrays, batch_size, on_batch, widths):
                     yield good[k][0], decoded

@@ -1,0 +1,154 @@
+"""CTC beam search with an optional lexicon and an optional n-gram language model.
+
+The search itself is flashlight-text's (the C++ decoder behind torchaudio's ``ctc_decoder``, in the
+``[lm]`` extra): its lexicon-free decoder scores every character with a token-level LM, which is
+exactly a character n-gram; its lexicon decoder walks a trie of allowed spellings and scores whole
+words with a word n-gram. Our n-gram models (:mod:`seqvision.decoding.lm`) plug in through
+flashlight's Python ``LM`` interface, so no KenLM build is needed.
+
+Scores are ``log p_ctc + lm_weight * log p_lm + bonus * tokens`` where tokens are characters (with
+a character LM or no LM) or words (with a lexicon); the bonus offsets the LM's bias towards short
+outputs. ``seqvision eval --tune-lm`` picks both on a validation set.
+
+>>> spec = DecoderSpec(kind="beam", beam_width=16, lm="hooker.arpa", lm_weight=0.6)  # doctest: +SKIP
+>>> decode = make_decoder(spec, alphabet)                                             # doctest: +SKIP
+>>> decode(log_probs, length).text                                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqvision.decoding.alphabet import Alphabet
+from seqvision.decoding.ctc import Decoded, from_path, greedy_decode
+from seqvision.decoding.lm import BOS, SPACE, NgramLM
+from seqvision.errors import ConfigError, DataError
+
+DECODERS = ("greedy", "beam")
+Decoder = Callable[[np.ndarray, int], Decoded]
+
+
+@dataclass
+class DecoderSpec:
+    """How to turn log-probabilities into text; the CLI's ``--decoder/--beam-width/--lm/...`` flags."""
+
+    kind: str = "greedy"
+    beam_width: int = 16
+    lm: str | None = None  # ARPA file (``seqvision lm build``), character or word level
+    lm_weight: float = 0.5
+    bonus: float = 1.0  # with an LM: insertion bonus per character (character LM) or per word (word LM)
+    lexicon: str | None = None  # one allowed word per line; a word LM brings its own vocabulary
+    prune: float = 20.0  # drop hypotheses this far (in log-probability) below the best
+
+    def describe(self) -> str:
+        if self.kind == "greedy":
+            return "greedy"
+        parts = [f"beam {self.beam_width}"]
+        if self.lexicon:
+            parts.append(f"lexicon {Path(self.lexicon).name}")
+        if self.lm:
+            parts.append(f"LM {Path(self.lm).name} weight {self.lm_weight:g} bonus {self.bonus:g}")
+        return ", ".join(parts)
+
+
+def _flashlight() -> Any:
+    try:
+        from flashlight.lib.text import decoder
+    except ImportError:
+        raise ConfigError(
+            "beam search needs flashlight-text: pip install 'seqvision[lm]' (or pip install flashlight-text)"
+        ) from None
+    return decoder
+
+
+def read_lexicon(path: str | Path) -> list[str]:
+    """Words of a lexicon file: one per line (a tab-separated first column also works); ``#`` lines skipped."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such lexicon file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read lexicon ({exc})") from None
+    words = list(
+        dict.fromkeys(w for line in lines if line.strip() and not line.startswith("#") for w in line.split()[:1])
+    )
+    if not words:
+        raise DataError(f"{path}: lexicon has no words")
+    return words
+
+
+def make_decoder(spec: DecoderSpec, alphabet: Alphabet, temperature: float = 1.0) -> Decoder:
+    """A function ``(log_probs (T, K), length) -> Decoded`` for ``spec``; LM and lexicon files load once."""
+    if spec.kind not in DECODERS:
+        raise ConfigError(f"unknown decoder {spec.kind!r}; choose from {', '.join(DECODERS)}")
+    if spec.kind == "greedy":
+        if spec.lm or spec.lexicon:
+            raise ConfigError("--lm and --lexicon need --decoder beam")
+        return lambda log_probs, length: greedy_decode(log_probs, length, alphabet, temperature)
+    if spec.beam_width < 1:
+        raise ConfigError(f"--beam-width must be at least 1, got {spec.beam_width}")
+    return BeamSearch(spec, alphabet, temperature)
+
+
+class BeamSearch:
+    """One configured flashlight decoder; call it like :func:`greedy_decode` (not thread-safe)."""
+
+    def __init__(self, spec: DecoderSpec, alphabet: Alphabet, temperature: float = 1.0):
+        fl = _flashlight()
+        from seqvision.decoding.flashlight_lm import HistoryLM
+
+        self.spec, self.alphabet, self.temperature = spec, alphabet, temperature
+        self.lm = lm = NgramLM.load(spec.lm) if spec.lm else None
+        sil = alphabet.index.get(" ", Alphabet.BLANK)
+        classes = len(alphabet)
+        token_beam = min(classes, max(spec.beam_width, 8))
+        chars = [BOS] + [SPACE if c == " " else c for c in alphabet.chars]  # LM token per class index
+        words = read_lexicon(spec.lexicon) if spec.lexicon else None
+        if words is None and lm is not None and lm.unit == "word":
+            words = lm.vocab
+        if words is not None and lm is not None and lm.unit == "char":
+            raise ConfigError(
+                f"{spec.lexicon}: a lexicon goes with a word LM or none; a character LM ({spec.lm}) is open-vocabulary"
+            )
+        if words is None:  # open vocabulary: characters, scored by a character LM if any
+            self.scorer = HistoryLM(lm, chars, spec.lm_weight, spec.bonus) if lm is not None else fl.ZeroLM()
+            opts = fl.LexiconFreeDecoderOptions(
+                spec.beam_width, token_beam, spec.prune, 1.0, 0.0, False, fl.CriterionType.CTC
+            )
+            self._decoder = fl.LexiconFreeDecoder(opts, self.scorer, sil, Alphabet.BLANK, [])
+            return
+        # a word LM scores each word as it ends, with the bonus per word; a bare lexicon only constrains spelling
+        self.scorer = HistoryLM(lm, words, spec.lm_weight, spec.bonus) if lm is not None else fl.ZeroLM()
+        trie = fl.Trie(classes, sil)
+        start = self.scorer.start(False)
+        spelled = 0
+        for index, word in enumerate(words):
+            ids = alphabet.encode(word)
+            if len(ids) != len(word):
+                continue  # a character the model cannot write: the word can never be read
+            trie.insert(ids, index, self.scorer.score(start, index)[1] if lm is not None else 0.0)
+            spelled += 1
+        if not spelled:
+            raise DataError(f"{spec.lexicon or spec.lm}: no word in it can be written with the model's characters")
+        trie.smear(fl.SmearingMode.MAX)
+        opts = fl.LexiconDecoderOptions(
+            spec.beam_width, token_beam, spec.prune, 1.0, 0.0, float("-inf"), 0.0, False, fl.CriterionType.CTC
+        )
+        self._decoder = fl.LexiconDecoder(opts, trie, self.scorer, sil, Alphabet.BLANK, len(words), [], lm is None)
+
+    def __call__(self, log_probs: np.ndarray, length: int) -> Decoded:
+        lp = np.ascontiguousarray(log_probs[:length], dtype=np.float32)
+        if length == 0:
+            return greedy_decode(lp, 0, self.alphabet)
+        results = self._decoder.decode(lp.ctypes.data, lp.shape[0], lp.shape[1])
+        if not results:  # everything pruned (a lexicon with no fitting word): fall back to the best path
+            return greedy_decode(lp, length, self.alphabet, self.temperature)
+        path = np.asarray(results[0].tokens[1:-1], dtype=np.int64)  # flashlight pads a start and an end token
+        path[path < 0] = Alphabet.BLANK
+        return from_path(path, lp, self.alphabet, self.temperature)
