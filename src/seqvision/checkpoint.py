@@ -39,11 +39,27 @@ def save_model(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **metadata,
     }
-    text = json.dumps(meta, ensure_ascii=False, indent=1)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return _write(path, tensors, meta)
+
+
+def _write(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
+    text = json.dumps(meta, ensure_ascii=False, indent=1)
     atomic_write_bytes(path, st_save(tensors, metadata={"seqvision": text}))
     atomic_write_text(path.with_suffix(".json"), text + "\n")
     return path
+
+
+def save_calibrated(source: str | Path, out: str | Path, calibration: dict[str, Any]) -> Path:
+    """Copy the model ``source`` to ``out`` with ``calibration`` (temperature and how it was fitted) in its metadata.
+
+    The weights are unchanged; ``out`` may be ``source`` itself (both files are replaced atomically).
+    """
+    tensors, meta, _ = load_state(source)
+    out = Path(out)
+    if out.suffix != ".safetensors":
+        out = out.with_name(out.name + ".safetensors")
+    return _write(out, tensors, {**meta, "calibration": calibration})
 
 
 def resolve(name_or_path: str | Path) -> Path:

@@ -147,15 +147,19 @@ class Recognizer:
         batch_size: int = 16,
         on_batch: Callable[[int], None] | None = None,
         widths: list[int] | None = None,
+        keep_log_probs: bool = False,
     ) -> Iterator[tuple[int, Decoded]]:
         """Yield ``(index, decoded)`` for normalised ``(H, W)`` arrays, in input order.
 
         Args:
             widths: Width of each original image, so positions come out in its pixels (default: the array's).
+            keep_log_probs: Attach the network's output to each result (to re-decode, tune or calibrate).
         """
         for i, lp in enumerate(self.log_probs(arrays, batch_size, on_batch)):
             decoded = self.decode(lp, len(lp))
             decoded.width = float(widths[i] if widths else arrays[i].shape[1])
+            if keep_log_probs:
+                decoded.log_probs = lp
             yield i, decoded
 
     def read_many(
@@ -166,6 +170,7 @@ class Recognizer:
         workers: int = 2,
         chunk: int = 512,
         on_batch: Callable[[int], None] | None = None,
+        keep_log_probs: bool = False,
     ) -> Iterator[tuple[int, Decoded | SeqvisionError]]:
         """Read ``count`` images given by ``load(i)``; yields ``(i, decoded)`` or ``(i, error)`` for bad inputs.
 
@@ -189,5 +194,5 @@ class Recognizer:
                 good = [(i, a) for i, a in ready if not isinstance(a, SeqvisionError)]
                 yield from ((i, a) for i, a in ready if isinstance(a, SeqvisionError))
                 arrays, widths = [a for _, (a, _) in good], [w for _, (_, w) in good]
-                for k, decoded in self.read_arrays(arrays, batch_size, on_batch, widths):
+                for k, decoded in self.read_arrays(arrays, batch_size, on_batch, widths, keep_log_probs):
                     yield good[k][0], decoded

@@ -98,22 +98,51 @@ def _progress(total: int, what: str):
     return tqdm(total=total, desc=what, unit="line", file=sys.stderr, disable=None if total >= 64 else True)
 
 
-def evaluate(args: argparse.Namespace) -> int:
-    from seqvision.data.readers import read_lines
-    from seqvision.metrics import ErrorRates
+def decoder_spec(args: argparse.Namespace):  # -> DecoderSpec
+    """The ``--decoder/--beam-width/--lm/...`` flags; ``--lm`` or ``--lexicon`` alone mean beam search."""
+    from seqvision.decoding.beam import DecoderSpec
+
+    kind = args.decoder or ("beam" if args.lm or args.lexicon else "greedy")
+    return DecoderSpec(kind, args.beam_width, args.lm, args.lm_weight, args.lm_bonus, args.lexicon)
+
+
+def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognizer, list[str]]
     from seqvision.recognizer import Recognizer
 
     _threads(args.threads)
-    model, inputs = split_model(args, "labelled data")
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    model, inputs = split_model(args, what)
     rec = Recognizer.load(model, args.backend, args.threads)
-    report = read_lines(inputs[0])
+    rec.set_decoder(decoder_spec(args))
+    return rec, inputs
+
+
+def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False):
+    # -> tuple[list[LineSample], list[Decoded], int, float]
+    """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left.
+
+    Beam search runs after the network, on all cores (the network pass decodes greedily).
+    """
+    from seqvision.data.readers import read_lines
+    from seqvision.decoding.beam import DecoderSpec
+    from seqvision.decoding.tune import decode_all
+
+    spec = rec.decoder
+    if spec.kind == "beam":
+        rec.set_decoder(DecoderSpec())
+
+    report = read_lines(data)
     samples, skipped = report.samples, list(report.skipped)
     start = time.perf_counter()
     decoded_by_index = {}
-    with _progress(len(samples), "eval") as bar:
-        for i, outcome in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
+    with _progress(len(samples), "read") as bar:
+        lines = rec.read_many(
+            _page_loader(samples),
+            len(samples),
+            batch_size,
+            on_batch=bar.update,
+            keep_log_probs=keep_log_probs or spec.kind == "beam",
+        )
+        for i, outcome in lines:
             if isinstance(outcome, SeqvisionError):
                 skipped.append(str(outcome))
             else:
@@ -124,14 +153,57 @@ def evaluate(args: argparse.Namespace) -> int:
     if len(skipped) > 5:
         print(f"warning: ... {len(skipped) - 5} more lines skipped", file=sys.stderr)
     if not decoded_by_index:
-        raise DataError(f"{inputs[0]}: no readable labelled line ({len(skipped)} skipped)")
-    kept = [samples[i] for i in sorted(decoded_by_index)]
-    unknown = rec.alphabet.unknown(s.text for s in kept)
+        raise DataError(f"{data}: no readable labelled line ({len(skipped)} skipped)")
+    order = sorted(decoded_by_index)
+    decoded = [decoded_by_index[i] for i in order]
+    if spec.kind == "beam":
+        rec.set_decoder(spec)
+        log_probs = [d.log_probs for d in decoded]
+        start = time.perf_counter()
+        decoded, _ = decode_all(spec, log_probs, rec.alphabet, temperature=rec.temperature)
+        seconds += time.perf_counter() - start
+        for d, lp, old in zip(decoded, log_probs, [decoded_by_index[i] for i in order], strict=True):
+            d.width, d.log_probs = old.width, (lp if keep_log_probs else None)
+    return [samples[i] for i in order], decoded, len(skipped), seconds
+
+
+def _tune(rec, samples, decoded) -> list[str]:
+    """``eval --tune-lm``: grid-search weight and bonus, print the trials, switch ``rec`` to the best; best texts."""
+    from seqvision.decoding.tune import decode_all, tune_lm
+
+    spec = rec.decoder
+    if not spec.lm:
+        raise ConfigError("--tune-lm needs --lm ARPA (the language model whose weight to tune)")
+    log_probs = [d.log_probs for d in decoded]
+    references = [s.text for s in samples]
+    print(f"tuning LM weight and bonus on {len(samples)} lines ({spec.describe()}):", file=sys.stderr)
+
+    def show(t) -> None:
+        print(
+            f"  weight {t.lm_weight:<4g} bonus {t.bonus:<4g} CER {100 * t.cer:6.2f} %  WER {100 * t.wer:6.2f} %",
+            file=sys.stderr,
+        )
+
+    best, _ = tune_lm(spec, log_probs, references, rec.alphabet, on_trial=show)
+    print(f"best: --lm-weight {best.lm_weight:g} --lm-bonus {best.bonus:g}", file=sys.stderr)
+    rec.set_decoder(best)
+    return [d.text for d in decode_all(best, log_probs, rec.alphabet)[0]]
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from seqvision.metrics import ErrorRates
+
+    rec, inputs = _load_recognizer(args, "labelled data")
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, args.tune_lm)
+    texts = _tune(rec, samples, decoded) if args.tune_lm else [d.text for d in decoded]
+    unknown = rec.alphabet.unknown(s.text for s in samples)
     rates = ErrorRates()
     rows = []
-    for i in sorted(decoded_by_index):
-        rates.update(decoded_by_index[i].text, samples[i].text)
-        rows.append(f"{samples[i].source}\t{samples[i].text}\t{decoded_by_index[i].text}\n")
+    for sample, text in zip(samples, texts, strict=True):
+        rates.update(text, sample.text)
+        rows.append(f"{sample.source}\t{sample.text}\t{text}\n")
     if args.predictions:
         from seqvision.io import atomic_write_text
 
@@ -139,25 +211,29 @@ def evaluate(args: argparse.Namespace) -> int:
             atomic_write_text(args.predictions, "".join(rows))
         except OSError as exc:
             raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
+    spec = rec.decoder
     result = {
         "model": str(rec.path),
         "backend": rec.backend,
+        "decoder": spec.describe(),
         "data": str(inputs[0]),
         "cer": round(rates.cer, 5),
         "wer": round(rates.wer, 5),
         "lines": rates.lines,
         "chars": rates.chars,
         "words": rates.words,
-        "skipped": len(skipped),
+        "skipped": skipped,
         "unknown_chars": sum(unknown.values()),
         "seconds": round(seconds, 3),
     }
+    if spec.lm:
+        result.update(lm=spec.lm, lm_weight=spec.lm_weight, lm_bonus=spec.bonus)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(
             f"CER {100 * rates.cer:.2f} %  WER {100 * rates.wer:.2f} %  on {rates.lines} lines "
-            f"({len(skipped)} skipped) in {seconds:.1f} s"
+            f"({skipped} skipped) in {seconds:.1f} s  [{spec.describe()}]"
         )
         if unknown:
             print(
@@ -165,6 +241,73 @@ def evaluate(args: argparse.Namespace) -> int:
                 + ", ".join(repr(c) for c, _ in unknown.most_common(8))
             )
     return 0
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    from seqvision.calibration import fit_temperature, reliability_plot
+    from seqvision.checkpoint import save_calibrated
+
+    rec, inputs = _load_recognizer(args, "labelled data")
+    if len(inputs) != 1:
+        raise ConfigError(f"calibrate takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    if rec.path is None or rec.path.suffix == ".onnx":
+        raise ConfigError("calibrate needs a saved model (.safetensors or bundled name), not an .onnx file")
+    if "calibration" in rec.metadata:
+        print(f"note: {rec.path.name} was calibrated before (T = {rec.temperature:.3f}); fitting again from T = 1")
+        rec.metadata = {k: v for k, v in rec.metadata.items() if k != "calibration"}
+        rec.set_decoder(rec.decoder)
+    samples, decoded, _, _ = _read_labelled(rec, inputs[0], args.batch_size, keep_log_probs=True)
+    fit = fit_temperature(decoded, [d.log_probs for d in decoded], [s.text for s in samples], rec.alphabet)
+    record = {**fit.summary(), "data": str(inputs[0]), "decoder": rec.decoder.describe()}
+    out = save_calibrated(rec.path, args.out, record)
+    if args.plot:
+        reliability_plot(args.plot, {"before (T = 1)": fit.before, f"after (T = {fit.temperature:.2f})": fit.after})
+    print(
+        f"{out}  temperature {fit.temperature:.3f}: word-confidence ECE {100 * fit.ece_before:.2f} % -> "
+        f"{100 * fit.ece_after:.2f} % on {fit.words} words ({100 * fit.accuracy:.1f} % right)"
+    )
+    return 0
+
+
+def lm_build(args: argparse.Namespace) -> int:
+    from seqvision.decoding.lm import NgramLM
+
+    order = args.order or (6 if args.unit == "char" else 3)
+    if order < 1:
+        raise ConfigError(f"--order must be at least 1, got {order}")
+    texts = [t for name in args.corpus for t in _corpus_lines(name)]
+    if not texts:
+        raise DataError(f"{' '.join(args.corpus)}: no text to build a language model from")
+    start = time.perf_counter()
+    lm = NgramLM.build(texts, order, args.unit)
+    lm.info["corpus"] = [str(Path(c)) for c in args.corpus]
+    lm.save(args.out)
+    sizes = ", ".join(f"{len(p)} {n}-grams" for n, p in enumerate(lm.probs, 1))
+    print(
+        f"{args.out}  ({args.unit} {order}-gram from {lm.info['lines']} lines, {lm.info['tokens']} tokens: "
+        f"{sizes}; {time.perf_counter() - start:.1f} s)"
+    )
+    if args.val:
+        val = _corpus_lines(args.val)
+        print(f"perplexity per {args.unit} on {args.val}: {lm.perplexity(val):.3f} ({len(val)} lines)")
+    return 0
+
+
+def _corpus_lines(name: str) -> list[str]:
+    """Lines of a plain-text file, or the transcriptions of labelled data (TSV, PAGE/ALTO, sidecar folders)."""
+    from seqvision.data.readers import read_lines
+
+    path = Path(name)
+    if path.is_file() and path.suffix.lower() in ("", ".txt", ".text"):
+        try:
+            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not UTF-8 text") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    return [s.text for s in read_lines(path).samples]
 
 
 def _read_inputs(inputs: list[str]) -> list:  # -> list[LineSample]

@@ -19,6 +19,25 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
 
 
+def add_decoder_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("decoding")
+    g.add_argument(
+        "--decoder",
+        choices=["greedy", "beam"],
+        help="best path, or CTC beam search (default: beam when --lm or --lexicon is given, else greedy)",
+    )
+    g.add_argument("--beam-width", type=int, default=16, help="hypotheses kept per frame (default 16)")
+    g.add_argument("--lm", metavar="ARPA", help="n-gram language model from `seqvision lm build` (or any ARPA file)")
+    g.add_argument("--lm-weight", type=float, default=0.8, help="weight of the LM's log-probability (default 0.8)")
+    g.add_argument(
+        "--lm-bonus",
+        type=float,
+        default=2.0,
+        help="insertion bonus per character (character LM) or per word (word LM) (default 2.0)",
+    )
+    g.add_argument("--lexicon", metavar="FILE", help="only words from this list (one per line); closed vocabulary")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from seqvision.cli import commands
 
@@ -56,19 +75,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_inference_options(p)
+    add_decoder_options(p)
     p.add_argument("--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines")
+    p.add_argument(
+        "--tune-lm",
+        action="store_true",
+        help="pick --lm-weight and --lm-bonus by CER on this data (run on validation lines, not test lines)",
+    )
     p.set_defaults(func=commands.evaluate)
+
+    p = sub.add_parser("calibrate", help="fit a confidence temperature on labelled lines; write a calibrated model")
+    p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
+    p.add_argument("-m", "--model", help=MODEL_HELP)
+    p.add_argument("--out", required=True, help="the calibrated model to write (.safetensors + .json)")
+    p.add_argument("--plot", metavar="PNG", help="also draw a reliability diagram, before and after")
+    add_inference_options(p)
+    add_decoder_options(p)
+    p.set_defaults(func=commands.calibrate)
+
+    p = sub.add_parser("lm", help="n-gram language models for beam search")
+    lm_sub = p.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
+    q = lm_sub.add_parser("build", help="estimate an n-gram LM (modified Kneser-Ney) from text; writes ARPA")
+    q.add_argument(
+        "corpus", nargs="+", help="plain-text files (one line per line), or labelled data (TSV, PAGE/ALTO, folders)"
+    )
+    q.add_argument("--out", required=True, help="the .arpa file to write")
+    q.add_argument("--unit", choices=["char", "word"], default="char", help="characters (default) or words")
+    q.add_argument("--order", type=int, help="n-gram order (default 6 for characters, 3 for words)")
+    q.add_argument("--val", metavar="TEXT", help="report perplexity on these lines (text file or labelled data)")
+    q.set_defaults(func=commands.lm_build)
 
     p = sub.add_parser("read", help="recognise line images")
     p.add_argument(
         "inputs",
-        nargs="+",
+        nargs="*",
         metavar="[MODEL] INPUT",
         help=f"model (default {DEFAULT_MODEL}), then image files, folders of images, or TSV/PAGE/ALTO files",
     )
     p.add_argument("-m", "--model", help=MODEL_HELP)
-    p.add_argument("--json", action="store_true", help="one JSON object per image: text and confidences")
+    p.add_argument(
+        "--format",
+        choices=["txt", "json", "page", "alto"],
+        help="txt (default): the text; json: text, confidences, character and word boxes per line; "
+        "page/alto: one XML file per image, in --out",
+    )
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument(
+        "--page",
+        metavar="XML",
+        help="recognise every line of this PAGE-XML or ALTO file; writes --out in the same format",
+    )
+    p.add_argument("--image", help="with --page: the page image (default: as the XML names it, beside it)")
+    p.add_argument("--out", help="file (--page, txt, json) or folder (page, alto) to write; default: standard output")
     add_inference_options(p)
+    add_decoder_options(p)
     p.set_defaults(func=commands.read)
 
     p = sub.add_parser("export", help="export a model to a self-contained ONNX file")

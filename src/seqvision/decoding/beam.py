@@ -43,7 +43,8 @@ class DecoderSpec:
     lm_weight: float = 0.5
     bonus: float = 1.0  # with an LM: insertion bonus per character (character LM) or per word (word LM)
     lexicon: str | None = None  # one allowed word per line; a word LM brings its own vocabulary
-    prune: float = 20.0  # drop hypotheses this far (in log-probability) below the best
+    token_beam: int = 8  # characters tried per hypothesis and frame (the most likely ones)
+    prune: float = 12.0  # drop hypotheses this far (in log-probability) below the best
 
     def describe(self) -> str:
         if self.kind == "greedy":
@@ -107,7 +108,7 @@ class BeamSearch:
         self.lm = lm = NgramLM.load(spec.lm) if spec.lm else None
         sil = alphabet.index.get(" ", Alphabet.BLANK)
         classes = len(alphabet)
-        token_beam = min(classes, max(spec.beam_width, 8))
+        token_beam = min(classes, spec.token_beam)
         chars = [BOS] + [SPACE if c == " " else c for c in alphabet.chars]  # LM token per class index
         words = read_lexicon(spec.lexicon) if spec.lexicon else None
         if words is None and lm is not None and lm.unit == "word":

@@ -32,6 +32,7 @@ class Decoded:
     char_frames: list[tuple[int, int]] = field(default_factory=list)  # [start, end) frames where it was emitted
     frames: int = 0  # output frames of the line (the time axis of the log-probabilities)
     width: float = 0.0  # width of the line image in its own pixels (set by the Recognizer); frames span it
+    log_probs: np.ndarray | None = field(default=None, repr=False)  # (T, K), kept only when asked (tuning, calibration)
 
     def char_spans(self, width: float | None = None) -> list[tuple[float, float]]:
         """Each character's x-range in an image ``width`` wide (default: the line image as given, not as resized).

@@ -119,7 +119,7 @@ class NgramLM:
                     raw[n - 1][tuple(padded[i : i + n])] += 1
         if not lines:
             raise ValueError("no text to build a language model from")
-        counts = [Counter() for _ in range(order)]
+        counts: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(order)]
         counts[order - 1] = raw[order - 1]
         for n in range(1, order):
             left: Counter[tuple[str, ...]] = Counter(g[1:] for g in raw[n])  # distinct left extensions
