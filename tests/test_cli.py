@@ -132,8 +132,11 @@ def test_read_json(reads_e: Path, lines_dir: Path, capsys: pytest.CaptureFixture
         assert 0.99 < r["confidence"] <= 1.0
         (char,) = r["chars"]
         assert char["char"] == "e" and 0.99 < char["confidence"] <= 1.0
-        start, end = char["frames"]
-        assert start == 0 and end >= Image.open(r["image"]).width // 8  # every frame, time stride 4 at half height
+        width = Image.open(r["image"]).width
+        assert r["width"] == width
+        assert (char["x0"], char["x1"]) == (0, width)  # fired on every frame: the whole line, in its own pixels
+        (word,) = r["words"]
+        assert word["text"] == "e" and (word["x0"], word["x1"]) == (0, width)
 
     assert main(["read", str(reads_e), images[0]]) == 0
     assert capsys.readouterr().out == "e\n"

@@ -106,14 +106,19 @@ def decoder_spec(args: argparse.Namespace):  # -> DecoderSpec
     return DecoderSpec(kind, args.beam_width, args.lm, args.lm_weight, args.lm_bonus, args.lexicon)
 
 
-def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognizer, list[str]]
+def _recognizer(model: str, args: argparse.Namespace):  # -> Recognizer
+    """The model with the ``--backend/--threads`` and decoding flags applied."""
     from seqvision.recognizer import Recognizer
 
     _threads(args.threads)
-    model, inputs = split_model(args, what)
     rec = Recognizer.load(model, args.backend, args.threads)
     rec.set_decoder(decoder_spec(args))
-    return rec, inputs
+    return rec
+
+
+def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognizer, list[str]]
+    model, inputs = split_model(args, what)
+    return _recognizer(model, args), inputs
 
 
 def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False):
@@ -331,13 +336,77 @@ def _read_inputs(inputs: list[str]) -> list:  # -> list[LineSample]
     return samples
 
 
-def read(args: argparse.Namespace) -> int:
-    from seqvision.recognizer import Recognizer
+def _line_record(name: str, d) -> dict:
+    """``read --format json``: text, confidences and x-ranges (pixels of the line image) per character and word."""
+    spans = d.char_spans()
+    chars = [
+        {"char": c, "confidence": round(p, 4), "x0": a, "x1": b}
+        for c, p, (a, b) in zip(d.text, d.char_confidences, spans, strict=True)
+    ]
+    words = [{"text": w.text, "confidence": round(w.confidence, 4), "x0": w.x0, "x1": w.x1} for w in d.words()]
+    return {
+        "image": name,
+        "text": d.text,
+        "confidence": round(d.confidence, 4),
+        "width": d.width,
+        "words": words,
+        "chars": chars,
+    }
 
-    _threads(args.threads)
-    model, inputs = split_model(args, "images")
-    rec = Recognizer.load(model, args.backend, args.threads)
+
+def _read_page(rec, args: argparse.Namespace) -> int:
+    """``read --page XML --out XML``: every line of a PAGE/ALTO file recognised into a new file of the same format."""
+    from seqvision.data.page_writer import PageDocument
+
+    if not args.out:
+        raise ConfigError("--page needs --out OUT.xml (the input file is never modified)")
+    doc = PageDocument.open(args.page, args.image)
+    for message in doc.skipped:
+        print(f"warning: {message}", file=sys.stderr)
+    if not doc.lines:
+        raise DataError(f"{args.page}: no text line with a usable polygon")
+    crops = doc.crops()
+    start = time.perf_counter()
+    decoded = rec.read(crops, args.batch_size)
+    for line, d in zip(doc.lines, decoded, strict=True):
+        doc.fill(line, d)
+    doc.fill_regions()
+    doc.save(args.out)
+    for message in doc.notes:
+        print(f"note: {message}", file=sys.stderr)
+    words = sum(len(d.words()) for d in decoded)
+    print(
+        f"{args.out}  ({doc.kind.upper() if doc.kind == 'alto' else 'PAGE'}: {len(doc.lines)} lines, {words} words "
+        f"in {time.perf_counter() - start:.1f} s; {len(doc.skipped)} lines left as they were)"
+    )
+    return 0
+
+
+def read(args: argparse.Namespace) -> int:
+    fmt = "json" if args.json else (args.format or "txt")
+    if args.json and args.format not in (None, "json"):
+        raise ConfigError(f"--json and --format {args.format} disagree; give one")
+    if args.page:
+        if len(args.inputs) > 1 or (args.inputs and args.model):
+            raise ConfigError("with --page, give at most a model before it (the lines come from the XML)")
+        if args.format not in (None, "page", "alto"):
+            raise ConfigError(f"--page writes the XML's own format; --format {args.format} does not apply")
+        from seqvision.checkpoint import DEFAULT_MODEL
+
+        rec = _recognizer(args.model or (args.inputs[0] if args.inputs else DEFAULT_MODEL), args)
+        return _read_page(rec, args)
+    if args.image:
+        raise ConfigError("--image goes with --page (the page image of a PAGE/ALTO file)")
+    if not args.inputs:
+        raise ConfigError("give images, folders or TSV/PAGE/ALTO files to read (or --page XML)")
+    if fmt in ("page", "alto") and not args.out:
+        raise ConfigError(f"--format {fmt} writes one XML file per image: give --out FOLDER")
+    rec, inputs = _load_recognizer(args, "images")
     samples = _read_inputs(inputs)
+    if fmt in ("page", "alto") and any(s.polygon is not None for s in samples):
+        raise ConfigError(
+            f"lines from PAGE/ALTO files keep their page: use --page XML --out OUT.xml, not --format {fmt}"
+        )
     results, failed = {}, 0
     with _progress(len(samples), "read") as bar:
         for i, result in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
@@ -346,20 +415,57 @@ def read(args: argparse.Namespace) -> int:
                 failed += 1
             else:
                 results[i] = result
+    if fmt in ("page", "alto"):
+        _write_line_documents(samples, results, fmt, Path(args.out))
+        return 1 if failed else 0
+    out = []
     for i in sorted(results):
         d, name = results[i], samples[i].source
-        if args.json:
-            chars = [
-                {"char": c, "confidence": round(p, 4), "frames": list(f)}
-                for c, p, f in zip(d.text, d.char_confidences, d.char_frames, strict=False)
-            ]
-            record = {"image": name, "text": d.text, "confidence": round(d.confidence, 4), "chars": chars}
-            print(json.dumps(record, ensure_ascii=False))
+        if fmt == "json":
+            out.append(json.dumps(_line_record(name, d), ensure_ascii=False))
         elif len(samples) > 1:
-            print(f"{name}\t{d.text}")
+            out.append(f"{name}\t{d.text}")
         else:
-            print(d.text)
+            out.append(d.text)
+    text = "".join(line + "\n" for line in out)
+    if args.out:
+        from seqvision.io import atomic_write_text
+
+        try:
+            atomic_write_text(args.out, text)
+        except OSError as exc:
+            raise DataError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
+    else:
+        sys.stdout.write(text)
     return 1 if failed else 0
+
+
+def _write_line_documents(samples, results, fmt: str, folder: Path) -> None:
+    """``read --format page|alto``: one new one-line document per image, named after it, in ``folder``."""
+    from seqvision.data.page_writer import PageDocument
+
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder}: exists and is not a folder")
+    names: set[str] = set()
+    for i in sorted(results):
+        image = Path(samples[i].image)
+        name = f"{image.stem}.xml"
+        if name in names:  # two inputs with the same stem from different folders: keep both
+            name = f"{image.stem}-{i}.xml"
+        names.add(name)
+        d = results[i]
+        doc = PageDocument.for_line_image(image, (int(d.width), _height(image)), fmt)
+        doc.fill(doc.lines[0], d)
+        doc.fill_regions()
+        doc.save(folder / name)
+    print(f"{folder}  ({len(results)} {fmt.upper() if fmt == 'alto' else 'PAGE'} files)", file=sys.stderr)
+
+
+def _height(image: Path) -> int:
+    from PIL import Image
+
+    with Image.open(image) as img:
+        return img.height
 
 
 def export(args: argparse.Namespace) -> int:

@@ -193,6 +193,22 @@ def read_page_file(path: Path) -> ReadReport:
     raise DataError(f"{path}: root element <{kind}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
 
 
+def crop_box(polygon: Sequence[tuple[float, float]], size: tuple[int, int], pad: int = 2) -> tuple[int, int, int, int]:
+    """``(left, top, right, bottom)`` that :func:`crop_line` cuts for ``polygon`` from a page of ``size``."""
+    if not polygon:
+        raise DataError("crop_line: empty polygon")
+    pad = max(0, int(pad))
+    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+    left, top = max(0, math.floor(min(xs)) - pad), max(0, math.floor(min(ys)) - pad)
+    right, bottom = min(size[0], math.ceil(max(xs)) + pad + 1), min(size[1], math.ceil(max(ys)) + pad + 1)
+    if right <= left or bottom <= top:
+        raise DataError(
+            f"crop_line: polygon box ({min(xs):g},{min(ys):g})-({max(xs):g},{max(ys):g}) "
+            f"is outside the {size[0]}x{size[1]} image"
+        )
+    return left, top, right, bottom
+
+
 def crop_line(page: Image.Image, polygon: Sequence[tuple[float, float]], pad: int = 2) -> Image.Image:
     """Cut one line out of a page image, blanking what lies outside its polygon.
 
@@ -207,17 +223,8 @@ def crop_line(page: Image.Image, polygon: Sequence[tuple[float, float]], pad: in
     Raises:
         DataError: The polygon has no points or its box lies outside the image.
     """
-    if not polygon:
-        raise DataError("crop_line: empty polygon")
+    left, top, right, bottom = crop_box(polygon, page.size, pad)
     pad = max(0, int(pad))
-    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
-    left, top = max(0, math.floor(min(xs)) - pad), max(0, math.floor(min(ys)) - pad)
-    right, bottom = min(page.width, math.ceil(max(xs)) + pad + 1), min(page.height, math.ceil(max(ys)) + pad + 1)
-    if right <= left or bottom <= top:
-        raise DataError(
-            f"crop_line: polygon box ({min(xs):g},{min(ys):g})-({max(xs):g},{max(ys):g}) "
-            f"is outside the {page.width}x{page.height} image"
-        )
     gray = page.convert("L") if page.mode != "L" else page
     crop = gray.crop((left, top, right, bottom))
     mask = Image.new("L", crop.size, 0)

@@ -1,0 +1,383 @@
+"""Recognised text back into PAGE-XML and ALTO: lines, words, characters, confidences and boxes.
+
+An existing file is read, every ``TextLine`` with a usable polygon is cut out of the page image
+and recognised, and a new file of the same format and schema version is written: PAGE gets
+``Word``/``Glyph`` elements with ``Coords`` and ``TextEquiv@conf`` (the line's and region's
+``TextEquiv`` replaced), ALTO gets ``String`` elements with ``CONTENT``, ``WC``, ``CC`` and their
+boxes, separated by ``SP``. Everything else in the file is kept as it was, except vendor elements
+that the PAGE schema forbids in ``Metadata`` (Transkribus writes one), which are dropped with a
+note so that the output validates. The input file is never modified.
+
+Line images without a page (``read --format page|alto``) get a new one-line document each.
+
+>>> doc = PageDocument.open(Path("page.xml"))                      # doctest: +SKIP
+>>> for line, decoded in zip(doc.lines, rec.read(doc.crops())):    # doctest: +SKIP
+...     doc.fill(line, decoded)
+>>> doc.save(Path("out.xml"))                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from PIL import Image
+
+from seqvision import __version__
+from seqvision.data.images import open_image
+from seqvision.data.pages import (
+    Polygon,
+    _alto_scale,
+    _box,
+    _children,
+    _descendants,
+    _find_image,
+    _local,
+    _parse_points,
+    crop_box,
+    crop_line,
+)
+from seqvision.data.samples import ReadReport
+from seqvision.decoding.ctc import Decoded
+from seqvision.errors import DataError
+from seqvision.io import atomic_write_bytes
+
+PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+ALTO_4 = "http://www.loc.gov/standards/alto/ns-v4#"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+PAGE_METADATA = {"Creator", "Created", "LastChange", "Comments", "UserDefined", "MetadataItem"}
+PAD = 2  # pixels kept around a line polygon when cutting it out (as for training)
+Box = tuple[float, float, float, float]
+CharBox = tuple[str, float, Box]
+
+
+@dataclass
+class PageLine:
+    elem: ET.Element
+    line_id: str
+    polygon: Polygon  # page pixels
+    box: tuple[int, int, int, int]  # the crop (left, top, right, bottom) in page pixels
+
+
+@dataclass
+class PageDocument:
+    """One PAGE-XML or ALTO file held in memory, with the lines that can be recognised."""
+
+    path: Path
+    kind: str  # "page" or "alto"
+    root: ET.Element
+    namespaces: dict[str, str]  # prefix -> URI as declared in the file, to write them back unchanged
+    image: Path
+    scale: float = 1.0  # ALTO units -> pixels
+    lines: list[PageLine] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ns(self) -> str:
+        return self.root.tag[1:].split("}")[0] if self.root.tag.startswith("{") else ""
+
+    def _q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}" if self.ns else name
+
+    # -- reading ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, image: str | Path | None = None) -> PageDocument:
+        """Parse ``path``; the page image is ``image`` or the one the file names, beside it."""
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such XML file") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
+        return cls.parse(raw, path, image)
+
+    @classmethod
+    def parse(cls, raw: bytes, path: Path, image: str | Path | None = None) -> PageDocument:
+        namespaces: dict[str, str] = {}
+        parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True, insert_pis=True))
+        try:
+            for _, item in ET.iterparse(io.BytesIO(raw), events=("start-ns",)):
+                prefix, uri = item  # type: ignore[misc]
+                namespaces.setdefault(prefix, uri)
+            parser.feed(raw)
+            root = parser.close()
+        except ET.ParseError as exc:
+            raise DataError(f"{path}: malformed XML ({exc})") from None
+        kind = {"PcGts": "page", "alto": "alto"}.get(_local(root.tag)) or (
+            "alto" if _local(root.tag).lower() == "alto" else ""
+        )
+        if not kind:
+            raise DataError(f"{path}: root element <{_local(root.tag)}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
+        if kind == "page":
+            page = next(_descendants(root, "Page"), None)
+            if page is None:
+                raise DataError(f"{path}: PAGE-XML file has no <Page> element")
+            name = page.get("imageFilename")
+        else:
+            file_name = next(_descendants(root, "fileName"), None)
+            name = file_name.text if file_name is not None else None
+        image_path = Path(image) if image else _find_image(path, name)
+        if not image_path.is_file():
+            raise DataError(f"{image_path}: page image not found")
+        doc = cls(path, kind, root, namespaces, image_path)
+        if kind == "alto":
+            report = ReadReport()
+            doc.scale = _alto_scale(path, root, image_path, report)
+            doc.notes += report.skipped
+        doc._find_lines()
+        return doc
+
+    def _find_lines(self) -> None:
+        with Image.open(self.image) as img:
+            size = img.size
+        for number, line in enumerate(_descendants(self.root, "TextLine"), 1):
+            line_id = line.get("id" if self.kind == "page" else "ID") or f"line{number}"
+            if self.kind == "page":
+                coords = _children(line, "Coords")
+                polygon = _parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
+            else:
+                shape = next((p for s in _children(line, "Shape") for p in _children(s, "Polygon")), None)
+                points = shape.get("POINTS", "") if shape is not None else ""
+                polygon = _parse_points(points, self.scale) if points else _box(line, self.scale)
+            if isinstance(polygon, str):
+                self.skipped.append(f"{self.path}:{line_id}: {polygon}; left as it was")
+                continue
+            try:
+                box = crop_box(polygon, size, PAD)
+            except DataError as exc:
+                self.skipped.append(f"{self.path}:{line_id}: {str(exc).removeprefix('crop_line: ')}; left as it was")
+                continue
+            self.lines.append(PageLine(line, line_id, polygon, box))
+
+    def crops(self) -> list[Image.Image]:
+        """The line images, cut out of the page as for training (polygon mask, 2 px margin)."""
+        page = open_image(self.image)
+        return [crop_line(page, line.polygon, PAD) for line in self.lines]
+
+    # -- writing ----------------------------------------------------------------------------
+    def fill(self, line: PageLine, decoded: Decoded) -> None:
+        """Put ``decoded`` (read from ``line``'s crop) into the document."""
+        if self.kind == "page":
+            self._fill_page(line, decoded)
+        else:
+            self._fill_alto(line, decoded)
+
+    def _word_boxes(self, line: PageLine, decoded: Decoded) -> list[tuple[str, float, Box, list[CharBox]]]:
+        """``(text, confidence, box, [(char, confidence, box)])`` per word; boxes ``(x0, y0, x1, y1)``, page pixels."""
+        left, width = line.box[0], line.box[2] - line.box[0]
+        spans = decoded.char_spans(width)
+
+        def box(x0: float, x1: float) -> Box:
+            top, bottom = _y_range(line, left + x0, left + x1)
+            return left + x0, top, left + x1, bottom
+
+        return [
+            (
+                word.text,
+                word.confidence,
+                box(word.x0, word.x1),
+                [(decoded.text[i], decoded.char_confidences[i], box(*spans[i])) for i in range(*word.chars)],
+            )
+            for word in decoded.words(width)
+        ]
+
+    def _fill_page(self, line: PageLine, decoded: Decoded) -> None:
+        q = self._q
+        for child in [*_children(line.elem, "Word"), *_children(line.elem, "TextEquiv")]:
+            line.elem.remove(child)
+        words = []
+        for n, (text, conf, box, chars) in enumerate(self._word_boxes(line, decoded), 1):
+            word = ET.Element(q("Word"), {"id": f"{line.line_id}_w{n}"})
+            ET.SubElement(word, q("Coords"), {"points": _points(box)})
+            for k, (char, char_conf, char_box) in enumerate(chars, 1):
+                glyph = ET.SubElement(word, q("Glyph"), {"id": f"{line.line_id}_w{n}_g{k}"})
+                ET.SubElement(glyph, q("Coords"), {"points": _points(char_box)})
+                glyph.append(self._text_equiv(char, char_conf))
+            word.append(self._text_equiv(text, conf))
+            words.append(word)
+        at = _position_after(line.elem, ("Coords", "Baseline", "AlternativeImage"))
+        for k, word in enumerate(words):
+            line.elem.insert(at + k, word)
+        _insert_before(
+            line.elem, self._text_equiv(decoded.text, decoded.confidence), ("TextStyle", "UserDefined", "Labels")
+        )
+
+    def _text_equiv(self, text: str, conf: float) -> ET.Element:
+        equiv = ET.Element(self._q("TextEquiv"), {"conf": f"{min(max(conf, 0.0), 1.0):.4f}"})
+        ET.SubElement(equiv, self._q("Unicode")).text = text
+        return equiv
+
+    def _fill_alto(self, line: PageLine, decoded: Decoded) -> None:
+        q, s = self._q, self.scale
+        for child in list(line.elem):
+            if _local(child.tag) in ("String", "SP", "HYP"):
+                line.elem.remove(child)
+        words = self._word_boxes(line, decoded)
+        if not words:  # ALTO needs at least one String in a line
+            words = [("", 0.0, tuple(float(v) for v in line.box), [])]  # type: ignore[list-item]
+        for n, (text, conf, (x0, y0, x1, y1), chars) in enumerate(words, 1):
+            if n > 1:
+                ET.SubElement(line.elem, q("SP"))
+            attrs = {
+                "ID": f"{line.line_id}_s{n}",
+                "CONTENT": text,
+                "HPOS": _num(x0 / s),
+                "VPOS": _num(y0 / s),
+                "WIDTH": _num((x1 - x0) / s),
+                "HEIGHT": _num((y1 - y0) / s),
+                "WC": f"{min(max(conf, 0.0), 1.0):.4f}",
+            }
+            if chars:  # ALTO's CC: one digit per character, 0 = sure ... 9 = unsure
+                attrs["CC"] = " ".join(str(min(9, int((1 - c) * 10))) for _, c, _ in chars)
+            ET.SubElement(line.elem, q("String"), attrs)
+
+    def finish(self) -> None:
+        """Before writing: note the software and time, drop Metadata elements the PAGE schema forbids."""
+        if self.kind != "page":
+            return
+        meta = next(_descendants(self.root, "Metadata"), None)
+        if meta is None:
+            return
+        for child in list(meta):
+            name = _local(child.tag)
+            if name and name not in PAGE_METADATA:
+                meta.remove(child)
+                self.notes.append(f"{self.path}: dropped <{name}> from <Metadata>: the PAGE schema does not allow it")
+        last = next((c for c in meta if _local(c.tag) == "LastChange"), None)
+        if last is not None:
+            last.text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        comments = next((c for c in meta if _local(c.tag) == "Comments"), None)
+        if comments is None:
+            comments = ET.Element(self._q("Comments"))
+            _insert_before(meta, comments, ("UserDefined", "MetadataItem"))
+        note = f"Text recognised by seqvision {__version__}."
+        comments.text = f"{comments.text.strip()}\n{note}" if comments.text and comments.text.strip() else note
+
+    def to_bytes(self) -> bytes:
+        for prefix, uri in self.namespaces.items():
+            with contextlib.suppress(ValueError):  # a prefix like ns0 that ElementTree reserves: it picks its own
+                ET.register_namespace(prefix, uri)
+        body = ET.tostring(self.root, encoding="unicode")
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n").encode("utf-8")
+
+    def save(self, out: str | Path) -> None:
+        """Write atomically to ``out``, which must not be the file that was read."""
+        out = Path(out)
+        if out.exists() and self.path.exists() and out.resolve() == self.path.resolve():
+            raise DataError(f"{out}: is the input file; write the result to a new file")
+        self.finish()
+        try:
+            atomic_write_bytes(out, self.to_bytes())
+        except OSError as exc:
+            raise DataError(f"{out}: cannot write ({exc.strerror or exc})") from None
+
+    # -- new documents for bare line images -------------------------------------------------------
+    @classmethod
+    def for_line_image(cls, image: Path, size: tuple[int, int], kind: str) -> PageDocument:
+        """A one-region, one-line PAGE (2019) or ALTO (4.2) document whose line is the whole image."""
+        w, h = size
+        name = _xml_escape(image.name)
+        if kind == "page":
+            xml = (
+                f'<PcGts xmlns="{PAGE_2019}"><Metadata><Creator>seqvision {__version__}</Creator>'
+                f"<Created>{_now()}</Created><LastChange>{_now()}</LastChange></Metadata>"
+                f'<Page imageFilename="{name}" imageWidth="{w}" imageHeight="{h}">'
+                f'<TextRegion id="r1"><Coords points="0,0 {w - 1},0 {w - 1},{h - 1} 0,{h - 1}"/>'
+                f'<TextLine id="l1"><Coords points="0,0 {w - 1},0 {w - 1},{h - 1} 0,{h - 1}"/></TextLine>'
+                "</TextRegion></Page></PcGts>"
+            )
+        elif kind == "alto":
+            xml = (
+                f'<alto xmlns="{ALTO_4}"><Description><MeasurementUnit>pixel</MeasurementUnit>'
+                f"<sourceImageInformation><fileName>{name}</fileName></sourceImageInformation></Description>"
+                f'<Layout><Page ID="p1" WIDTH="{w}" HEIGHT="{h}" PHYSICAL_IMG_NR="1">'
+                f'<PrintSpace HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}">'
+                f'<TextBlock ID="b1" HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}">'
+                f'<TextLine ID="l1" HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}"/>'
+                "</TextBlock></PrintSpace></Page></Layout></alto>"
+            )
+        else:
+            raise ValueError(f"kind must be page or alto, got {kind!r}")
+        root = ET.fromstring(xml)
+        ns = PAGE_2019 if kind == "page" else ALTO_4
+        doc = cls(image.with_suffix(".xml"), kind, root, {"": ns}, image)
+        line = next(_descendants(root, "TextLine"))
+        polygon = ((0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0))
+        doc.lines.append(PageLine(line, "l1", polygon, (0, 0, w, h)))
+        return doc
+
+    def fill_regions(self) -> None:
+        """PAGE: each text region's ``TextEquiv`` becomes its lines' texts, one per line (confidence: the mean)."""
+        if self.kind != "page":
+            return
+        for region in _descendants(self.root, "TextRegion"):
+            lines = _children(region, "TextLine")
+            equivs = [next(iter(_children(line, "TextEquiv")), None) for line in lines]
+            if not lines or any(e is None for e in equivs):
+                continue
+            texts = ["".join(_children(e, "Unicode")[0].itertext()) for e in equivs if e is not None]
+            confs = [float(e.get("conf", 0)) for e in equivs if e is not None]
+            for old in _children(region, "TextEquiv"):
+                region.remove(old)
+            equiv = self._text_equiv("\n".join(texts), sum(confs) / len(confs))
+            _insert_before(region, equiv, ("TextStyle",))  # a region's UserDefined/Labels come before its lines
+
+
+def _y_range(line: PageLine, x0: float, x1: float) -> tuple[float, float]:
+    """Top and bottom of the line polygon between ``x0`` and ``x1`` (the crop's when the strip misses it)."""
+    ys: list[float] = []
+    pts = line.polygon
+    for (ax, ay), (bx, by) in zip(pts, pts[1:] + pts[:1], strict=True):
+        lo, hi = max(min(ax, bx), x0), min(max(ax, bx), x1)
+        if lo > hi:
+            continue
+        if ax == bx:
+            ys += [ay, by]
+        else:
+            ys += [ay + (by - ay) * (x - ax) / (bx - ax) for x in (lo, hi)]
+    if not ys:
+        return float(line.box[1]), float(line.box[3] - 1)
+    return min(ys), max(ys)
+
+
+def _points(box: tuple[float, float, float, float]) -> str:
+    x0, y0, x1, y1 = (round(v) for v in box)
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    return f"{x0},{y0} {x1},{y0} {x1},{y1} {x0},{y1}"
+
+
+def _num(value: float) -> str:
+    return f"{max(value, 0.0):.0f}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _xml_escape(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def _position_after(parent: ET.Element, names: tuple[str, ...]) -> int:
+    """Index just after the last child named in ``names`` (0 when there is none)."""
+    at = 0
+    for i, child in enumerate(parent):
+        if _local(child.tag) in names:
+            at = i + 1
+    return at
+
+
+def _insert_before(parent: ET.Element, elem: ET.Element, followers: tuple[str, ...]) -> None:
+    """Insert ``elem`` before the first child named in ``followers``, else append it (schema order)."""
+    for i, child in enumerate(parent):
+        if _local(child.tag) in followers:
+            parent.insert(i, elem)
+            return
+    parent.append(elem)
