@@ -24,7 +24,10 @@ from PIL import Image, ImageDraw
 
 from seqvision.decoding.alphabet import Alphabet
 from seqvision.decoding.ctc import Decoded, tempered
+from seqvision.errors import DataError
 from seqvision.io import atomic_write_bytes
+
+MIN_WORDS = 20
 
 
 def matched_words(hypothesis: Sequence[str], reference: Sequence[str]) -> list[bool]:
@@ -109,6 +112,8 @@ def fit_temperature(
     for d, ref in zip(decoded, references, strict=True):
         right += matched_words(d.text.split(), ref.split())
     target = np.asarray(right, dtype=np.float64)
+    if len(target) < MIN_WORDS:
+        raise DataError(f"only {len(target)} words were read; calibration needs at least {MIN_WORDS}")
 
     def confidences(t: float) -> np.ndarray:
         out: list[float] = []
@@ -169,8 +174,11 @@ def reliability_plot(path: str | Path, curves: dict[str, tuple[list[float], list
         c = np.asarray(conf, dtype=np.float64)
         r = np.asarray(right, dtype=np.float64)
         which = np.minimum((c * bins).astype(int), bins - 1)
-        points = [(c[which == b].mean(), r[which == b].mean(), int((which == b).sum())) for b in range(bins)]
-        points = [p for p in points if p[2] > 0]
+        points = [
+            (c[which == b].mean(), r[which == b].mean(), int((which == b).sum()))
+            for b in range(bins)
+            if (which == b).any()
+        ]
         colour = colours[n % len(colours)]
         draw.line([xy(x, y) for x, y, _ in points], fill=colour, width=3)
         for x, y, count in points:

@@ -219,8 +219,9 @@ class NgramLM:
             raise DataError(f"{path}: not an ARPA language model (no \\data\\ section or no unigrams)")
         unit = info.get("unit")
         if unit not in UNITS:  # a foreign file: single-character tokens mean a character model
-            singles = sum(len(g[0]) == 1 or g[0] == SPACE for g in probs[0])
-            unit = "char" if singles >= 0.9 * len(probs[0]) else "word"
+            tokens = [g[0] for g in probs[0] if g[0] not in (BOS, EOS, UNK)]
+            singles = sum(len(t) == 1 or t == SPACE for t in tokens)
+            unit = "char" if singles >= 0.9 * len(tokens) else "word"
         info.pop("unit", None)
         info.pop("order", None)
         return cls(len(probs), unit, probs, backoffs, info)
