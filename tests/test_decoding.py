@@ -129,7 +129,10 @@ def test_character_lm_resolves_an_ambiguous_frame(char_lm: Path) -> None:
     assert greedy_decode(lp, len(lp), ALPHABET).text == "cot"
     assert make_decoder(DecoderSpec("beam", 8), ALPHABET)(lp, len(lp)).text == "cot"
     with_lm = make_decoder(DecoderSpec("beam", 8, str(char_lm), lm_weight=1.0, bonus=0.0), ALPHABET)
-    assert with_lm(lp, len(lp)).text == "cat"
+    read = with_lm(lp, len(lp))
+    assert read.text == "cat"
+    # its confidence is the decoder's (network and LM), not the network's 45 % for the 'a'
+    assert np.exp(lp[2, ALPHABET.index["a"]]) < 0.5 < 0.6 < read.char_confidences[1]
     clear = ambiguous("o", "a", p_first=0.97)  # when the image is clear, the LM must not overrule it
     assert with_lm(clear, len(clear)).text == "cot"
 

@@ -262,8 +262,14 @@ def calibrate(args: argparse.Namespace) -> int:
         rec.metadata = {k: v for k, v in rec.metadata.items() if k != "calibration"}
         rec.set_decoder(rec.decoder)
     samples, decoded, _, _ = _read_labelled(rec, inputs[0], args.batch_size, keep_log_probs=True)
-    fit = fit_temperature(decoded, [d.log_probs for d in decoded], [s.text for s in samples], rec.alphabet)
-    record = {**fit.summary(), "data": str(inputs[0]), "decoder": rec.decoder.describe()}
+    log_probs, references = [d.log_probs for d in decoded], [s.text for s in samples]
+    fit = fit_temperature(decoded, log_probs, references, rec.alphabet, rec.decode.char_confidences)
+    record = {
+        **fit.summary(),
+        "method": "character confidence ** temperature, fitted by word-correctness NLL",
+        "data": str(inputs[0]),
+        "decoder": rec.decoder.describe(),
+    }
     out = save_calibrated(rec.path, args.out, record)
     if args.plot:
         reliability_plot(args.plot, {"before (T = 1)": fit.before, f"after (T = {fit.temperature:.2f})": fit.after})

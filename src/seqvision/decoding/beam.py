@@ -17,20 +17,39 @@ outputs. ``seqvision eval --tune-lm`` picks both on a validation set.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from seqvision.decoding.alphabet import Alphabet
-from seqvision.decoding.ctc import Decoded, from_path, greedy_decode
+from seqvision.decoding.ctc import Decoded, acoustic_confidences, calibrated, from_path, greedy_decode
 from seqvision.decoding.lm import BOS, SPACE, NgramLM
 from seqvision.errors import ConfigError, DataError
 
 DECODERS = ("greedy", "beam")
-Decoder = Callable[[np.ndarray, int], Decoded]
+
+
+class Decoder(Protocol):
+    """``(log_probs (T, K), length) -> Decoded``, and how that decoder scores its characters' confidences."""
+
+    def __call__(self, log_probs: np.ndarray, length: int) -> Decoded: ...
+
+    def char_confidences(self, decoded: Decoded, log_probs: np.ndarray, temperature: float) -> list[float]: ...
+
+
+class Greedy:
+    """Best-path decoding; confidences are the network's probabilities (calibrated)."""
+
+    def __init__(self, alphabet: Alphabet, temperature: float = 1.0):
+        self.alphabet, self.temperature = alphabet, temperature
+
+    def __call__(self, log_probs: np.ndarray, length: int) -> Decoded:
+        return greedy_decode(log_probs, length, self.alphabet, self.temperature)
+
+    def char_confidences(self, decoded: Decoded, log_probs: np.ndarray, temperature: float) -> list[float]:
+        return acoustic_confidences(decoded, log_probs, self.alphabet, temperature)
 
 
 @dataclass
@@ -91,7 +110,7 @@ def make_decoder(spec: DecoderSpec, alphabet: Alphabet, temperature: float = 1.0
     if spec.kind == "greedy":
         if spec.lm or spec.lexicon:
             raise ConfigError("--lm and --lexicon need --decoder beam")
-        return lambda log_probs, length: greedy_decode(log_probs, length, alphabet, temperature)
+        return Greedy(alphabet, temperature)
     if spec.beam_width < 1:
         raise ConfigError(f"--beam-width must be at least 1, got {spec.beam_width}")
     return BeamSearch(spec, alphabet, temperature)
@@ -110,6 +129,9 @@ class BeamSearch:
         classes = len(alphabet)
         token_beam = min(classes, spec.token_beam)
         chars = [BOS] + [SPACE if c == " " else c for c in alphabet.chars]  # LM token per class index
+        self._tokens = chars
+        self._rows: dict[tuple[str, ...], np.ndarray] = {}
+        self._char_lm = lm is not None and lm.unit == "char" and not spec.lexicon
         words = read_lexicon(spec.lexicon) if spec.lexicon else None
         if words is None and lm is not None and lm.unit == "word":
             words = lm.vocab
@@ -152,4 +174,43 @@ class BeamSearch:
             return greedy_decode(lp, length, self.alphabet, self.temperature)
         path = np.asarray(results[0].tokens[1:-1], dtype=np.int64)  # flashlight pads a start and an end token
         path[path < 0] = Alphabet.BLANK
-        return from_path(path, lp, self.alphabet, self.temperature)
+        decoded = from_path(path, lp, self.alphabet, self.temperature)
+        if self._char_lm:
+            decoded.char_confidences = self.char_confidences(decoded, lp, self.temperature)
+        return decoded
+
+    def char_confidences(self, decoded: Decoded, log_probs: np.ndarray, temperature: float) -> list[float]:
+        """With a character LM: the decoder's own odds at each character's best frame, calibrated.
+
+        That is ``softmax`` over the classes of ``log p(k | frame) + weight * log p_lm(k | history) + bonus``
+        (the blank gets no LM term and no bonus), so a character the LM chose over a slightly more
+        likely-looking one is not reported as a near-coin-flip. Without one: the network's probabilities.
+        """
+        if not self._char_lm or self.lm is None:
+            return acoustic_confidences(decoded, log_probs, self.alphabet, temperature)
+        lm, spec = self.lm, self.spec
+        keep = max(lm.order - 1, 1)
+        history: tuple[str, ...] = (BOS,)
+        confs = []
+        for c, (a, b) in zip(decoded.text, decoded.char_frames, strict=True):
+            k = self.alphabet.index.get(c)
+            if k is None:
+                confs.append(0.0)
+                continue
+            t = a + int(np.argmax(log_probs[a:b, k]))
+            prior = self._lm_row(history)
+            scores = log_probs[t].astype(np.float64) + np.concatenate(([0.0], spec.lm_weight * prior + spec.bonus))
+            confs.append(float(calibrated(scores[k] - np.logaddexp.reduce(scores), temperature)))
+            history = (*history, self._tokens[k])[-keep:]
+        return confs
+
+    def _lm_row(self, history: tuple[str, ...]) -> np.ndarray:
+        """``log p_lm(c | history)`` for every character of the alphabet, cached."""
+        row = self._rows.get(history)
+        if row is None:
+            assert self.lm is not None
+            row = np.array([self.lm.logprob(history, t) for t in self._tokens[1:]])
+            if len(self._rows) > 100_000:
+                self._rows.clear()
+            self._rows[history] = row
+        return row

@@ -69,12 +69,14 @@ class Decoded:
         return words
 
 
-def tempered(log_probs: np.ndarray, temperature: float) -> np.ndarray:
-    """Log-probabilities of ``softmax(log_probs / temperature)``: the calibrated distribution per frame."""
-    if temperature == 1.0:
-        return log_probs
-    scaled = log_probs.astype(np.float64) / temperature
-    return scaled - np.logaddexp.reduce(scaled, axis=-1, keepdims=True)
+def calibrated(log_confidence: np.ndarray | float, temperature: float) -> np.ndarray | float:
+    """A confidence ``c`` as ``c ** temperature``, from ``log c``: the calibration every decoder applies.
+
+    ``temperature > 1`` lowers confidences (for an over-confident model), ``< 1`` raises them. Scaling
+    log-confidences (not the network's logits) keeps a word's confidence the product of its
+    characters' and works whether or not a language model chose the characters.
+    """
+    return np.exp(np.asarray(log_confidence, dtype=np.float64) * temperature)
 
 
 def from_path(path: np.ndarray, log_probs: np.ndarray, alphabet: Alphabet, temperature: float = 1.0) -> Decoded:
@@ -83,9 +85,9 @@ def from_path(path: np.ndarray, log_probs: np.ndarray, alphabet: Alphabet, tempe
     Args:
         path: ``(T,)`` class per frame (repeats merge, blanks drop, as CTC defines).
         log_probs: ``(T, K)`` log-probabilities of the same frames.
-        temperature: Calibration temperature for the confidences (the path itself is not changed).
+        temperature: Confidence calibration (:func:`calibrated`); the path itself is not changed.
     """
-    lp = tempered(log_probs[: len(path)], temperature)
+    lp = log_probs[: len(path)]
     path_lp = lp[np.arange(len(path)), path] if len(path) else np.zeros(0)
     ids: list[int] = []
     confs: list[float] = []
@@ -94,14 +96,25 @@ def from_path(path: np.ndarray, log_probs: np.ndarray, alphabet: Alphabet, tempe
     for t, k in enumerate(path.tolist()):
         if k != Alphabet.BLANK and k != prev:
             ids.append(k)
-            confs.append(float(np.exp(path_lp[t])))
+            confs.append(float(calibrated(path_lp[t], temperature)))
             frames.append((t, t + 1))
         elif k != Alphabet.BLANK and k == prev:
-            confs[-1] = max(confs[-1], float(np.exp(path_lp[t])))
+            confs[-1] = max(confs[-1], float(calibrated(path_lp[t], temperature)))
             frames[-1] = (frames[-1][0], t + 1)
         prev = k
     confidence = float(np.exp(path_lp.mean())) if len(path_lp) else 0.0
     return Decoded(alphabet.decode(ids), confidence, confs, frames, len(path))
+
+
+def acoustic_confidences(
+    decoded: Decoded, log_probs: np.ndarray, alphabet: Alphabet, temperature: float = 1.0
+) -> list[float]:
+    """Each character's highest network probability over the frames where it was emitted, calibrated."""
+    lp = log_probs[: decoded.frames]
+    return [
+        float(calibrated(lp[a:b, alphabet.index[c]].max(), temperature)) if c in alphabet.index else 0.0
+        for c, (a, b) in zip(decoded.text, decoded.char_frames, strict=True)
+    ]
 
 
 def greedy_decode(log_probs: np.ndarray, length: int, alphabet: Alphabet, temperature: float = 1.0) -> Decoded:
