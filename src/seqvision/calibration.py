@@ -112,8 +112,8 @@ class Calibration:
     after: tuple[list[float], list[bool]]
 
     def summary(self) -> dict:
-        keys = ("temperature", "words", "accuracy", "ece_before", "ece_after", "nll_before", "nll_after")
-        return {k: round(float(getattr(self, k)), 5) for k in keys}
+        keys = ("temperature", "accuracy", "ece_before", "ece_after", "nll_before", "nll_after")
+        return {"words": self.words, **{k: round(float(getattr(self, k)), 5) for k in keys}}
 
 
 def _nll(conf: np.ndarray, right: np.ndarray) -> float:
