@@ -271,7 +271,8 @@ def test_eval_with_lm_tuning_and_calibrate(trained_run: Path, lines_dir: Path, t
     assert rec.temperature == pytest.approx(meta["calibration"]["temperature"]) and rec.temperature != 1.0
     assert meta["calibration"]["words"] > 60 and {"ece_before", "ece_after", "data"} <= set(meta["calibration"])
     assert (tmp_path / "r.png").is_file()
-    assert Recognizer.load("print-en").temperature == 1.0  # the source model is untouched
+    bundled = json.loads((Path(Recognizer.load("print-en").path).with_suffix(".json")).read_text(encoding="utf-8"))
+    assert bundled["calibration"]["data"] != str(labels)  # the source model is untouched
 
 
 def test_read_json_with_beam_and_lm(trained_run: Path, lines_dir: Path, tmp_path: Path, capsys) -> None:

@@ -310,12 +310,9 @@ def _corpus_lines(name: str) -> list[str]:
 
     path = Path(name)
     if path.is_file() and path.suffix.lower() in ("", ".txt", ".text"):
-        try:
-            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except UnicodeDecodeError:
-            raise DataError(f"{path}: not UTF-8 text") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        from seqvision.io import read_text_lines
+
+        return [line.strip() for line in read_text_lines(path, "text file") if line.strip()]
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     return [s.text for s in read_lines(path).samples]

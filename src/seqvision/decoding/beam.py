@@ -27,6 +27,7 @@ from seqvision.decoding.alphabet import Alphabet
 from seqvision.decoding.ctc import Decoded, acoustic_confidences, calibrated, from_path, greedy_decode
 from seqvision.decoding.lm import BOS, SPACE, NgramLM
 from seqvision.errors import ConfigError, DataError
+from seqvision.io import read_text_lines
 
 DECODERS = ("greedy", "beam")
 
@@ -88,16 +89,8 @@ def _flashlight() -> Any:
 
 def read_lexicon(path: str | Path) -> list[str]:
     """Words of a lexicon file: one per line (a tab-separated first column also works); ``#`` lines skipped."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such lexicon file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read lexicon ({exc})") from None
-    words = list(
-        dict.fromkeys(w for line in lines if line.strip() and not line.startswith("#") for w in line.split()[:1])
-    )
+    lines = read_text_lines(path, "lexicon file")
+    words = list(dict.fromkeys(line.split()[0] for line in lines if line.strip() and not line.startswith("#")))
     if not words:
         raise DataError(f"{path}: lexicon has no words")
     return words

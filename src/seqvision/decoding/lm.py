@@ -173,13 +173,10 @@ class NgramLM:
     @classmethod
     def load(cls, path: str | Path) -> NgramLM:
         """Read an ARPA file (ours or any other); raises :class:`DataError` naming the file and line."""
+        from seqvision.io import read_text_lines
+
         path = Path(path)
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such language model file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: cannot read language model ({exc})") from None
+        lines = read_text_lines(path, "language model file")
         info: dict = {}
         n = 0
         probs: list[dict[tuple[str, ...], float]] = []
