@@ -110,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the files (default 10)")
     p.add_argument("--groups", type=int, default=5, help="scenes (gXX in file names), shared by clips (default 5)")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
-    p.add_argument("--container", choices=["mp4", "mkv", "webm", "avi"], default="mp4", help="file format")
+    p.add_argument(
+        "--container",
+        choices=["mp4", "mkv", "webm", "avi", "frames"],
+        default="mp4",
+        help="file format, or PNG folders",
+    )
     p.add_argument("--classes", nargs="+", metavar="CLASS", help="only these classes (default all eight)")
     p.set_defaults(func=video.synth_video)
 

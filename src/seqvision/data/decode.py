@@ -127,7 +127,6 @@ def _decode_video(path: Path, wanted: list[int], size: int) -> dict[int, np.ndar
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
             for i, frame in enumerate(container.decode(stream)):
                 if i in keep:
                     w, h = fit(frame.width, frame.height, size)

@@ -37,11 +37,12 @@ CLASSES: dict[str, tuple[str, bool]] = {
 }
 ORDER_ONLY = ("move-right", "move-left", "grow", "shrink", "rotate-cw", "rotate-ccw")
 APPEARANCE = ("ring", "cross")
-CONTAINERS = {  # suffix -> (container format, codec)
+CONTAINERS = {  # suffix -> (container format, codec); "frames" writes a folder of PNG frames per clip
     "mp4": ("mp4", "libx264"),
     "mkv": ("matroska", "libx264"),
     "webm": ("webm", "libvpx"),
     "avi": ("avi", "mpeg4"),
+    "frames": ("", ""),
 }
 SCALE = 4  # drawn at 4x and downsampled: smooth edges and sub-pixel motion
 
@@ -104,6 +105,19 @@ def _hand(d: ImageDraw.ImageDraw, centre: float, angle: float, length: float, c:
     d.ellipse((centre - length * 0.12, centre - length * 0.12, centre + length * 0.12, centre + length * 0.12), fill=c)
 
 
+def write_frames(folder: Path, frames: list[np.ndarray]) -> None:
+    """RGB frames as ``folder/000.png ...`` (lossless, and byte-identical for a seed: x264 is not always)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    for k, array in enumerate(frames):
+        Image.fromarray(array).save(tmp / f"{k:03d}.png")
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+
+
 def write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
     """Encode RGB frames to ``path`` (format from its suffix), atomically."""
     av = require_av()
@@ -121,8 +135,10 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
                 stream.codec_context.options = {"crf": "16", "preset": "veryfast"}
             else:
                 stream.codec_context.bit_rate = 2_000_000
-            for array in frames:
-                out.mux(stream.encode(av.VideoFrame.from_ndarray(array, format="rgb24")))
+            for k, array in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(array, format="rgb24").reformat(format="yuv420p")
+                frame.pts = k  # in 1/rate units: the codec's time base
+                out.mux(stream.encode(frame))
             out.mux(stream.encode(None))
         os.replace(tmp, path)
     except BaseException:
@@ -164,8 +180,13 @@ def write_clips(
             for c in range(clips_per_class):
                 group, take = c % groups + 1, c // groups + 1
                 scene, rng = random.Random(f"{seed}-scene-{group}"), random.Random(f"{seed}-{label}-{c}")
-                name = f"{label}/v_{label}_g{group:02d}_c{take:02d}.{container}"
-                write_video(root / name, render_clip(label, frames, size, scene, rng), fps)
+                name = f"{label}/v_{label}_g{group:02d}_c{take:02d}"
+                clip = render_clip(label, frames, size, scene, rng)
+                if container == "frames":
+                    write_frames(root / name, clip)
+                else:
+                    name += f".{container}"
+                    write_video(root / name, clip, fps)
                 rows.append(f"{name},{label},g{group:02d}")
     except OSError as exc:
         raise DataError(f"{exc.filename or root}: cannot write clips ({exc.strerror or exc})") from None
