@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,6 @@ class Prepared:
     metadata: dict[str, Any]  # saved with the model: task, architecture, config, input, classes ...
     counts: dict[str, int]  # e.g. {"train_lines": 950, "val_lines": 50}, saved under "training"
     summary: str  # one line printed when training starts
-    files: dict[str, str] = field(default_factory=dict)  # run-folder files the task wrote (name -> what)
 
 
 class Task(ABC):
