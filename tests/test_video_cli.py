@@ -65,8 +65,9 @@ def test_run_folder_describes_the_model(video_run: Path, video_data: Path) -> No
 
 
 def test_eval_json_and_confusion_png(video_run: Path, video_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    png = video_run.parent / "confusion.png"
-    assert main(["eval", str(video_run), str(video_data), "--json", "--confusion", str(png)]) == 0
+    png, tsv = video_run.parent / "confusion.png", video_run.parent / "predictions.tsv"
+    argv = ["eval", str(video_run), str(video_data), "--json", "--confusion", str(png), "--predictions", str(tsv)]
+    assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["clips"] == 2 * len(CLASSES) and result["skipped"] == 0
     assert set(result["per_class"]) == set(CLASSES)
@@ -77,6 +78,10 @@ def test_eval_json_and_confusion_png(video_run: Path, video_data: Path, capsys: 
     )
     with Image.open(png) as img:
         assert img.format == "PNG" and img.width > 100
+    rows = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == result["clips"] and {r[1] for r in rows} == set(CLASSES)
+    correct = sum(r[1] == r[2] for r in rows)
+    assert correct == sum(matrix[i][i] for i in range(len(matrix)))
 
 
 def test_eval_text(video_run: Path, video_data: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_inference_options(p)
-    p.add_argument("--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines")
+    p.add_argument(
+        "--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines (or labels)"
+    )
     p.add_argument("--confusion", metavar="PNG", help="video models: also draw the confusion matrix")
     p.set_defaults(func=commands.evaluate)
 

@@ -87,11 +87,13 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     ]
     confusion = Confusion(clf.labels)
     start = time.perf_counter()
+    rows = []
     for i, outcome in clf.predict_many([s.path for s in known], args.batch_size, 1):
         if isinstance(outcome, SeqvisionError):
             skipped.append(str(outcome))
         else:
             confusion.update([index[known[i].label]], [index[outcome.label]])
+            rows.append(f"{known[i].source}\t{known[i].label}\t{outcome.label}\n")
     seconds = time.perf_counter() - start
     for message in skipped[:5]:
         print(f"warning: skipped {message}", file=sys.stderr)
@@ -101,6 +103,13 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         raise DataError(f"{inputs[0]}: no readable labelled clip ({len(skipped)} skipped)")
     if args.confusion:
         plot_confusion(confusion.matrix, clf.labels, args.confusion)
+    if args.predictions:
+        from seqvision.io import atomic_write_text
+
+        try:
+            atomic_write_text(args.predictions, "".join(rows))
+        except OSError as exc:
+            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
     per_class = confusion.per_class()
     result = {
         "model": str(clf.path),
