@@ -108,3 +108,19 @@ def load_state(name_or_path: str | Path) -> tuple[dict[str, torch.Tensor], dict[
             f"{path}: saved by a newer seqvision ({meta.get('seqvision_version')}); upgrade to load it"
         )
     return tensors, meta, path
+
+
+def model_task(name_or_path: str | Path) -> str:
+    """The task a saved or exported model was trained for (``text_lines`` when unreadable: the caller reports it)."""
+    from seqvision.errors import SeqvisionError
+
+    try:
+        if str(name_or_path).endswith(".onnx"):
+            from seqvision.export import read_metadata
+
+            meta = read_metadata(name_or_path) if Path(name_or_path).is_file() else {}
+        else:
+            meta = load_state(name_or_path)[1]
+    except SeqvisionError:
+        return "text_lines"
+    return str(meta.get("task", "text_lines"))

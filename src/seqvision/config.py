@@ -51,11 +51,19 @@ class HeadConfig:
 @dataclass
 class ModelConfig:
     preset: str = "crnn-small"
-    height: int = 48
+    input: str = "line"  # line: (B, C, H, W) images | clip: (B, T, C, H, W) frames, each through the encoder
+    height: int = 48  # line height, or the side of a (square, letterboxed) clip frame
     in_channels: int = 1
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     sequence: SequenceConfig = field(default_factory=SequenceConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
+
+
+@dataclass
+class ClipConfig:
+    frames: int = 16  # frames sampled per clip (at most, when fps is set)
+    fps: float = 0.0  # 0: spread the frames uniformly over the clip; > 0: sample at this rate
+    crop: float = 0.8  # training: a random temporal crop covering at least this fraction of the clip
 
 
 @dataclass
@@ -67,6 +75,7 @@ class DataConfig:
     batch_size: int = 32
     num_workers: int = 1
     max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning
+    clip: ClipConfig = field(default_factory=ClipConfig)  # video task
 
 
 @dataclass
@@ -76,13 +85,14 @@ class TrainConfig:
     lr: float = 1.5e-3
     weight_decay: float = 1e-4
     grad_clip: float = 5.0
-    patience: int = 12  # epochs without val CER improvement before stopping
+    patience: int = 12  # epochs without improvement of the task's validation metric before stopping
     seed: int = 0
     threads: int = 0  # 0: all cores
 
 
 @dataclass
 class ExperimentConfig:
+    task: str = "text_lines"  # text_lines | video (see seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

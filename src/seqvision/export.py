@@ -2,8 +2,10 @@
 
 The graph takes ``images`` ``(B, 1, H, W)`` float32 and ``widths`` ``(B,)`` int64 (the true widths
 before padding) and returns ``log_probs`` ``(B, T, K)`` and ``lengths`` ``(B,)``; batch and width
-are dynamic. The model's JSON metadata (alphabet, input height, normalisation, metrics) is stored
-in the file's ``metadata_props`` under ``seqvision``, so the ``.onnx`` file alone can be read.
+are dynamic. A video model takes ``clips`` ``(B, T, 3, S, S)`` and ``lengths`` ``(B,)`` (frames per
+clip) and returns ``logits`` ``(B, K)``; batch and frame count are dynamic. The model's JSON
+metadata (alphabet or labels, input size, normalisation, metrics) is stored in the file's
+``metadata_props`` under ``seqvision``, so the ``.onnx`` file alone can be read.
 
 Every export is checked: onnxruntime must match eager PyTorch on a batch of widths that were not
 traced, otherwise the export fails naming the part of the model responsible.
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from seqvision.encoders.frames import FrameEncoder
 from seqvision.errors import SeqvisionError
 from seqvision.io import atomic_write_bytes
 from seqvision.model import SeqModel
@@ -80,6 +83,7 @@ def _export_bytes(module: nn.Module, args: tuple[Tensor, ...], names: list[str],
     dynamic = {name: {0: "batch", **({3: "width"} if name == "images" else {})} for name in names}
     dynamic |= {"feats": {0: "batch", 1: "time"}, "out": {0: "batch", 1: "time"}, "log_probs": {0: "batch", 1: "time"}}
     dynamic |= {"lengths": {0: "batch"}, "out_lengths": {0: "batch"}}
+    dynamic |= {"clips": {0: "batch", 1: "time"}, "logits": {0: "batch"}}
     buffer = io.BytesIO()
     with warnings.catch_warnings(), _quiet_stderr():
         warnings.simplefilter("ignore")
@@ -189,6 +193,56 @@ def check_parity(model: SeqModel, data: bytes, height: int, name: str, tolerance
     return diff
 
 
+def _clip_example(model: SeqModel, frames: list[int], seed: int) -> tuple[Tensor, Tensor]:
+    """Random clips with ``frames`` valid frames each, zero-padded to the longest."""
+    gen = torch.Generator().manual_seed(seed)
+    assert isinstance(model.encoder, FrameEncoder), "not a clip model"
+    size = model.encoder.size
+    clips = torch.zeros(len(frames), max(frames), model.encoder.in_channels, size, size)
+    for i, n in enumerate(frames):
+        clips[i, :n] = torch.rand(n, model.encoder.in_channels, size, size, generator=gen)
+    return clips, torch.tensor(frames, dtype=torch.int64)
+
+
+def clip_to_onnx(model: SeqModel, metadata: dict[str, Any] | None = None) -> bytes:
+    """Export a video model (eval mode) to ONNX bytes, checked against eager on untraced clip lengths.
+
+    Raises:
+        ExportError: when it cannot be exported or onnxruntime disagrees with PyTorch.
+    """
+    onnx = _require_onnx()
+    model = model.eval()
+    name = "/".join(model.parts.values()) or type(model).__name__
+    try:
+        data = _export_bytes(model, _clip_example(model, [6, 4], 0), ["clips", "lengths"], ["logits", "out_lengths"])
+    except Exception as exc:  # the exporter raises many types
+        raise ExportError(f"cannot export {name}: {str(exc).splitlines()[0]}") from None
+    check_clip_parity(model, data, name)
+    if metadata is not None:
+        proto = onnx.load_from_string(data)
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps(metadata, ensure_ascii=False)
+        data = proto.SerializeToString()
+    return data
+
+
+def check_clip_parity(model: SeqModel, data: bytes, name: str, tolerance: float = TOLERANCE) -> float:
+    """Max |difference| of logits between onnxruntime and eager on a batch size and clip lengths not traced."""
+    clips, lengths = _clip_example(model, [9, 3, 7], seed=1)
+    try:
+        got = _session(data).run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
+    except Exception as exc:
+        raise ExportError(
+            f"cannot export {name}: fails at untraced clip lengths ({str(exc).splitlines()[0]})"
+        ) from None
+    with torch.no_grad():
+        expected, _ = model(clips, lengths)
+    diff = float(np.abs(got - expected.numpy()).max()) if got.shape == tuple(expected.shape) else float("inf")
+    if diff > tolerance:
+        raise ExportError(f"cannot export {name}: onnxruntime differs from PyTorch by {diff:.2g} (> {tolerance})")
+    return diff
+
+
 def quantize_int8(data: bytes) -> bytes:
     """Dynamic int8 quantisation of the LSTM, MatMul and Gemm weights; convolutions stay fp32
     (dynamic int8 convolutions run 5-6x slower than fp32 in onnxruntime on this kind of CPU)."""
@@ -208,13 +262,21 @@ def quantize_int8(data: bytes) -> bytes:
 
 def export_model(name_or_path: str | Path, out: str | Path, int8: bool = False) -> dict[str, Any]:
     """Export a saved model to ``out`` (written atomically); returns the metadata stored in the file."""
+    from seqvision.checkpoint import load_state
+    from seqvision.classifier import ClipClassifier
     from seqvision.recognizer import Recognizer
 
-    rec = Recognizer.load(name_or_path)
-    if rec.model is None:
-        raise ExportError(f"{name_or_path}: already an ONNX model")
-    metadata = {**rec.metadata, "onnx": {"opset": OPSET, "int8": int8, "inputs": ["images", "widths"]}}
-    data = to_onnx(rec.model, rec.height, metadata)
+    if not str(name_or_path).endswith(".onnx") and load_state(name_or_path)[1].get("task") == "video":
+        clf = ClipClassifier.load(name_or_path)
+        assert clf.model is not None
+        metadata = {**clf.metadata, "onnx": {"opset": OPSET, "int8": int8, "inputs": ["clips", "lengths"]}}
+        data = clip_to_onnx(clf.model, metadata)
+    else:
+        rec = Recognizer.load(name_or_path)
+        if rec.model is None:
+            raise ExportError(f"{name_or_path}: already an ONNX model")
+        metadata = {**rec.metadata, "onnx": {"opset": OPSET, "int8": int8, "inputs": ["images", "widths"]}}
+        data = to_onnx(rec.model, rec.height, metadata)
     if int8:
         data = quantize_int8(data)
     atomic_write_bytes(out, data)

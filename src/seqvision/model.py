@@ -9,6 +9,7 @@ import seqvision.heads
 import seqvision.sequence  # noqa: F401  (fill the registries)
 from seqvision.config import ModelConfig
 from seqvision.encoders.base import Encoder
+from seqvision.encoders.frames import FrameEncoder
 from seqvision.errors import ConfigError
 from seqvision.registry import ENCODERS, HEADS, SEQUENCES
 from seqvision.sequence.base import SequenceModel
@@ -18,13 +19,15 @@ class SeqModel(nn.Module):
     """``(B, C, H, W)`` images + ``(B,)`` true widths -> (head output, ``(B,)`` output lengths).
 
     A pure module returning tensors, so it exports to ONNX as it is. For the CTC head the output
-    is ``(B, T, K)`` log-probabilities with ``T = W // encoder.time_stride``.
+    is ``(B, T, K)`` log-probabilities with ``T = W // encoder.time_stride``. A clip model
+    (``input: clip``) takes ``(B, T, C, H, W)`` frames + ``(B,)`` frame counts instead; its
+    encoder is a :class:`FrameEncoder`, and the classify head gives ``(B, K)`` logits.
     """
 
-    encoder: Encoder
+    encoder: Encoder | FrameEncoder
     sequence: SequenceModel
 
-    def __init__(self, encoder: Encoder, sequence: SequenceModel, head: nn.Module):
+    def __init__(self, encoder: Encoder | FrameEncoder, sequence: SequenceModel, head: nn.Module):
         super().__init__()
         self.encoder, self.sequence, self.head = encoder, sequence, head
         self.parts: dict[str, str] = {}  # registry names of the parts, for messages
@@ -43,8 +46,11 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SeqModel:
     >>> model.encoder.time_stride
     4
     """
+    if cfg.input not in ("line", "clip"):
+        raise ConfigError(f"model.input must be line or clip, not {cfg.input!r}")
     try:
-        encoder = ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, cfg.in_channels)
+        frame_or_line: Encoder = ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, cfg.in_channels)
+        encoder = FrameEncoder(frame_or_line, cfg.height) if cfg.input == "clip" else frame_or_line
         sequence = SEQUENCES.get(cfg.sequence.name)(cfg.sequence, encoder.out_channels)
         head = HEADS.get(cfg.head.name)(cfg.head, sequence.out_channels, num_classes)
     except ValueError as exc:

@@ -74,3 +74,21 @@ def crnn_mobile(*, sequence: str = "lstm", height: int = 48) -> ModelConfig:
         sequence=SequenceConfig(sequence, hidden=128, layers=2),
         head=HeadConfig("ctc"),
     )
+
+
+@PRESETS.register("lrcn-small")
+def lrcn_small(*, sequence: str = "lstm", size: int = 48) -> ModelConfig:
+    """Video (LRCN, Donahue et al. 2015): small VGG per RGB frame -> LSTM(128) over frames -> classify.
+
+    >>> lrcn_small(sequence="transformer").input
+    'clip'
+    """
+    return ModelConfig(
+        preset="lrcn-small",
+        input="clip",
+        height=size,
+        in_channels=3,
+        encoder=EncoderConfig("small", channels=[16, 32, 48, 64], dropout=0.1),
+        sequence=SequenceConfig(sequence, hidden=128, layers=1, bidirectional=False, dropout=0.1, heads=4),
+        head=HeadConfig("classify", pooling="mean"),
+    )

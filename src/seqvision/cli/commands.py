@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from seqvision.checkpoint import model_task
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
 
@@ -36,7 +37,8 @@ def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
 def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
     """Preset < config file < flags < ``--set``; a resumed run starts from its own config.yaml."""
     from seqvision.config import ExperimentConfig, apply_overrides, from_dict, load_yaml, update
-    from seqvision.presets import DEFAULT_PRESET, get_preset
+    from seqvision.presets import get_preset
+    from seqvision.tasks import get_task
 
     if args.resume:
         saved = Path(args.resume) / "config.yaml"
@@ -45,9 +47,12 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
         cfg = from_dict(ExperimentConfig, load_yaml(saved), "")
     else:
         file_cfg = load_yaml(args.config) if args.config else {}
-        preset = args.preset or (file_cfg.get("model") or {}).get("preset") or DEFAULT_PRESET
-        cfg = ExperimentConfig(model=get_preset(preset))
+        task = get_task(args.task or file_cfg.get("task") or ExperimentConfig.task)
+        preset = args.preset or (file_cfg.get("model") or {}).get("preset") or task.default_preset
+        cfg = ExperimentConfig(task=task.name, model=get_preset(preset))
         update(cfg, file_cfg)
+        if args.task:
+            cfg.task = task.name
     flags = {
         "data.train": args.train,
         "data.val": args.val,
@@ -63,6 +68,7 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
 
 
 def train(args: argparse.Namespace) -> int:
+    from seqvision.tasks import get_task
     from seqvision.training.run import train as run_training
 
     cfg = resolve_config(args)
@@ -71,8 +77,7 @@ def train(args: argparse.Namespace) -> int:
         raise ConfigError("--out RUN_DIR is required (or --resume RUN_DIR)")
     path = run_training(cfg, out, resume=bool(args.resume), progress=not args.quiet)
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    m = meta.get("metrics", {})
-    print(f"model: {path}  (val CER {m.get('val_cer', float('nan')):.4f}, WER {m.get('val_wer', float('nan')):.4f})")
+    print(f"model: {path}  ({get_task(cfg.task).describe(meta.get('metrics', {}))})")
     return 0
 
 
@@ -198,9 +203,14 @@ def _tune(rec, samples, decoded) -> list[str]:
 def evaluate(args: argparse.Namespace) -> int:
     from seqvision.metrics import ErrorRates
 
-    rec, inputs = _load_recognizer(args, "labelled data")
+    model, inputs = split_model(args, "labelled data")
+    if model_task(model) == "video":
+        from seqvision.cli import video
+
+        return video.evaluate(args, model, inputs)
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    rec = _recognizer(model, args)
     samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, args.tune_lm)
     texts = _tune(rec, samples, decoded) if args.tune_lm else [d.text for d in decoded]
     unknown = rec.alphabet.unknown(s.text for s in samples)
@@ -404,7 +414,13 @@ def read(args: argparse.Namespace) -> int:
         raise ConfigError("give images, folders or TSV/PAGE/ALTO files to read (or --page XML)")
     if fmt in ("page", "alto") and not args.out:
         raise ConfigError(f"--format {fmt} writes one XML file per image: give --out FOLDER")
-    rec, inputs = _load_recognizer(args, "images")
+    model, inputs = split_model(args, "images")
+    if model_task(model) == "video":
+        from seqvision.cli import video
+
+        args.json = fmt == "json"
+        return video.read(args, model, inputs)
+    rec = _recognizer(model, args)
     samples = _read_inputs(inputs)
     if fmt in ("page", "alto") and any(s.polygon is not None for s in samples):
         raise ConfigError(
@@ -481,7 +497,8 @@ def export(args: argparse.Namespace) -> int:
     meta = export_model(args.model, out, int8=args.int8)
     size = out.stat().st_size / 1e6
     kind = "int8 (LSTM/MatMul/Gemm weights)" if args.int8 else "fp32"
-    print(f"{out}  ({kind}, {size:.1f} MB, {len(meta['alphabet'])} characters, {time.perf_counter() - start:.1f} s)")
+    classes = f"{len(meta['labels'])} classes" if "labels" in meta else f"{len(meta['alphabet'])} characters"
+    print(f"{out}  ({kind}, {size:.1f} MB, {classes}, {time.perf_counter() - start:.1f} s)")
     return 0
 
 
@@ -517,11 +534,13 @@ def synth(args: argparse.Namespace) -> int:
 
 def models(args: argparse.Namespace) -> int:
     import seqvision.model
-    import seqvision.presets  # noqa: F401
+    import seqvision.presets
+    import seqvision.tasks  # noqa: F401
     from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
-    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES
+    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, TASKS
 
     for title, registry in (
+        ("tasks", TASKS),
         ("presets", PRESETS),
         ("encoders", ENCODERS),
         ("sequence models", SEQUENCES),

@@ -39,7 +39,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import commands
+    from seqvision.cli import commands, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -47,9 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"seqvision {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train a text-line model into a run folder")
-    p.add_argument("--preset", help="named model preset (see `seqvision models`); default crnn-small")
-    p.add_argument("--train", help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder")
+    p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
+    p.add_argument("--task", help="what to learn: text_lines (default) or video (see `seqvision models`)")
+    p.add_argument(
+        "--preset", help="named model preset (see `seqvision models`); default crnn-small, lrcn-small for video"
+    )
+    p.add_argument(
+        "--train",
+        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder; "
+        "video: a folder per class or a path,label[,group] CSV/TSV",
+    )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
     p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
     p.add_argument("--config", help="YAML experiment config (sections model, data, train)")
@@ -76,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_inference_options(p)
     add_decoder_options(p)
-    p.add_argument("--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines")
+    p.add_argument(
+        "--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines (or labels)"
+    )
+    p.add_argument("--confusion", metavar="PNG", help="video models: also draw the confusion matrix")
     p.add_argument(
         "--tune-lm",
         action="store_true",
@@ -105,12 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--val", metavar="TEXT", help="report perplexity on these lines (text file or labelled data)")
     q.set_defaults(func=commands.lm_build)
 
-    p = sub.add_parser("read", help="recognise line images")
+    p = sub.add_parser("read", aliases=["predict"], help="recognise line images, or classify video clips")
     p.add_argument(
         "inputs",
         nargs="*",
         metavar="[MODEL] INPUT",
-        help=f"model (default {DEFAULT_MODEL}), then image files, folders of images, or TSV/PAGE/ALTO files",
+        help=f"model (default {DEFAULT_MODEL}), then image files, folders of images, or TSV/PAGE/ALTO files; "
+        "for a video model: video files, frame folders, folders of clips or CSV/TSV lists",
     )
     p.add_argument("-m", "--model", help=MODEL_HELP)
     p.add_argument(
@@ -119,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="txt (default): the text; json: text, confidences, character and word boxes per line; "
         "page/alto: one XML file per image, in --out",
     )
-    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument("--json", action="store_true", help="same as --format json (for a video model: one object per clip)")
+    p.add_argument("--top-k", type=int, default=5, help="video models: how many labels to show (default 5)")
     p.add_argument(
         "--page",
         metavar="XML",
@@ -151,6 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
     p.add_argument("--list-fonts", action="store_true", help="print the fonts that would be used, then stop")
     p.set_defaults(func=commands.synth)
+
+    p = sub.add_parser("synth-video", help="write synthetic video clips (motion, order and appearance classes)")
+    p.add_argument("--out", required=True, help="folder to write (CLASS/*.mp4, clips.csv, synth-video.json)")
+    p.add_argument("--clips", type=int, default=40, help="clips per class (default 40)")
+    p.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
+    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
+    p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the files (default 10)")
+    p.add_argument("--groups", type=int, default=5, help="scenes (gXX in file names), shared by clips (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
+    p.add_argument(
+        "--container",
+        choices=["mp4", "mkv", "webm", "avi", "frames"],
+        default="mp4",
+        help="file format, or PNG folders",
+    )
+    p.add_argument("--classes", nargs="+", metavar="CLASS", help="only these classes (default all eight)")
+    p.set_defaults(func=video.synth_video)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)

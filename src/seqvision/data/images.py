@@ -20,15 +20,15 @@ Image.MAX_IMAGE_PIXELS = 200_000_000  # whole pages are large, but refuse decomp
 NORMALISATION = {"method": "ink-contrast", "invert": "auto", "background": "median", "range": [0.0, 1.0]}
 
 
-def open_image(path: str | Path) -> Image.Image:
-    """Decode an image file to 8-bit grayscale, raising :class:`DataError` naming the file on any problem."""
+def open_image(path: str | Path, mode: str = "L") -> Image.Image:
+    """Decode an image file to 8-bit grayscale (or ``mode``); :class:`DataError` naming the file on any problem."""
     path = Path(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 img.load()
-                gray = img.convert("L")
+                gray = img.convert(mode)
     except FileNotFoundError:
         raise DataError(f"{path}: image file not found") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

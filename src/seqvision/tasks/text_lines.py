@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-import math
-import time
+import json
+from pathlib import Path
+from typing import Any
 
-import lightning as L
-import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
-from seqvision.config import TrainConfig
+from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.data.images import NORMALISATION
 from seqvision.decoding.alphabet import Alphabet
 from seqvision.decoding.ctc import greedy_decode
+from seqvision.io import atomic_write_text
 from seqvision.metrics import ErrorRates
-from seqvision.model import SeqModel
+from seqvision.model import SeqModel, build_model
+from seqvision.registry import TASKS
+from seqvision.tasks.base import Prepared, Task, TrainingModule, training_seconds
+
+__all__ = ["TextLineTask", "TextLines", "model_metadata", "training_seconds"]
 
 
-def training_seconds(trainer: L.Trainer, since: float) -> float:
-    """Training time so far: from Lightning's ``Timer`` (which survives ``--resume``), else since ``since``."""
-    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
-    return timer.time_elapsed("train") if timer else time.monotonic() - since
-
-
-class TextLineTask(L.LightningModule):
+class TextLineTask(TrainingModule):
     """Wraps a :class:`SeqModel` with a CTC head; the model stays a plain ``nn.Module``."""
 
     def __init__(self, model: SeqModel, alphabet: Alphabet, train_cfg: TrainConfig, total_steps: int):
-        super().__init__()
-        self.model, self.alphabet, self.cfg = model, alphabet, train_cfg
-        self.total_steps = max(total_steps, 1)
-        self.budget_s = train_cfg.max_minutes * 60
-        self.start_time = time.monotonic()
+        super().__init__(model, train_cfg, total_steps)
+        self.alphabet = alphabet
         self.rates = ErrorRates()
         self.val_losses: list[float] = []
 
@@ -69,25 +64,52 @@ class TextLineTask(L.LightningModule):
             self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
         self.rates, self.val_losses = ErrorRates(), []
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(
-            self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, fused=True
+
+def model_metadata(cfg: ExperimentConfig, alphabet: Alphabet, params: int) -> dict[str, Any]:
+    return {
+        "task": "text_lines",
+        "architecture": to_dict(cfg.model),
+        "config": to_dict(cfg),
+        "alphabet": alphabet.chars,
+        "input": {"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
+        "parameters": params,
+    }
+
+
+@TASKS.register("text_lines")
+class TextLines(Task):
+    """Text lines -> characters (CTC): line images with transcriptions, CER/WER."""
+
+    name = "text_lines"
+    default_preset = "crnn-small"
+    monitor, mode = "val_cer", "min"
+    metric_names = ("val_cer", "val_wer")
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.training.data import make_loaders, read_split
+
+        train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
+        alphabet_file = out / "alphabet.json"
+        if resume and alphabet_file.exists():
+            alphabet = Alphabet(json.loads(alphabet_file.read_text(encoding="utf-8")))
+        else:
+            alphabet = Alphabet.from_texts(s.text for s in train_samples)
+        model = build_model(cfg.model, len(alphabet))
+        loaders = make_loaders(
+            train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
+        )
+        atomic_write_text(alphabet_file, json.dumps(alphabet.chars, ensure_ascii=False))
+        params = sum(p.numel() for p in model.parameters())
+        summary = (
+            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} -> {cfg.model.sequence.name} -> "
+            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(alphabet) - 1} characters, "
+            f"{loaders.train_lines} train / {loaders.val_lines} val lines -> {out}"
+        )
+        module = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
+        counts = {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines}
+        return Prepared(
+            model, module, loaders.train, loaders.val, model_metadata(cfg, alphabet, params), counts, summary
         )
 
-    def progress(self) -> float:
-        """Fraction of training done: by steps, or by the time budget when that comes first.
-
-        Time comes from Lightning's ``Timer`` (which survives ``--resume``) when the trainer has one.
-        """
-        done = self.global_step / self.total_steps
-        if self.budget_s > 0:
-            done = max(done, training_seconds(self.trainer, self.start_time) / self.budget_s)
-        return min(done, 1.0)
-
-    def _schedule(self) -> None:
-        """Linear warm-up over the first 3 %, then cosine decay to 2 % of the peak, ending with the budget."""
-        p = self.progress()
-        factor = p / 0.03 if p < 0.03 else 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (p - 0.03) / 0.97))
-        for group in self.optimizers().param_groups:  # type: ignore[union-attr]
-            group["lr"] = self.cfg.lr * factor
-        self.log("lr", self.cfg.lr * factor, on_step=True, on_epoch=False)
+    def describe(self, metrics: dict[str, float]) -> str:
+        return f"val CER {metrics.get('val_cer', float('nan')):.4f}, WER {metrics.get('val_wer', float('nan')):.4f}"

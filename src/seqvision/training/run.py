@@ -2,15 +2,18 @@
 
 Run folder layout::
 
-    config.yaml        resolved experiment config      alphabet.json   the model's characters
-    metrics.csv        per-step/epoch log (Lightning)   curves.png      loss and CER/WER curves
+    config.yaml        resolved experiment config      alphabet.json   the model's characters (text lines)
+    metrics.csv        per-step/epoch log (Lightning)   labels.json     the model's classes (video)
     checkpoints/       Lightning's best/last resume files (trusted: written by this run)
-    model.safetensors  best model (+ model.json)        skipped.txt     every line left out, and why
+    model.safetensors  best model (+ model.json)        skipped.txt     every input left out, and why
+    curves.png         loss and the task's validation metrics
+
+The task (``cfg.task``, see :mod:`seqvision.tasks`) provides the data, model and metrics; the
+loop, checkpoints, time budget and model export are the same for every task.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import warnings
@@ -25,41 +28,31 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from seqvision.checkpoint import save_model
-from seqvision.config import ExperimentConfig, save_yaml, to_dict
-from seqvision.data.images import NORMALISATION
-from seqvision.decoding.alphabet import Alphabet
+from seqvision.config import ExperimentConfig, save_yaml
 from seqvision.errors import CheckpointError, DataError
-from seqvision.io import atomic_write_text
-from seqvision.model import build_model
-from seqvision.tasks.text_lines import TextLineTask, training_seconds
-from seqvision.training.data import make_loaders, read_split
+from seqvision.tasks.base import TrainingModule, get_task, training_seconds
+from seqvision.tasks.text_lines import model_metadata
 from seqvision.training.plot import plot_curves
 
-
-def model_metadata(cfg: ExperimentConfig, alphabet: Alphabet, params: int) -> dict[str, Any]:
-    return {
-        "task": "text_lines",
-        "architecture": to_dict(cfg.model),
-        "config": to_dict(cfg),
-        "alphabet": alphabet.chars,
-        "input": {"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
-        "parameters": params,
-    }
+__all__ = ["ExportBest", "model_metadata", "train"]
 
 
 class ExportBest(Callback):
-    """Writes the self-describing model (safetensors + JSON) whenever validation CER improves."""
+    """Writes the self-describing model (safetensors + JSON) whenever the task's validation metric improves."""
 
-    def __init__(self, path: Path, metadata: dict[str, Any], extra: dict[str, Any]):
+    def __init__(
+        self, path: Path, metadata: dict[str, Any], extra: dict[str, Any], monitor: str = "val_cer", mode: str = "min"
+    ):
         self.path, self.metadata, self.extra = path, metadata, extra
-        self.best = float("inf")
+        self.monitor, self.sign = monitor, 1.0 if mode == "min" else -1.0
+        self.best = float("inf")  # of sign * metric, so lower is always better
         self.started = time.monotonic()
 
-    def on_validation_end(self, trainer: L.Trainer, pl_module: TextLineTask) -> None:  # type: ignore[override]
-        cer = trainer.callback_metrics.get("val_cer")
-        if trainer.sanity_checking or cer is None or float(cer) >= self.best:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: TrainingModule) -> None:  # type: ignore[override]
+        value = trainer.callback_metrics.get(self.monitor)
+        if trainer.sanity_checking or value is None or self.sign * float(value) >= self.best:
             return
-        self.best = float(cer)
+        self.best = self.sign * float(value)
         metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith("val_")}
         seconds = training_seconds(trainer, self.started)
         training = {
@@ -90,7 +83,8 @@ def keep_metrics_segment(out: Path) -> None:
 
 
 def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
-    """Train a text-line model into run folder ``out``; returns the exported model path."""
+    """Train a model for ``cfg.task`` into run folder ``out``; returns the exported model path."""
+    task = get_task(cfg.task)
     probe = out / ".write-test"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -107,34 +101,13 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     skipped_log = out / "skipped.txt"
     skipped_log.unlink(missing_ok=True)
 
-    train_samples, val_samples = read_split(cfg.data, cfg.train.seed, skipped_log)
-    alphabet_file = out / "alphabet.json"
-    if resume and alphabet_file.exists():
-        alphabet = Alphabet(json.loads(alphabet_file.read_text(encoding="utf-8")))
-    else:
-        alphabet = Alphabet.from_texts(s.text for s in train_samples)
-    model = build_model(cfg.model, len(alphabet))
-    loaders = make_loaders(
-        train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, skipped_log
-    )
+    prepared = task.prepare(cfg, out, resume, skipped_log)
     save_yaml(cfg, out / "config.yaml")
-    atomic_write_text(alphabet_file, json.dumps(alphabet.chars, ensure_ascii=False))
-
-    params = sum(p.numel() for p in model.parameters())
-    print(
-        f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} -> {cfg.model.sequence.name} -> "
-        f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(alphabet) - 1} characters, "
-        f"{loaders.train_lines} train / {loaders.val_lines} val lines -> {out}"
-    )
-    task = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
-    export = ExportBest(
-        out / "model.safetensors",
-        model_metadata(cfg, alphabet, params),
-        {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines},
-    )
+    print(prepared.summary)
+    export = ExportBest(out / "model.safetensors", prepared.metadata, prepared.counts, task.monitor, task.mode)
     callbacks: list[Callback] = [
-        ModelCheckpoint(out / "checkpoints", "best", monitor="val_cer", mode="min", save_last=True),
-        EarlyStopping("val_cer", patience=cfg.train.patience, mode="min"),
+        ModelCheckpoint(out / "checkpoints", "best", monitor=task.monitor, mode=task.mode, save_last=True),
+        EarlyStopping(task.monitor, patience=cfg.train.patience, mode=task.mode),
         export,
     ]
     if progress:
@@ -156,12 +129,12 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
             enable_progress_bar=progress,
             enable_model_summary=False,
             num_sanity_val_steps=0,
-            log_every_n_steps=min(10, len(loaders.train)),
+            log_every_n_steps=min(10, len(prepared.train)),
         )
         # our own resume files only, and even those are loaded without unpickling arbitrary objects
         ckpt = last if resume and last.exists() else None
-        trainer.fit(task, loaders.train, loaders.val, ckpt_path=ckpt, weights_only=True)
-    plot_curves(metric_files(out), out / "curves.png")
+        trainer.fit(prepared.module, prepared.train, prepared.val, ckpt_path=ckpt, weights_only=True)
+    plot_curves(metric_files(out), out / "curves.png", task.metric_names)
     model_path = out / "model.safetensors"
     if not model_path.exists():
         raise DataError(f"{out}: training ended before the first validation; no model was written")

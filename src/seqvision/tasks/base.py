@@ -1,0 +1,102 @@
+"""What a task is: it owns the data, the loss, the decoding and the metrics; the model stays a plain module.
+
+A :class:`Task` turns an experiment config into everything ``seqvision train`` needs (model,
+Lightning module, loaders, the metadata saved with the model, the metric to select it by), so
+the training loop, run folder, checkpoints and CLI are shared by every task.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Timer
+from torch.utils.data import DataLoader
+
+from seqvision.config import ExperimentConfig, TrainConfig
+from seqvision.model import SeqModel
+
+
+def training_seconds(trainer: L.Trainer, since: float) -> float:
+    """Training time so far: from Lightning's ``Timer`` (which survives ``--resume``), else since ``since``."""
+    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)  # type: ignore[attr-defined]
+    return timer.time_elapsed("train") if timer else time.monotonic() - since
+
+
+class TrainingModule(L.LightningModule):
+    """The Lightning side shared by every task: AdamW, warm-up + cosine schedule that ends with the budget."""
+
+    def __init__(self, model: SeqModel, train_cfg: TrainConfig, total_steps: int):
+        super().__init__()
+        self.model, self.cfg = model, train_cfg
+        self.total_steps = max(total_steps, 1)
+        self.budget_s = train_cfg.max_minutes * 60
+        self.start_time = time.monotonic()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(
+            self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, fused=True
+        )
+
+    def progress(self) -> float:
+        """Fraction of training done: by steps, or by the time budget when that comes first.
+
+        Time comes from Lightning's ``Timer`` (which survives ``--resume``) when the trainer has one.
+        """
+        done = self.global_step / self.total_steps
+        if self.budget_s > 0:
+            done = max(done, training_seconds(self.trainer, self.start_time) / self.budget_s)
+        return min(done, 1.0)
+
+    def _schedule(self) -> None:
+        """Linear warm-up over the first 3 %, then cosine decay to 2 % of the peak, ending with the budget."""
+        p = self.progress()
+        factor = p / 0.03 if p < 0.03 else 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (p - 0.03) / 0.97))
+        for group in self.optimizers().param_groups:  # type: ignore[union-attr]
+            group["lr"] = self.cfg.lr * factor
+        self.log("lr", self.cfg.lr * factor, on_step=True, on_epoch=False)
+
+
+@dataclass
+class Prepared:
+    """Everything a training run needs, made by :meth:`Task.prepare`."""
+
+    model: SeqModel
+    module: TrainingModule
+    train: DataLoader
+    val: DataLoader
+    metadata: dict[str, Any]  # saved with the model: task, architecture, config, input, classes ...
+    counts: dict[str, int]  # e.g. {"train_lines": 950, "val_lines": 50}, saved under "training"
+    summary: str  # one line printed when training starts
+
+
+class Task(ABC):
+    """A kind of problem (text lines, video clips, ...): data, loss, metrics; registered in ``TASKS``."""
+
+    name: str
+    default_preset: str
+    monitor: str  # validation metric that selects the best model, e.g. "val_cer"
+    mode: str  # "min" or "max"
+    metric_names: tuple[str, ...]  # validation metrics plotted in curves.png
+
+    @abstractmethod
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        """Read and check the data, build the model and its Lightning module."""
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        """The validation metrics of a saved model, for the line ``seqvision train`` ends with."""
+        return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+
+
+def get_task(name: str) -> Task:
+    """The task registered under ``name`` (importing the task modules fills the registry)."""
+    import seqvision.tasks  # noqa: F401
+    from seqvision.registry import TASKS
+
+    return TASKS.get(name)()

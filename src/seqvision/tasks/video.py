@@ -1,0 +1,160 @@
+"""Video classification task (LRCN): a CNN per frame -> a sequence model over frames -> one class per clip.
+
+Cross-entropy loss, accuracy (the model is selected by ``val_acc``); clips come from a folder per
+class or a CSV/TSV list, and the validation split never separates clips of one group.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.data.clip_dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
+from seqvision.data.clips import ClipSample, check_no_leak, grouped_split, read_clips
+from seqvision.data.decode import CLIP_NORMALISATION
+from seqvision.errors import ConfigError, DataError
+from seqvision.io import atomic_write_text
+from seqvision.metrics import Confusion
+from seqvision.model import SeqModel, build_model
+from seqvision.registry import TASKS
+from seqvision.tasks.base import Prepared, Task, TrainingModule
+
+
+class VideoTask(TrainingModule):
+    """Wraps a clip :class:`SeqModel` (classify head); logs ``val_acc`` and ``val_loss``."""
+
+    def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
+        super().__init__(model, train_cfg, total_steps)
+        self.labels = labels
+        self.confusion = Confusion(labels)
+        self.val_losses: list[float] = []
+
+    def loss(self, batch: dict) -> tuple[Tensor, Tensor]:
+        logits, _ = self.model(batch["clips"], batch["lengths"])  # (B, K)
+        return F.cross_entropy(logits, batch["labels"]), logits
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        self._schedule()
+        loss, _ = self.loss(batch)
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["labels"]))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, logits = self.loss(batch)
+        self.val_losses.append(float(loss))
+        self.confusion.update(batch["labels"].tolist(), logits.argmax(-1).tolist())
+
+    def on_validation_epoch_end(self) -> None:
+        if self.confusion.total:
+            self.log("val_acc", self.confusion.accuracy, prog_bar=True)
+            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+        self.confusion, self.val_losses = Confusion(self.labels), []
+
+
+def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
+    clip = cfg.data.clip
+    return {
+        "frames": clip.frames,
+        "fps": clip.fps,
+        "sampling": f"{clip.fps:g} fps" if clip.fps > 0 else "uniform",
+        "height": cfg.model.height,
+        "width": cfg.model.height,
+        "channels": cfg.model.in_channels,
+        "normalisation": CLIP_NORMALISATION,
+    }
+
+
+def _report(what: str, skipped: list[str], log: Path | None) -> None:
+    from seqvision.training.data import report_skipped
+
+    report_skipped(what, skipped, log)
+
+
+@TASKS.register("video")
+class Video(Task):
+    """Video clips -> one class each (LRCN): a folder per class or path,label[,group] lists; accuracy."""
+
+    name = "video"
+    default_preset = "lrcn-small"
+    monitor, mode = "val_acc", "max"
+    metric_names = ("val_acc",)
+
+    def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
+        """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
+        if not cfg.data.train:
+            raise DataError("no training data: pass --train DATA (or set data.train)")
+        train = read_clips(cfg.data.train)
+        _report(f"train data {cfg.data.train}", train.skipped, log)
+        if cfg.data.val:
+            val = read_clips(cfg.data.val)
+            _report(f"val data {cfg.data.val}", val.skipped, log)
+            check_no_leak(train.samples, val.samples)
+            return train.samples, val.samples
+        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        if cfg.model.input != "clip":
+            raise ConfigError(f"task video needs a clip model (e.g. --preset lrcn-small), not {cfg.model.preset!r}")
+        train_samples, val_samples = self.split(cfg, log)
+        train, train_bad = probe_clips(train_samples)
+        val, val_bad = probe_clips(val_samples)
+        _report("train clips", train_bad, log)
+        _report("val clips", val_bad, log)
+        if not train:
+            raise DataError(f"{cfg.data.train}: no usable training clip ({len(train_bad)} skipped)")
+        labels_file = out / "labels.json"
+        if resume and labels_file.exists():
+            labels = json.loads(labels_file.read_text(encoding="utf-8"))
+        else:
+            labels = sorted({c.sample.label for c in train})
+        unknown = [c for c in val if c.sample.label not in labels]
+        _report("val clips", [f"{c.sample.source}: label {c.sample.label!r} not in training" for c in unknown], log)
+        val = [c for c in val if c.sample.label in labels]
+        if not val:
+            raise DataError("no usable validation clip (see the warnings above)")
+        if len(labels) < 2:
+            print(f"warning: only one class ({labels[0]!r}) in the training data", file=sys.stderr)
+        model = build_model(cfg.model, len(labels))
+        train_loader = self._loader(train, labels, cfg, augment=True)
+        val_loader = self._loader(val, labels, cfg, augment=False)
+        atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
+        params = sum(p.numel() for p in model.parameters())
+        metadata = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "labels": labels,
+            "input": input_metadata(cfg),
+            "parameters": params,
+        }
+        summary = (
+            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} per frame -> {cfg.model.sequence.name} -> "
+            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(labels)} classes, "
+            f"{len(train)} train / {len(val)} val clips of {cfg.data.clip.frames} frames -> {out}"
+        )
+        module = VideoTask(model, labels, cfg.train, total_steps=cfg.train.epochs * len(train_loader))
+        counts = {"train_clips": len(train), "val_clips": len(val)}
+        return Prepared(model, module, train_loader, val_loader, metadata, counts, summary)
+
+    @staticmethod
+    def _loader(clips: list[ProbedClip], labels: list[str], cfg: ExperimentConfig, augment: bool) -> DataLoader:
+        ds = ClipDataset(clips, labels, cfg.model.height, cfg.data.clip, augment=augment and cfg.data.augment)
+        workers = cfg.data.num_workers
+        return DataLoader(
+            ds,
+            batch_size=cfg.data.batch_size,
+            shuffle=augment,
+            collate_fn=collate_clips,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+        )
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        return f"val accuracy {metrics.get('val_acc', float('nan')):.4f}"
