@@ -130,33 +130,53 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
     # -> tuple[list[LineSample], list[Decoded], int, float]
     """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left.
 
-    Beam search runs after the network, on all cores (the network pass decodes greedily).
+    Beam search runs on all cores, a block of lines at a time, after the network has read them
+    (the network pass itself decodes greedily); the network's outputs are dropped once decoded
+    unless ``keep_log_probs`` (tuning and calibration need them).
     """
     from seqvision.data.readers import read_lines
     from seqvision.decoding.beam import DecoderSpec
     from seqvision.decoding.tune import decode_all
 
     spec = rec.decoder
-    if spec.kind == "beam":
+    beam = spec.kind == "beam"
+    if beam:
         rec.set_decoder(DecoderSpec())
-
     report = read_lines(data)
     samples, skipped = report.samples, list(report.skipped)
     start = time.perf_counter()
     decoded_by_index = {}
-    with _progress(len(samples), "read") as bar:
-        lines = rec.read_many(
-            _page_loader(samples),
-            len(samples),
-            batch_size,
-            on_batch=bar.update,
-            keep_log_probs=keep_log_probs or spec.kind == "beam",
-        )
-        for i, outcome in lines:
-            if isinstance(outcome, SeqvisionError):
-                skipped.append(str(outcome))
-            else:
-                decoded_by_index[i] = outcome
+    pending: list = []  # (index, greedy result with log-probs) waiting for beam search
+
+    def flush() -> None:
+        lines, _ = decode_all(spec, [d.log_probs for _, d in pending], rec.alphabet, temperature=rec.temperature)
+        for (i, old), new in zip(pending, lines, strict=True):
+            new.width, new.log_probs = old.width, (old.log_probs if keep_log_probs else None)
+            decoded_by_index[i] = new
+        pending.clear()
+
+    try:
+        with _progress(len(samples), "read") as bar:
+            lines = rec.read_many(
+                _page_loader(samples),
+                len(samples),
+                batch_size,
+                on_batch=bar.update,
+                keep_log_probs=keep_log_probs or beam,
+            )
+            for i, outcome in lines:
+                if isinstance(outcome, SeqvisionError):
+                    skipped.append(str(outcome))
+                elif beam:
+                    pending.append((i, outcome))
+                    if len(pending) >= 1024:
+                        flush()
+                else:
+                    decoded_by_index[i] = outcome
+            if pending:
+                flush()
+    finally:
+        rec.set_decoder(spec)
     seconds = time.perf_counter() - start
     for message in skipped[:5]:
         print(f"warning: skipped {message}", file=sys.stderr)
@@ -165,16 +185,7 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
     if not decoded_by_index:
         raise DataError(f"{data}: no readable labelled line ({len(skipped)} skipped)")
     order = sorted(decoded_by_index)
-    decoded = [decoded_by_index[i] for i in order]
-    if spec.kind == "beam":
-        rec.set_decoder(spec)
-        log_probs = [d.log_probs for d in decoded]
-        start = time.perf_counter()
-        decoded, _ = decode_all(spec, log_probs, rec.alphabet, temperature=rec.temperature)
-        seconds += time.perf_counter() - start
-        for d, lp, old in zip(decoded, log_probs, [decoded_by_index[i] for i in order], strict=True):
-            d.width, d.log_probs = old.width, (lp if keep_log_probs else None)
-    return [samples[i] for i in order], decoded, len(skipped), seconds
+    return [samples[i] for i in order], [decoded_by_index[i] for i in order], len(skipped), seconds
 
 
 def _tune(rec, samples, decoded) -> list[str]:
