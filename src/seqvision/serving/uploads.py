@@ -148,7 +148,7 @@ def decode_image(upload: Upload, max_pixels: int, per_request: int | None = None
     except UnidentifiedImageError:
         raise unsupported(f"{name}: not an image in a supported format ({', '.join(FORMATS)})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_large(f"{name}: image has too many pixels (decompression bomb)") from None
+        raise too_large(f"{name}: image has too many pixels (a decompression bomb?)") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ApiError(422, "corrupt_image", f"{name}: corrupt or truncated image ({exc})") from None
     return gray
