@@ -28,7 +28,7 @@ from seqvision.cli.main import main
 from seqvision.decoding.lm import NgramLM
 from seqvision.recognizer import Recognizer
 from seqvision.serving import ServeConfig, create_app
-from seqvision.serving.engine import beam_available
+from seqvision.serving.engine import WIDTH_RATIO, beam_available, forward
 
 LINES = Path(__file__).resolve().parents[1] / "examples" / "lines"
 LINE = LINES / "line1.png"
@@ -111,8 +111,9 @@ def test_read_upload(client: TestClient, models: dict[str, Recognizer]) -> None:
     assert edges == sorted(edges) and edges[0] >= 0 and edges[-1] <= body["width"]
     assert " ".join(w["text"] for w in body["words"]) == " ".join(text.split())
     timing = body["timing"]
-    assert set(timing) == {"queue_ms", "image_ms", "model_ms", "total_ms"}
+    assert set(timing) == {"queue_ms", "image_ms", "model_ms", "total_ms", "batch_lines"}
     assert all(v >= 0 for v in timing.values()) and timing["total_ms"] >= timing["model_ms"] > 0
+    assert timing["batch_lines"] == 1
 
 
 def test_read_json_base64_same_as_upload(client: TestClient) -> None:
@@ -359,6 +360,58 @@ def test_waiting_too_long_gets_503_and_running_too_long_504(models: dict[str, Re
         gate.set()
         wait_for(lambda: engine.running == 0)
         assert post_file(c, LINE.read_bytes()).status_code == 200
+
+
+def test_waiting_requests_share_a_forward_pass(models: dict[str, Recognizer]) -> None:
+    slow_models, gate = gated(models)
+    paths = sorted(LINES.glob("*.png"))
+    want = {p.name: expected(models, p) for p in paths}
+    with serve(slow_models, workers=1, batch=3) as c, ThreadPoolExecutor(8) as pool:
+        engine = c.app.state.engine  # type: ignore[attr-defined]
+        first = pool.submit(post_file, c, paths[0].read_bytes(), paths[0].name)
+        wait_for(lambda: engine.running == 1)
+        waiting = [pool.submit(post_file, c, p.read_bytes(), p.name) for p in paths]  # 4 lines: 3 fit one batch
+        wait_for(lambda: engine.waiting == len(paths))
+        half = LINE.read_bytes()[: len(LINE.read_bytes()) // 2]
+        corrupt = pool.submit(post_file, c, half)  # waits too: it joins the 4th line's batch
+        beam = pool.submit(post_file, c, paths[1].read_bytes(), paths[1].name, decoder="beam")  # another decoder
+        wait_for(lambda: engine.waiting == len(paths) + 2)
+        gate.set()
+        assert first.result(20).json()["timing"]["batch_lines"] == 1
+        bodies = [f.result(20).json() for f in waiting]
+        assert [b["text"] for b in bodies] == [want[p.name] for p in paths]
+        assert sorted(b["timing"]["batch_lines"] for b in bodies) == [1, 3, 3, 3]  # the corrupt image adds no line
+        error(corrupt.result(20), 422, "corrupt_image")
+        if beam_available():
+            assert beam.result(20).json()["timing"]["batch_lines"] == 1
+    with serve(slow_models, workers=1, batch=1) as c, ThreadPoolExecutor(4) as pool:
+        gate.clear()
+        engine = c.app.state.engine  # type: ignore[attr-defined]
+        futures = [pool.submit(post_file, c, LINE.read_bytes()) for _ in range(3)]
+        wait_for(lambda: engine.running == 1 and engine.waiting == 2)
+        gate.set()
+        assert [f.result(20).json()["timing"]["batch_lines"] for f in futures] == [1, 1, 1]
+
+
+def test_forward_passes_group_similar_widths(models: dict[str, Recognizer]) -> None:
+    rec = copy.copy(models["print-en"])
+    rng = np.random.default_rng(0)
+    widths = [40, 700, 45, 52, 1000, 59, 61, 650, 30, 900]
+    arrays = [rng.random((rec.height, w), dtype=np.float32) for w in widths]
+    passes: list[list[int]] = []
+    run = rec.log_probs
+
+    def spy(batch: list[np.ndarray], batch_size: int = 16):  # type: ignore[no-untyped-def]
+        passes.append([a.shape[1] for a in batch])
+        return run(batch, batch_size)
+
+    rec.log_probs = spy  # type: ignore[method-assign]
+    out = forward(rec, arrays, batch=3)
+    assert sorted(w for p in passes for w in p) == sorted(widths)
+    assert all(len(p) <= 3 and max(p) <= WIDTH_RATIO * min(p) for p in passes), passes
+    assert passes == [[30, 40, 45], [52, 59, 61], [650, 700, 900], [1000]]
+    for a, lp in zip(arrays, out, strict=True):  # in input order, as if each line ran alone
+        np.testing.assert_allclose(lp, run([a], 1)[0], atol=1e-4)
 
 
 @pytest.mark.parametrize("decoder", ["greedy", "beam"])

@@ -536,6 +536,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         threads=args.threads,
         queue=args.queue,
+        batch=args.batch_size,
         timeout=args.timeout,
         max_upload_bytes=int(args.max_upload_mb * 2**20),
         max_pixels=args.max_pixels,
@@ -560,7 +561,8 @@ def serve(args: argparse.Namespace) -> int:
     where = f"http://{'[' + host + ']' if family == socket.AF_INET6 else host}:{port}"
     served = ", ".join(app.state.engine.models)
     print(
-        f"serving {served} on {where}  ({config.workers} workers x {config.threads} threads, queue {config.queue}); "
+        f"serving {served} on {where}  ({config.workers} workers x {config.threads} threads, queue {config.queue}, "
+        f"batches of up to {config.batch} lines); "
         f"page at /, API docs at /docs",
         file=sys.stderr,
         flush=True,

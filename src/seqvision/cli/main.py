@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="inference threads (default: one per core)")
     p.add_argument("--threads", type=int, default=1, help="compute threads per inference (default 1)")
     p.add_argument("--queue", type=int, default=64, help="requests waiting for a worker; more get 503 (default 64)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=16,
+        help="most lines per forward pass; waiting requests share one (default 16)",
+    )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per request, waiting included (default 30)")
     p.add_argument("--max-upload-mb", type=float, default=10.0, help="image megabytes per request (default 10)")
     p.add_argument("--max-pixels", type=int, default=16_000_000, help="image pixels per request (default 16M)")

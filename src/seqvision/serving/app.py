@@ -168,19 +168,20 @@ def create_app(models: dict[str, Recognizer], config: ServeConfig | None = None)
             },
         }
 
-    async def recognise(request: Request, batch: bool) -> tuple[str, str, list[Line], dict[str, float]]:
+    async def recognise(request: Request, batch: bool) -> tuple[str, str, list[Line], dict[str, Any]]:
         started = time.perf_counter()
         options, uploads = await _parse(request, config, batch)
         name, _ = engine.model(options.model)
         spec = engine.decoder_spec(options.decoder, options.beam_width, options.lm)
-        (lines, timing), queued = await engine.submit(lambda: engine.read(name, spec, uploads))
+        lines, timing = await engine.read(name, spec, uploads)
         label = "greedy" if spec.kind == "greedy" else f"beam {spec.beam_width}"
         label += f", LM {options.lm}" if options.lm else ""
         timing_ms = {
-            "queue_ms": round(1000 * queued, 2),
+            "queue_ms": round(timing.queue_ms, 2),
             "image_ms": round(timing.image_ms, 2),
             "model_ms": round(timing.model_ms, 2),
             "total_ms": round(1000 * (time.perf_counter() - started), 2),
+            "batch_lines": timing.batch_lines,
         }
         return name, label, lines, timing_ms
 

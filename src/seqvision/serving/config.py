@@ -16,6 +16,7 @@ class ServeConfig:
         workers: Inference threads; requests beyond them wait in the queue (0: one per core).
         threads: Compute threads per inference (torch intra-op / onnxruntime); workers x threads ~ cores.
         queue: Requests that may wait for a worker; one more gets ``503`` with ``Retry-After``.
+        batch: Most lines in one forward pass: waiting requests for the same model and decoder share one (1: never).
         timeout: Seconds a request may take, waiting and running; waiting past it gives ``503``, running ``504``.
         max_upload_bytes: Image bytes per request (all images of a batch together; base64 counts decoded).
         max_pixels: Image pixels per request (all images together), checked from the header before decoding.
@@ -31,6 +32,7 @@ class ServeConfig:
     workers: int = 0
     threads: int = 1
     queue: int = 64
+    batch: int = 16
     timeout: float = 30.0
     max_upload_bytes: int = 10 * 2**20
     max_pixels: int = 16_000_000
@@ -44,7 +46,7 @@ class ServeConfig:
 
     def __post_init__(self) -> None:
         self.workers = self.workers or os.cpu_count() or 1
-        for name in ("workers", "threads", "max_upload_bytes", "max_pixels", "max_width", "max_lines"):
+        for name in ("workers", "threads", "batch", "max_upload_bytes", "max_pixels", "max_width", "max_lines"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_beam_width < 1:

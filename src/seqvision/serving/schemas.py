@@ -46,9 +46,10 @@ class Word(BaseModel):
 
 class Timing(BaseModel):
     queue_ms: float = Field(description="waiting for a free worker")
-    image_ms: float = Field(description="decoding and normalising the image(s)")
-    model_ms: float = Field(description="the network and CTC decoding")
+    image_ms: float = Field(description="decoding and normalising the images of the batch it was part of")
+    model_ms: float = Field(description="the network and CTC decoding of that batch")
     total_ms: float = Field(description="from the request's arrival to the answer")
+    batch_lines: int = Field(description="lines recognised together (waiting requests share forward passes)")
 
 
 class LineResult(BaseModel):
