@@ -301,6 +301,8 @@ def test_uploads_never_touch_the_disk(client: TestClient, monkeypatch: pytest.Mo
     assert len(data) > 1024 * 1024  # past the size at which Starlette's own form parser spools to disk
     response = post_file(client, data)
     assert response.status_code == 200, response.text
+    as_json = client.post("/v1/read", json={"image": base64.b64encode(data).decode()})  # parsed off the loop too
+    assert as_json.status_code == 200 and as_json.json()["text"] == response.json()["text"]
 
 
 # ---------------------------------------------------------------------------------------------- the pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from seqvision.serving.uploads import Upload, from_base64, parse_multipart, read
 
 log = logging.getLogger("seqvision.serve")
 STATIC = files("seqvision.serving") / "static"
+OFF_LOOP_BYTES = 256 * 1024  # larger bodies are parsed (multipart, JSON, base64) on a thread, not the event loop
 # The page loads nothing from elsewhere; this header makes the browser enforce it.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'",
@@ -228,6 +230,14 @@ async def _parse(request: Request, config: ServeConfig, batch: bool) -> tuple[sc
     if kind not in ("multipart/form-data", "application/json"):
         raise unsupported(f"send multipart/form-data (field 'file') or application/json, not {kind or 'no type'!r}")
     body = await read_body(request, config.max_body_bytes)
+    if len(body) <= OFF_LOOP_BYTES:
+        return _parse_body(body, kind, content_type, config, batch)
+    return await asyncio.to_thread(_parse_body, body, kind, content_type, config, batch)
+
+
+def _parse_body(
+    body: bytes, kind: str, content_type: str, config: ServeConfig, batch: bool
+) -> tuple[schemas.ReadOptions, list[Upload]]:
     uploads: list[Upload]
     try:
         if kind == "application/json":

@@ -192,6 +192,11 @@ class Engine:
         self._dispatch()
         try:
             return await asyncio.wait_for(asyncio.shield(job.future), cfg.timeout)
+        except asyncio.CancelledError:  # the handler was cancelled (server shutting down): nobody waits any more
+            job.abandoned = True
+            if job in self._pending:
+                self._pending.remove(job)
+            raise
         except TimeoutError:
             job.abandoned = True
             if job in self._pending:
@@ -201,8 +206,7 @@ class Engine:
 
     def _dispatch(self) -> None:
         """Start waiting jobs on free workers: the oldest, plus later ones it can share a forward pass with."""
-        assert self._pool is not None
-        while self.running < self.config.workers and self._pending:
+        while self._pool is not None and self.running < self.config.workers and self._pending:
             first = self._pending.popleft()
             batch, lines = [first], len(first.uploads)
             for job in list(self._pending):
