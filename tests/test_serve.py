@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import io
@@ -29,6 +30,8 @@ from seqvision.decoding.lm import NgramLM
 from seqvision.recognizer import Recognizer
 from seqvision.serving import ServeConfig, create_app
 from seqvision.serving.engine import WIDTH_RATIO, beam_available, forward
+from seqvision.serving.errors import ApiError
+from seqvision.serving.uploads import read_body
 
 LINES = Path(__file__).resolve().parents[1] / "examples" / "lines"
 LINE = LINES / "line1.png"
@@ -273,6 +276,23 @@ def test_malformed_requests(client: TestClient) -> None:
     error(bad_json, 422, "invalid_request")
     no_boundary = client.post("/v1/read", content=b"--x--", headers={"content-type": "multipart/form-data"})
     error(no_boundary, 422, "invalid_request", "boundary")
+
+
+def test_a_body_that_never_arrives_gets_408() -> None:
+    from starlette.requests import Request
+
+    async def trickle() -> dict:
+        await asyncio.sleep(0.01)
+        return {"type": "http.request", "body": b"x", "more_body": True}  # one byte at a time, for ever
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/read", "headers": []}
+
+    async def attempt() -> None:
+        await read_body(Request(scope, trickle), limit=10**6, timeout=0.3)
+
+    with pytest.raises(ApiError) as info:
+        asyncio.run(attempt())
+    assert (info.value.status, info.value.code) == (408, "timeout") and "0.3 s" in info.value.message
 
 
 def test_unknown_model_route_and_method(client: TestClient) -> None:

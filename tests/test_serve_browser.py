@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from seqvision.decoding.lm import NgramLM
 from seqvision.recognizer import Recognizer
 
 pytestmark = pytest.mark.browser
@@ -41,13 +42,20 @@ def chromium() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """``seqvision serve print-en`` in a subprocess on a free port; its base URL."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``seqvision serve print-en`` (with a language model named ``tiny`` where beam search is installed) in a
+    subprocess on a free port; its base URL."""
     pytest.importorskip("fastapi", reason="the [serve] extra is not installed")
+    from seqvision.serving.engine import beam_available
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "seqvision", "serve", "print-en", "--port", str(port), "--workers", "1"]
+    if beam_available():
+        arpa = tmp_path_factory.mktemp("lm") / "tiny.arpa"
+        NgramLM.build([line.split("\t")[1] for line in (LINES / "labels.tsv").read_text().splitlines()], 3).save(arpa)
+        cmd += ["--lm", f"tiny={arpa}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -111,6 +119,22 @@ def test_upload_shows_the_text_with_confidences(page) -> None:  # type: ignore[n
     assert all(0 < c <= 1 for c in confidences)
     assert "ms on the server" in page.inner_text("#result-time")
     assert page.locator("#boxes div").count() == len(want)
+
+
+def test_a_language_model_can_be_picked(page) -> None:  # type: ignore[no-untyped-def]
+    from seqvision.serving.engine import beam_available
+
+    if not beam_available():
+        pytest.skip("flashlight-text is not installed: no beam search, no LM")
+    assert page.locator("#lm-label").is_visible()
+    page.select_option("#lm", "tiny")
+    assert page.input_value("#decoder") == "beam"  # an LM needs beam search
+    with page.expect_response("**/v1/read") as response_info:
+        page.set_input_files("#file-input", str(LINES / "line2.png"))
+    assert response_info.value.json()["decoder"] == "beam 16, LM tiny"
+    wait_done(page)
+    assert "beam 16, LM tiny" in page.inner_text("#result-confidence")
+    assert page.inner_text("#result-text").strip()
 
 
 def test_dropped_image_is_read(page) -> None:  # type: ignore[no-untyped-def]

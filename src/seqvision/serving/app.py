@@ -37,6 +37,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.Error, "description": text}
     for status, text in {
         404: "unknown model",
+        408: "the body did not arrive within the timeout",
         413: "body, image bytes or pixels over the limit",
         415: "not multipart or JSON, or not an image",
         422: "invalid options, corrupt image, line too wide",
@@ -229,7 +230,7 @@ async def _parse(request: Request, config: ServeConfig, batch: bool) -> tuple[sc
     kind = content_type.split(";")[0].strip().lower()
     if kind not in ("multipart/form-data", "application/json"):
         raise unsupported(f"send multipart/form-data (field 'file') or application/json, not {kind or 'no type'!r}")
-    body = await read_body(request, config.max_body_bytes)
+    body = await read_body(request, config.max_body_bytes, config.timeout)
     if len(body) <= OFF_LOOP_BYTES:
         return _parse_body(body, kind, content_type, config, batch)
     return await asyncio.to_thread(_parse_body, body, kind, content_type, config, batch)

@@ -8,6 +8,7 @@ against the header before any pixel is decoded (decompression bombs).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import io
@@ -33,20 +34,29 @@ class Upload:
     data: bytes
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused with ``413`` as soon as it passes ``limit`` bytes (declared or streamed)."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The whole body, refused with ``413`` as soon as it passes ``limit`` bytes (declared or streamed), and
+    with ``408`` when it has not all arrived within ``timeout`` seconds (a client trickling bytes holds no
+    connection for ever)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large(f"request body of {int(declared)} bytes is over the limit of {limit} bytes")
-    chunks, size = [], 0
-    try:
+    chunks: list[bytes] = []
+
+    async def receive() -> None:
+        size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise too_large(f"request body is over the limit of {limit} bytes")
             chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(receive(), timeout)
     except ClientDisconnect:
         raise invalid("the client closed the connection before the body was complete") from None
+    except TimeoutError:
+        raise ApiError(408, "timeout", f"the request body did not arrive within {timeout:g} s") from None
     return b"".join(chunks)
 
 

@@ -18,6 +18,8 @@ async function loadModels() {
     }
     const beam = $("decoder").querySelector('option[value="beam"]');
     beam.disabled = !info.decoders.includes("beam");
+    for (const lm of info.lms) $("lm").add(new Option(lm, lm));
+    $("lm-label").hidden = info.lms.length === 0 || beam.disabled;
     showModelInfo();
   } catch (err) {
     showError(`Cannot reach the server: ${err}`);
@@ -48,6 +50,7 @@ async function readImage(blob, name) {
   form.append("file", blob, name);
   form.append("model", $("model").value);
   form.append("decoder", $("decoder").value);
+  if ($("lm").value) form.append("lm", $("lm").value);
   setPreview(blob);
   $("error").hidden = true;
   $("result").dataset.state = "busy";
@@ -203,6 +206,8 @@ function inkCrop(canvas) {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("model").addEventListener("change", showModelInfo);
+  $("lm").addEventListener("change", () => { if ($("lm").value) $("decoder").value = "beam"; });  // an LM needs beam search
+  $("decoder").addEventListener("change", () => { if ($("decoder").value === "greedy") $("lm").value = ""; });
   setUpUploads();
   setUpCanvas();
   loadModels();
