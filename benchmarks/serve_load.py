@@ -29,7 +29,6 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import numpy as np
 
 from seqvision.data.readers import read_lines
@@ -75,31 +74,79 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
             time.sleep(0.2)
 
 
-async def client(
-    http: httpx.AsyncClient, url: str, images: list[tuple[str, bytes]], stop: float, seed: int, log: list
-) -> None:
+def multipart(name: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart body with the image in the field ``file``, and its Content-Type."""
+    boundary = "seqvision-load-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+    body = (head + "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: a deliberately small client, so that the load generator spends
+    little of the CPU it shares with the server (a full client library costs several times more per request)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, content_type: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            self.writer.write(head.encode() + body)
+            await self.writer.drain()
+            status = int((await self.reader.readuntil(b"\r\n")).split()[1])
+            length, close = 0, False
+            while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+                key, _, value = line.decode("latin-1").partition(":")
+                if key.lower() == "content-length":
+                    length = int(value)
+                elif key.lower() == "connection" and value.strip().lower() == "close":
+                    close = True
+            await self.reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def client(url: str, bodies: list[tuple[bytes, str]], stop: float, seed: int, log: list) -> None:
     """Post one random image after another until ``stop``; log (sent, seconds, status or error name)."""
     rng = random.Random(seed)
+    host, port = url.removeprefix("http://").split(":")
+    conn = Connection(host, int(port))
     while (sent := time.monotonic()) < stop:
-        name, data = rng.choice(images)
+        body, content_type = rng.choice(bodies)
         try:
-            response = await http.post(f"{url}/v1/read", files={"file": (name, data, "image/png")})
-            outcome: int | str = response.status_code
-        except httpx.HTTPError as exc:
+            outcome: int | str = await asyncio.wait_for(conn.post("/v1/read", body, content_type), 60)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError, TimeoutError) as exc:
             outcome = type(exc).__name__
         log.append((sent, time.monotonic() - sent, outcome))
+    conn.close()
 
 
-async def load(url: str, images: list[tuple[str, bytes]], args: argparse.Namespace) -> tuple[list, float]:
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-    timeout = httpx.Timeout(60.0)
+async def load(url: str, images: list[tuple[str, bytes]], args: argparse.Namespace) -> list:
+    """Run the clients; the log of the requests sent after the warm-up."""
+    bodies = [multipart(name, data) for name, data in images]
     log: list[tuple[float, float, int | str]] = []
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
-        begin = time.monotonic()
-        measured_from = begin + args.warmup
-        stop = measured_from + args.seconds
-        await asyncio.gather(*(client(http, url, images, stop, i, log) for i in range(args.clients)))
-    return [entry for entry in log if entry[0] >= measured_from], measured_from
+    measured_from = time.monotonic() + args.warmup
+    stop = measured_from + args.seconds
+    await asyncio.gather(*(client(url, bodies, stop, i, log) for i in range(args.clients)))
+    return [entry for entry in log if entry[0] >= measured_from]
 
 
 def main() -> None:
@@ -123,7 +170,7 @@ def main() -> None:
     try:
         with urllib.request.urlopen(f"{url}/healthz") as response:
             health = json.loads(response.read())
-        log, _ = asyncio.run(load(url, images, args))
+        log = asyncio.run(load(url, images, args))
     finally:
         proc.terminate()
         try:

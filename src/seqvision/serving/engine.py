@@ -11,8 +11,8 @@ When a worker comes free it takes the oldest waiting request and, with it, the o
 requests for the same model and decoder, up to ``batch`` lines: under load, lines from many
 clients share forward passes, and an idle server still answers a lone request at once. Only
 lines of similar width share one (padding a one-word line to an 80-character one costs more
-than batching saves): grouped that way, print-en spends 10-20 % less per line than at batch 1
-on this project's 2-core machine, while batches of random widths were up to 50 % slower.
+than batching saves): timing the model alone on this project's 2-core machine, such groups cost
+print-en 10-20 % less per line than batch 1, and batches of random widths up to 50 % more.
 
 The network is shared by all workers (its forward pass is re-entrant); decoders are not (a beam
 search keeps state), so every worker thread keeps its own, made on first use.
