@@ -7,6 +7,7 @@ import base64
 import copy
 import io
 import re
+import shutil
 import socket
 import struct
 import tempfile
@@ -25,12 +26,15 @@ pytest.importorskip("fastapi", reason="the [serve] extra is not installed")
 import starlette.formparsers
 from fastapi.testclient import TestClient
 
+from seqvision.checkpoint import BUNDLED
 from seqvision.cli.main import main
 from seqvision.decoding.lm import NgramLM
+from seqvision.errors import ConfigError
 from seqvision.recognizer import Recognizer
 from seqvision.serving import ServeConfig, create_app
-from seqvision.serving.engine import WIDTH_RATIO, beam_available, forward
+from seqvision.serving.engine import WIDTH_RATIO, forward
 from seqvision.serving.errors import ApiError
+from seqvision.serving.models import beam_available, load_models
 from seqvision.serving.uploads import read_body
 
 LINES = Path(__file__).resolve().parents[1] / "examples" / "lines"
@@ -452,8 +456,18 @@ def test_concurrent_requests_share_models_safely(
 # ---------------------------------------------------------------------------------------------- CLI
 
 
+def test_models_are_served_under_their_names(tmp_path: Path) -> None:
+    shutil.copy(BUNDLED / "print-en.safetensors", tmp_path / "mine.safetensors")  # metadata is in the header
+    assert list(load_models([str(tmp_path / "mine.safetensors"), "print-en"])) == ["mine", "print-en"]
+    shutil.copy(BUNDLED / "print-en.safetensors", tmp_path / "print-en.safetensors")
+    with pytest.raises(ConfigError, match="both called 'print-en'"):
+        load_models(["print-en", str(tmp_path / "print-en.safetensors")])
+
+
 def test_serve_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    shutil.copy(BUNDLED / "print-en.safetensors", tmp_path / "print-en.safetensors")
     cases = [
+        (["serve", "print-en", str(tmp_path / "print-en.safetensors")], "both called"),
         (["serve", "--lm", "no-name"], "NAME=ARPA"),
         (["serve", "--lm", f"x={tmp_path / 'missing.arpa'}"], "no such file"),
         (["serve", "no-such-model", "--port", "0"], "no-such-model"),

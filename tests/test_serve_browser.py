@@ -46,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``seqvision serve print-en`` (with a language model named ``tiny`` where beam search is installed) in a
     subprocess on a free port; its base URL."""
     pytest.importorskip("fastapi", reason="the [serve] extra is not installed")
-    from seqvision.serving.engine import beam_available
+    from seqvision.serving.models import beam_available
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -122,7 +122,7 @@ def test_upload_shows_the_text_with_confidences(page) -> None:  # type: ignore[n
 
 
 def test_a_language_model_can_be_picked(page) -> None:  # type: ignore[no-untyped-def]
-    from seqvision.serving.engine import beam_available
+    from seqvision.serving.models import beam_available
 
     if not beam_available():
         pytest.skip("flashlight-text is not installed: no beam search, no LM")

@@ -8,6 +8,6 @@
 
 from seqvision.serving.app import create_app
 from seqvision.serving.config import ServeConfig
-from seqvision.serving.engine import load_models
+from seqvision.serving.models import load_models
 
 __all__ = ["ServeConfig", "create_app", "load_models"]

@@ -27,7 +27,6 @@ from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,39 +38,11 @@ from seqvision.errors import ConfigError
 from seqvision.recognizer import Recognizer
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.errors import ApiError, invalid
+from seqvision.serving.models import beam_available
 from seqvision.serving.uploads import Upload, decode_image
 
 DECODERS_PER_WORKER = 16  # most recently used (model, beam width, LM) decoders each worker keeps
 WIDTH_RATIO = 1.5  # lines share a forward pass only if the widest is at most this much wider than the narrowest
-
-
-def model_name(name_or_path: str) -> str:
-    """The name clients use: a bundled name as is, a file by its stem, a run folder by its folder name."""
-    path = Path(name_or_path)
-    if path.suffix in (".safetensors", ".onnx"):
-        return path.stem
-    return path.name or name_or_path
-
-
-def load_models(names: list[str], backend: str = "torch", threads: int = 1) -> dict[str, Recognizer]:
-    """Load each model once (bundled name, ``.safetensors``, run folder or ``.onnx``), keyed by its name."""
-    models: dict[str, Recognizer] = {}
-    for name_or_path in names:
-        name = model_name(name_or_path)
-        if name in models:
-            raise ConfigError(f"two models are both called {name!r}; rename one of the files")
-        models[name] = Recognizer.load(name_or_path, backend, threads)
-    if not models:
-        raise ConfigError("no model to serve")
-    return models
-
-
-def beam_available() -> bool:
-    try:
-        import flashlight.lib.text.decoder  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass
