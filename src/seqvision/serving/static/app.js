@@ -127,9 +127,8 @@ function setUpUploads() {
 function setUpCanvas() {
   const canvas = $("canvas");
   const ctx = canvas.getContext("2d");
-  const clear = () => {
-    ctx.fillStyle = "white";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const clear = () => {  // transparent: the page's baseline guide shows through but is never sent
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
     state.dirty = false;
   };
   clear();
@@ -185,7 +184,7 @@ function inkCrop(canvas) {
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (data[4 * (y * width + x)] < 128) {
+      if (data[4 * (y * width + x) + 3] > 128) {  // opaque: ink
         if (x < x0) x0 = x;
         if (x > x1) x1 = x;
         if (y < y0) y0 = y;
@@ -193,14 +192,17 @@ function inkCrop(canvas) {
       }
     }
   }
-  if (x1 < 0) return canvas;
+  if (x1 < 0) [x0, y0, x1, y1] = [0, 0, width - 1, height - 1];
   const margin = Math.round(0.15 * (y1 - y0 + 1)) + 4;
   x0 = Math.max(0, x0 - margin); y0 = Math.max(0, y0 - margin);
   x1 = Math.min(width - 1, x1 + margin); y1 = Math.min(height - 1, y1 + margin);
   const out = document.createElement("canvas");
   out.width = x1 - x0 + 1;
   out.height = y1 - y0 + 1;
-  out.getContext("2d").drawImage(canvas, x0, y0, out.width, out.height, 0, 0, out.width, out.height);
+  const octx = out.getContext("2d");
+  octx.fillStyle = "white";  // black ink on white paper, as the models were trained
+  octx.fillRect(0, 0, out.width, out.height);
+  octx.drawImage(canvas, x0, y0, out.width, out.height, 0, 0, out.width, out.height);
   return out;
 }
 
