@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -196,8 +197,10 @@ def main() -> None:
         "errors": sum(errors.values()),
         "errors_by_kind": dict(errors),
     }
+    fast = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m)]  # uvicorn uses them when installed
     machine = {
         "cores": os.cpu_count(),
+        "uvicorn_loop_http": "uvloop/httptools" if len(fast) == 2 else "asyncio/h11" if not fast else "+".join(fast),
         "cpu": platform.processor() or platform.machine(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
@@ -206,7 +209,7 @@ def main() -> None:
     print(
         f"\n{machine['cores']} cores ({machine['cpu']}), clients and server on the same machine; "
         f"load average before {machine['load_average_before'][0]}, after {machine['load_average_after'][0]}; "
-        f"{len(images)} line images\n"
+        f"{len(images)} line images; uvicorn on {machine['uvicorn_loop_http']}\n"
     )
     print("| model | backend | clients | workers x threads | seconds | requests | req/s | p50 ms | p95 ms | p99 ms "
           "| max ms | errors |")  # fmt: skip
