@@ -10,7 +10,9 @@ FONT_PACKAGES := fonts-dejavu fonts-liberation fonts-liberation2 fonts-freefont-
 	fonts-roboto fonts-open-sans fonts-cantarell fonts-go fonts-lato fonts-inconsolata fonts-sil-gentium \
 	fonts-sil-charis fonts-quattrocento fonts-tlwg-typewriter fonts-courier-prime fonts-dkg-handwriting \
 	fonts-breip fonts-humor-sans fonts-comic-neue
-SYSTEM_PACKAGES := fontconfig $(FONT_PACKAGES) wamerican wbritish fortunes fortunes-min tesseract-ocr tesseract-ocr-eng
+# chromium: the web page's browser test drives it headless through Playwright (never `playwright install`)
+SYSTEM_PACKAGES := fontconfig $(FONT_PACKAGES) wamerican wbritish fortunes fortunes-min tesseract-ocr tesseract-ocr-eng \
+	chromium
 
 .PHONY: install demo test lint bench clean
 
@@ -18,11 +20,11 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "apt-get install: fonts, word lists and tesseract"; \
+		echo "apt-get install: fonts, word lists, tesseract and chromium"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			$(SYSTEM_PACKAGES)) >/dev/null 2>&1 || echo "warning: apt-get failed; synthetic lines need fonts"; \
+			$(SYSTEM_PACKAGES)) >/dev/null 2>&1 || echo "warning: apt-get failed; synthetic lines need fonts, the browser test chromium"; \
 	else \
-		echo "note: not root or no apt-get; for synthetic lines and the benchmark install: $(SYSTEM_PACKAGES)"; \
+		echo "note: not root or no apt-get; for synthetic lines, the benchmark and the browser test install: $(SYSTEM_PACKAGES)"; \
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) torch==2.13.0

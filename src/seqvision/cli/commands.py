@@ -543,6 +543,68 @@ def synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace) -> int:
+    """``seqvision serve``: load the models once, then answer HTTP on ``--host:--port`` until interrupted."""
+    import socket
+
+    try:
+        import uvicorn
+
+        from seqvision.serving import ServeConfig, create_app, load_models
+    except ImportError as exc:
+        raise ConfigError(f"serve needs the [serve] extra: pip install 'seqvision[serve]' ({exc})") from None
+    from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
+
+    lms = {}
+    for item in args.lm:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError(f"--lm {item}: expected NAME=ARPA")
+        if not Path(path).is_file():
+            raise ConfigError(f"--lm {item}: no such file {path}")
+        lms[name] = path
+    config = ServeConfig(
+        workers=args.workers,
+        threads=args.threads,
+        queue=args.queue,
+        batch=args.batch_size,
+        timeout=args.timeout,
+        max_upload_bytes=int(args.max_upload_mb * 2**20),
+        max_pixels=args.max_pixels,
+        max_lines=args.max_lines,
+        max_beam_width=args.max_beam_width,
+        lms=lms,
+        lm_weight=args.lm_weight,
+        lm_bonus=args.lm_bonus,
+    )
+    bundled = [DEFAULT_MODEL, *sorted(p.stem for p in BUNDLED.glob("*.json") if p.stem != DEFAULT_MODEL)]
+    torch.set_num_threads(config.threads)
+    app = create_app(load_models(args.models or bundled, args.backend, config.threads), config)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+    host, port = sock.getsockname()[:2]
+    where = f"http://{'[' + host + ']' if family == socket.AF_INET6 else host}:{port}"
+    served = ", ".join(app.state.engine.models)
+    print(
+        f"serving {served} on {where}  ({config.workers} workers x {config.threads} threads, queue {config.queue}, "
+        f"batches of up to {config.batch} lines); "
+        f"page at /, API docs at /docs",
+        file=sys.stderr,
+        flush=True,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, timeout_graceful_shutdown=5)
+    )
+    server.run(sockets=[sock])
+    return 0
+
+
 def models(args: argparse.Namespace) -> int:
     import seqvision.model
     import seqvision.presets

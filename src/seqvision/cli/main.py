@@ -180,6 +180,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--classes", nargs="+", metavar="CLASS", help="only these classes (default all eight)")
     p.set_defaults(func=video.synth_video)
+    p = sub.add_parser("serve", help="HTTP service and web page for recognition (needs the [serve] extra)")
+    p.add_argument(
+        "models", nargs="*", metavar="MODEL", help="models to serve; the first is the default (default: all bundled)"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference runtime (default torch)")
+    p.add_argument("--workers", type=int, default=0, help="inference threads (default: one per core)")
+    p.add_argument("--threads", type=int, default=1, help="compute threads per inference (default 1)")
+    p.add_argument("--queue", type=int, default=64, help="requests waiting for a worker; more get 503 (default 64)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=16,
+        help="most lines per forward pass; waiting requests share one (default 16)",
+    )
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request, waiting included (default 30)")
+    p.add_argument("--max-upload-mb", type=float, default=10.0, help="image megabytes per request (default 10)")
+    p.add_argument("--max-pixels", type=int, default=16_000_000, help="image pixels per request (default 16M)")
+    p.add_argument("--max-lines", type=int, default=64, help="images per batch request (default 64)")
+    p.add_argument("--max-beam-width", type=int, default=64, help="largest beam width clients may ask for (default 64)")
+    p.add_argument(
+        "--lm",
+        action="append",
+        default=[],
+        metavar="NAME=ARPA",
+        help="a language model clients may pick by NAME for beam search (repeatable; read once at start)",
+    )
+    p.add_argument("--lm-weight", type=float, default=0.8, help="weight of every --lm (default 0.8)")
+    p.add_argument("--lm-bonus", type=float, default=2.0, help="insertion bonus with every --lm (default 2.0)")
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info", help="server log")
+    p.add_argument("--access-log", action="store_true", help="log every request (off: it costs throughput)")
+    p.set_defaults(func=commands.serve)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)
