@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import lightning as L
@@ -11,6 +10,7 @@ import torch
 
 import seqvision.model  # noqa: F401  (fill the registries)
 from conftest import HEIGHT
+from fitting import fit_quietly
 from seqvision.config import ExperimentConfig, apply_overrides
 from seqvision.data.readers import read_lines
 from seqvision.decoding.alphabet import Alphabet
@@ -47,23 +47,7 @@ def test_tiny_training_reduces_loss(sequence: str, lines_dir: Path) -> None:
     task = TextLineTask(model, alphabet, cfg.train, total_steps=EPOCHS * len(loaders.train))
 
     initial = mean_loss(task, loaders.train)
-    task.train()
-    trainer = L.Trainer(
-        max_epochs=EPOCHS,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", ".*(many workers|predefined batch_sampler|log_every_n_steps|no `val_dataloader`).*"
-        )
-        trainer.fit(task, loaders.train)
+    fit_quietly(task, loaders.train, EPOCHS)
     final = mean_loss(task, loaders.train)
 
     assert torch.isfinite(torch.tensor([initial, final])).all()

@@ -4,7 +4,6 @@ must reduce the loss."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import lightning as L
@@ -12,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fitting import fit_quietly
 from seqvision.config import EncoderConfig, ExperimentConfig, HeadConfig, ModelConfig, SequenceConfig, apply_overrides
 from seqvision.encoders.frames import FrameEncoder
 from seqvision.model import SeqModel, build_model
@@ -132,21 +132,7 @@ def test_tiny_training_reduces_loss(sequence: str, tmp_path: Path) -> None:
     task = prepared.module
     assert isinstance(task, VideoTask) and isinstance(prepared.model, SeqModel)
     initial = mean_loss(task, prepared.train)
-    task.train()
-    trainer = L.Trainer(
-        max_epochs=cfg.train.epochs,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*(many workers|log_every_n_steps|no `val_dataloader`).*")
-        trainer.fit(task, prepared.train)
+    fit_quietly(task, prepared.train, cfg.train.epochs)
     final = mean_loss(task, prepared.train)
     assert torch.isfinite(torch.tensor([initial, final])).all()
     assert final < 0.7 * initial, f"{sequence}: loss {initial:.3f} -> {final:.3f}"

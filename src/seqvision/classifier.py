@@ -15,14 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqvision.checkpoint import load_state
-from seqvision.config import ClipConfig, ModelConfig, from_dict
+from seqvision.config import ClipConfig
 from seqvision.data.clip_dataset import ProbedClip, load_clip, pad_clips
 from seqvision.data.clips import ClipSample
 from seqvision.data.decode import probe
-from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
-from seqvision.model import SeqModel, build_model
-from seqvision.recognizer import BACKENDS
+from seqvision.errors import CheckpointError, SeqvisionError
+from seqvision.model import SeqModel
+from seqvision.recognizer import load_network
 
 
 @dataclass
@@ -66,34 +65,21 @@ class ClipClassifier:
     @classmethod
     def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> ClipClassifier:
         """A ``.safetensors`` file, run folder or exported ``.onnx`` file of a video model."""
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-        threads = threads or torch.get_num_threads()
-        if str(name_or_path).endswith(".onnx"):
-            from seqvision.export import _session, read_metadata
+        from seqvision.export import clip_to_onnx
 
-            path = Path(name_or_path)
-            if not path.is_file():
-                raise CheckpointError(f"{path}: no such ONNX file")
-            meta = read_metadata(path)
-            return cls(None, list(meta["labels"]), meta, path, _session(path.read_bytes(), threads))
-        tensors, meta, path = load_state(name_or_path)
-        if meta.get("task") != "video":
-            raise CheckpointError(f"{path}: not a video model (task {meta.get('task', 'text_lines')!r})")
-        try:
-            labels = list(meta["labels"])
-            model = build_model(from_dict(ModelConfig, meta["architecture"]), len(labels))
-            model.load_state_dict(tensors, strict=True)
-        except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
-            raise CheckpointError(
-                f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
-            ) from None
-        clf = cls(model.eval(), labels, meta, path)
-        if backend == "onnx":
-            from seqvision.export import _session, clip_to_onnx
+        def check(meta: dict[str, Any], path: Path) -> None:
+            if meta.get("task") != "video":
+                raise CheckpointError(f"{path}: not a video model (task {meta.get('task', 'text_lines')!r})")
 
-            clf.session = _session(clip_to_onnx(model), threads)
-        return clf
+        model, meta, path, session = load_network(
+            name_or_path,
+            backend,
+            threads,
+            classes=lambda meta: len(meta["labels"]),
+            export=lambda model, meta: clip_to_onnx(model),
+            check=check,
+        )
+        return cls(model, list(meta["labels"]), meta, path, session)
 
     def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
         """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, K)`` logits."""

@@ -152,7 +152,7 @@ def to_onnx(model: SeqModel, height: int, metadata: dict[str, Any] | None = None
     Raises:
         ExportError: naming the part that cannot be exported, or how far outputs differ.
     """
-    onnx = _require_onnx()
+    _require_onnx()  # a clear error before any tracing when onnx is missing
     model = model.eval()
     name = "/".join(model.parts.values()) or type(model).__name__
     try:
@@ -164,12 +164,17 @@ def to_onnx(model: SeqModel, height: int, metadata: dict[str, Any] | None = None
             f"cannot export {name}: {_part_mismatch(model, height)} ({str(exc).splitlines()[0]})"
         ) from None
     check_parity(model, data, height, name)
-    if metadata is not None:
-        proto = onnx.load_from_string(data)
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, json.dumps(metadata, ensure_ascii=False)
-        data = proto.SerializeToString()
-    return data
+    return with_metadata(data, metadata)
+
+
+def with_metadata(data: bytes, metadata: dict[str, Any] | None) -> bytes:
+    """The ONNX model ``data`` with our metadata JSON in its ``metadata_props`` (unchanged when None)."""
+    if metadata is None:
+        return data
+    proto = _require_onnx().load_from_string(data)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(metadata, ensure_ascii=False)
+    return proto.SerializeToString()
 
 
 def check_parity(model: SeqModel, data: bytes, height: int, name: str, tolerance: float = TOLERANCE) -> float:
@@ -210,7 +215,7 @@ def clip_to_onnx(model: SeqModel, metadata: dict[str, Any] | None = None) -> byt
     Raises:
         ExportError: when it cannot be exported or onnxruntime disagrees with PyTorch.
     """
-    onnx = _require_onnx()
+    _require_onnx()  # a clear error before any tracing when onnx is missing
     model = model.eval()
     name = "/".join(model.parts.values()) or type(model).__name__
     try:
@@ -218,12 +223,7 @@ def clip_to_onnx(model: SeqModel, metadata: dict[str, Any] | None = None) -> byt
     except Exception as exc:  # the exporter raises many types
         raise ExportError(f"cannot export {name}: {str(exc).splitlines()[0]}") from None
     check_clip_parity(model, data, name)
-    if metadata is not None:
-        proto = onnx.load_from_string(data)
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, json.dumps(metadata, ensure_ascii=False)
-        data = proto.SerializeToString()
-    return data
+    return with_metadata(data, metadata)
 
 
 def check_clip_parity(model: SeqModel, data: bytes, name: str, tolerance: float = TOLERANCE) -> float:

@@ -30,6 +30,55 @@ from seqvision.model import SeqModel, build_model
 BACKENDS = ("torch", "onnx")
 
 
+def load_network(
+    name_or_path: str | Path,
+    backend: str,
+    threads: int,
+    classes: Callable[[dict[str, Any]], int],
+    export: Callable[[SeqModel, dict[str, Any]], bytes],
+    check: Callable[[dict[str, Any], Path], None] | None = None,
+) -> tuple[SeqModel | None, dict[str, Any], Path, Any]:
+    """A saved or exported network for inference, for any task: ``(model, metadata, path, onnx session)``.
+
+    Args:
+        classes: Output classes of the head, from the metadata (alphabet size, number of labels).
+        export: The in-memory ONNX export (checked against eager) when ``backend`` is ``onnx``.
+        check: Raises if the metadata is not of the expected task.
+
+    An ``.onnx`` file gives no model, only a session; otherwise the model is built from its
+    metadata and the weights must fit it exactly, else :class:`CheckpointError` names the file.
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    threads = threads or torch.get_num_threads()
+    if str(name_or_path).endswith(".onnx"):
+        from seqvision.export import _session, read_metadata
+
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such ONNX file")
+        meta = read_metadata(path)
+        if check:
+            check(meta, path)
+        return None, meta, path, _session(path.read_bytes(), threads)
+    tensors, meta, path = load_state(name_or_path)
+    if check:
+        check(meta, path)
+    try:
+        model = build_model(from_dict(ModelConfig, meta["architecture"]), classes(meta))
+        model.load_state_dict(tensors, strict=True)
+    except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
+        ) from None
+    model.eval()
+    if backend != "onnx":
+        return model, meta, path, None
+    from seqvision.export import _session
+
+    return model, meta, path, _session(export(model, meta), threads)
+
+
 @dataclass
 class Recognizer:
     """A text-line model ready to read images.
@@ -74,33 +123,16 @@ class Recognizer:
             backend: ``torch`` or ``onnx`` (an ``.onnx`` file always runs on onnxruntime).
             threads: onnxruntime threads (0: as many as torch uses).
         """
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-        threads = threads or torch.get_num_threads()
-        if str(name_or_path).endswith(".onnx"):
-            from seqvision.export import _session, read_metadata
+        from seqvision.export import to_onnx
 
-            path = Path(name_or_path)
-            if not path.is_file():
-                raise CheckpointError(f"{path}: no such ONNX file")
-            meta = read_metadata(path)
-            return cls(None, Alphabet(meta["alphabet"]), meta, path, _session(path.read_bytes(), threads))
-        tensors, meta, path = load_state(name_or_path)
-        try:
-            cfg = from_dict(ModelConfig, meta["architecture"])
-            alphabet = Alphabet(meta["alphabet"])
-            model = build_model(cfg, len(alphabet))
-            model.load_state_dict(tensors, strict=True)
-        except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
-            raise CheckpointError(
-                f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
-            ) from None
-        rec = cls(model.eval(), alphabet, meta, path)
-        if backend == "onnx":
-            from seqvision.export import _session, to_onnx
-
-            rec.session = _session(to_onnx(model, rec.height), threads)
-        return rec
+        model, meta, path, session = load_network(
+            name_or_path,
+            backend,
+            threads,
+            classes=lambda meta: len(Alphabet(meta["alphabet"])),
+            export=lambda model, meta: to_onnx(model, int(meta["input"]["height"])),
+        )
+        return cls(model, Alphabet(meta["alphabet"]), meta, path, session)
 
     def run(self, images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Padded ``(B, 1, H, W)`` batch + true widths -> (log-probabilities ``(B, T, K)``, lengths ``(B,)``)."""

@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--classes", nargs="+", metavar="CLASS", help="only these classes (default all eight)")
     p.set_defaults(func=video.synth_video)
+
     p = sub.add_parser("serve", help="HTTP service and web page for recognition (needs the [serve] extra)")
     p.add_argument(
         "models", nargs="*", metavar="MODEL", help="models to serve; the first is the default (default: all bundled)"
