@@ -241,6 +241,8 @@ def test_lm_build_from_text_and_labelled_data(tmp_path: Path, lines_dir: Path, c
     assert NgramLM.load(tmp_path / "w.arpa").unit == "word"
     assert main(["lm", "build", str(tmp_path / "nothing.txt"), "--out", str(tmp_path / "x.arpa")]) == 1
     assert "nothing.txt: no such file" in capsys.readouterr().err
+    assert main(["lm", "build", str(corpus), "--order", "0", "--out", str(tmp_path / "x.arpa")]) == 1
+    assert "--order must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "x.arpa").exists()
 
 

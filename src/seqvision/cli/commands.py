@@ -279,7 +279,10 @@ def calibrate(args: argparse.Namespace) -> int:
     if rec.path is None or rec.path.suffix == ".onnx":
         raise ConfigError("calibrate needs a saved model (.safetensors or bundled name), not an .onnx file")
     if "calibration" in rec.metadata:
-        print(f"note: {rec.path.name} was calibrated before (T = {rec.temperature:.3f}); fitting again from T = 1")
+        print(
+            f"note: {rec.path.name} was calibrated before (T = {rec.temperature:.3f}); fitting again from T = 1",
+            file=sys.stderr,
+        )
         rec.metadata = {k: v for k, v in rec.metadata.items() if k != "calibration"}
         rec.set_decoder(rec.decoder)
     samples, decoded, _, _ = _read_labelled(rec, inputs[0], args.batch_size, keep_log_probs=True)
@@ -304,7 +307,7 @@ def calibrate(args: argparse.Namespace) -> int:
 def lm_build(args: argparse.Namespace) -> int:
     from seqvision.decoding.lm import NgramLM
 
-    order = args.order or (6 if args.unit == "char" else 3)
+    order = args.order if args.order is not None else (6 if args.unit == "char" else 3)
     if order < 1:
         raise ConfigError(f"--order must be at least 1, got {order}")
     texts = [t for name in args.corpus for t in _corpus_lines(name)]
