@@ -290,3 +290,15 @@ def test_read_json_with_beam_and_lm(trained_run: Path, lines_dir: Path, tmp_path
         assert all(0 <= c["x0"] <= c["x1"] <= r["width"] for c in r["chars"])
     assert main(["read", str(trained_run), images[0], "--decoder", "greedy", "--lm", str(tmp_path / "lm.arpa")]) == 1
     assert "need --decoder beam" in capsys.readouterr().err
+
+
+def test_a_temperature_fitted_without_an_lm_is_not_applied_with_one(char_lm: Path) -> None:
+    from seqvision.recognizer import Recognizer
+
+    rec = Recognizer.load("print-en")  # bundled, calibrated for greedy decoding
+    assert rec.temperature == pytest.approx(rec.metadata["calibration"]["temperature"]) != 1.0
+    assert rec.calibration_note is None
+    rec.set_decoder(DecoderSpec("beam", 8, str(char_lm)))
+    assert rec.temperature == 1.0 and "calibrated without a language model" in rec.calibration_note
+    rec.set_decoder(DecoderSpec("beam", 8))  # plain beam search: no LM, the fitted temperature applies
+    assert rec.temperature != 1.0 and rec.calibration_note is None

@@ -99,13 +99,32 @@ class Recognizer:
 
     def set_decoder(self, spec: DecoderSpec) -> None:
         """Decode with ``spec`` from now on (greedy by default); LM and lexicon files are read here, once."""
-        self.decode = make_decoder(spec, self.alphabet, self.temperature)
         self.decoder = spec
+        self.decode = make_decoder(spec, self.alphabet, self.temperature)
 
     @property
     def temperature(self) -> float:
-        """Calibration temperature for confidences, fitted by ``seqvision calibrate`` (1 when never fitted)."""
-        return float(self.metadata.get("calibration", {}).get("temperature", 1.0))
+        """Confidence temperature fitted by ``seqvision calibrate`` for this kind of decoding, else 1.
+
+        A language model changes what confidences mean, so a temperature fitted without one is not
+        applied with one, and the other way round (:attr:`calibration_note` says so).
+        """
+        calibration = self.metadata.get("calibration")
+        if not calibration or bool(calibration.get("with_lm", False)) != bool(self.decoder.lm):
+            return 1.0
+        return float(calibration["temperature"])
+
+    @property
+    def calibration_note(self) -> str | None:
+        """Why confidences are uncalibrated under the current decoder, when the model is calibrated for another."""
+        calibration = self.metadata.get("calibration")
+        if calibration and bool(calibration.get("with_lm", False)) != bool(self.decoder.lm):
+            fitted = "with" if calibration.get("with_lm") else "without"
+            return (
+                f"{self.path.name if self.path else 'the model'}'s confidences were calibrated {fitted} a language "
+                "model; they are uncalibrated here (seqvision calibrate with the same decoder flags fixes that)"
+            )
+        return None
 
     @property
     def backend(self) -> str:

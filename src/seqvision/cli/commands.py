@@ -118,6 +118,8 @@ def _recognizer(model: str, args: argparse.Namespace):  # -> Recognizer
     _threads(args.threads)
     rec = Recognizer.load(model, args.backend, args.threads)
     rec.set_decoder(decoder_spec(args))
+    if rec.calibration_note and getattr(args, "func", None) is not calibrate:
+        print(f"note: {rec.calibration_note}", file=sys.stderr)
     return rec
 
 
@@ -126,26 +128,20 @@ def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognize
     return _recognizer(model, args), inputs
 
 
-def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False):
-    # -> tuple[list[LineSample], list[Decoded], int, float]
-    """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left.
+def _recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
+    # -> tuple[dict[int, Decoded], list[tuple[int, SeqvisionError]]]
+    """Read every sample: ``({index: decoded}, [(index, error)])`` for the lines that failed to load.
 
     Beam search runs on all cores, a block of lines at a time, after the network has read them
     (the network pass itself decodes greedily); the network's outputs are dropped once decoded
     unless ``keep_log_probs`` (tuning and calibration need them).
     """
-    from seqvision.data.readers import read_lines
     from seqvision.decoding.beam import DecoderSpec
     from seqvision.decoding.tune import decode_all
 
     spec = rec.decoder
-    beam = spec.kind == "beam"
-    if beam:
-        rec.set_decoder(DecoderSpec())
-    report = read_lines(data)
-    samples, skipped = report.samples, list(report.skipped)
-    start = time.perf_counter()
-    decoded_by_index = {}
+    beam = spec.kind == "beam" and len(samples) > 1
+    decoded_by_index, errors = {}, []
     pending: list = []  # (index, greedy result with log-probs) waiting for beam search
 
     def flush() -> None:
@@ -155,6 +151,8 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
             decoded_by_index[i] = new
         pending.clear()
 
+    if beam:
+        rec.set_decoder(DecoderSpec())
     try:
         with _progress(len(samples), "read") as bar:
             lines = rec.read_many(
@@ -166,7 +164,7 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
             )
             for i, outcome in lines:
                 if isinstance(outcome, SeqvisionError):
-                    skipped.append(str(outcome))
+                    errors.append((i, outcome))
                 elif beam:
                     pending.append((i, outcome))
                     if len(pending) >= 1024:
@@ -177,7 +175,20 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
                 flush()
     finally:
         rec.set_decoder(spec)
+    return decoded_by_index, errors
+
+
+def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False):
+    # -> tuple[list[LineSample], list[Decoded], int, float]
+    """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left."""
+    from seqvision.data.readers import read_lines
+
+    report = read_lines(data)
+    samples, skipped = report.samples, list(report.skipped)
+    start = time.perf_counter()
+    decoded_by_index, errors = _recognise(rec, samples, batch_size, keep_log_probs)
     seconds = time.perf_counter() - start
+    skipped += [str(e) for _, e in errors]
     for message in skipped[:5]:
         print(f"warning: skipped {message}", file=sys.stderr)
     if len(skipped) > 5:
@@ -293,6 +304,7 @@ def calibrate(args: argparse.Namespace) -> int:
         "method": "character confidence ** temperature, fitted by word-correctness NLL",
         "data": str(inputs[0]),
         "decoder": rec.decoder.describe(),
+        "with_lm": bool(rec.decoder.lm),
     }
     out = save_calibrated(rec.path, args.out, record)
     if args.plot:
@@ -440,14 +452,10 @@ def read(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"lines from PAGE/ALTO files keep their page: use --page XML --out OUT.xml, not --format {fmt}"
         )
-    results, failed = {}, 0
-    with _progress(len(samples), "read") as bar:
-        for i, result in rec.read_many(_page_loader(samples), len(samples), args.batch_size, on_batch=bar.update):
-            if isinstance(result, SeqvisionError):
-                print(f"seqvision: error: {result}", file=sys.stderr)
-                failed += 1
-            else:
-                results[i] = result
+    results, errors = _recognise(rec, samples, args.batch_size)
+    for _, error in sorted(errors, key=lambda e: e[0]):
+        print(f"seqvision: error: {error}", file=sys.stderr)
+    failed = len(errors)
     if fmt in ("page", "alto"):
         _write_line_documents(samples, results, fmt, Path(args.out))
         return 1 if failed else 0
