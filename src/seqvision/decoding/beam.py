@@ -6,9 +6,9 @@ exactly a character n-gram; its lexicon decoder walks a trie of allowed spelling
 words with a word n-gram. Our n-gram models (:mod:`seqvision.decoding.lm`) plug in through
 flashlight's Python ``LM`` interface, so no KenLM build is needed.
 
-Scores are ``log p_ctc + lm_weight * log p_lm + bonus * tokens`` where tokens are characters (with
-a character LM or no LM) or words (with a lexicon); the bonus offsets the LM's bias towards short
-outputs. ``seqvision eval --tune-lm`` picks both on a validation set.
+With a language model, a hypothesis scores ``log p_ctc + lm_weight * log p_lm + bonus * tokens``,
+tokens being characters (character LM) or words (word LM); the bonus offsets the LM's preference
+for short outputs. ``seqvision eval --tune-lm`` picks both on a validation set.
 
 >>> spec = DecoderSpec(kind="beam", beam_width=16, lm="hooker.arpa", lm_weight=0.6)  # doctest: +SKIP
 >>> decode = make_decoder(spec, alphabet)                                             # doctest: +SKIP
@@ -60,8 +60,8 @@ class DecoderSpec:
     kind: str = "greedy"
     beam_width: int = 16
     lm: str | None = None  # ARPA file (``seqvision lm build``), character or word level
-    lm_weight: float = 0.5
-    bonus: float = 1.0  # with an LM: insertion bonus per character (character LM) or per word (word LM)
+    lm_weight: float = 0.8
+    bonus: float = 2.0  # with an LM: insertion bonus per character (character LM) or per word (word LM)
     lexicon: str | None = None  # one allowed word per line; a word LM brings its own vocabulary
     token_beam: int = 8  # characters tried per hypothesis and frame (the most likely ones)
     prune: float = 12.0  # drop hypotheses this far (in log-probability) below the best
