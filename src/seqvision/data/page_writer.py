@@ -33,14 +33,13 @@ from seqvision.data.images import open_image
 from seqvision.data.pages import (
     Polygon,
     _alto_scale,
-    _box,
     _children,
     _descendants,
     _find_image,
     _local,
-    _parse_points,
     crop_box,
     crop_line,
+    line_polygon,
 )
 from seqvision.data.samples import ReadReport
 from seqvision.decoding.ctc import Decoded
@@ -139,13 +138,7 @@ class PageDocument:
             size = img.size
         for number, line in enumerate(_descendants(self.root, "TextLine"), 1):
             line_id = line.get("id" if self.kind == "page" else "ID") or f"line{number}"
-            if self.kind == "page":
-                coords = _children(line, "Coords")
-                polygon = _parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
-            else:
-                shape = next((p for s in _children(line, "Shape") for p in _children(s, "Polygon")), None)
-                points = shape.get("POINTS", "") if shape is not None else ""
-                polygon = _parse_points(points, self.scale) if points else _box(line, self.scale)
+            polygon = line_polygon(line, self.kind, self.scale)
             if isinstance(polygon, str):
                 self.skipped.append(f"{self.path}:{line_id}: {polygon}; left as it was")
                 continue

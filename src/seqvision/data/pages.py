@@ -80,6 +80,17 @@ def _box(elem: ET.Element, scale: float) -> Polygon | str:
     return _parse_points(f"{x} {y} {x + w} {y} {x + w} {y + h} {x} {y + h}", scale)
 
 
+def line_polygon(line: ET.Element, kind: str, scale: float = 1.0) -> Polygon | str:
+    """A ``TextLine``'s polygon in pixels (PAGE ``Coords``; ALTO ``Shape/Polygon``, else its box), or what is wrong."""
+    if kind == "page":
+        coords = _children(line, "Coords")
+        return _parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
+    shape = next((p for s in _children(line, "Shape") for p in _children(s, "Polygon")), None)
+    if shape is not None and shape.get("POINTS"):
+        return _parse_points(shape.get("POINTS", ""), scale)
+    return _box(line, scale)
+
+
 def _add(report: ReadReport, image: Path, path: Path, line_id: str, text: str, polygon: Polygon | str) -> None:
     where = f"{path}:{line_id}"
     text = normalize_text(text)
@@ -109,9 +120,7 @@ def _read_page(path: Path, root: ET.Element) -> ReadReport:
     report = ReadReport()
     for number, line in enumerate(_descendants(page, "TextLine"), 1):
         line_id = line.get("id") or f"line{number}"
-        coords = _children(line, "Coords")
-        polygon = _parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
-        _add(report, image, path, line_id, _page_text(line), polygon)
+        _add(report, image, path, line_id, _page_text(line), line_polygon(line, "page"))
     return report
 
 
@@ -155,12 +164,7 @@ def _read_alto(path: Path, root: ET.Element) -> ReadReport:
     scale = _alto_scale(path, root, image, report)
     for number, line in enumerate(_descendants(root, "TextLine"), 1):
         line_id = line.get("ID") or f"line{number}"
-        shape = next((p for s in _children(line, "Shape") for p in _children(s, "Polygon")), None)
-        if shape is not None and shape.get("POINTS"):
-            polygon = _parse_points(shape.get("POINTS", ""), scale)
-        else:
-            polygon = _box(line, scale)
-        _add(report, image, path, line_id, _alto_text(line), polygon)
+        _add(report, image, path, line_id, _alto_text(line), line_polygon(line, "alto", scale))
     return report
 
 
