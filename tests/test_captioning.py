@@ -251,3 +251,13 @@ def test_flickr8k_reads(shared_data: Path) -> None:
         report = read_captions(shared_data / "flickr8k" / split)
         assert len(report.samples) == images and not report.skipped
         assert all(len(s.captions) == 5 for s in report.samples)
+
+
+def test_scheduled_sampling_feeds_the_models_own_words() -> None:
+    model = tiny_model(vocab=12)
+    images, words = torch.rand(2, 3, SIZE, SIZE), torch.randint(4, 12, (2, 6))
+    forced, _ = model(images, words)
+    own, _ = model(images, words, sampling=1.0)  # every step after the first reads the previous argmax
+    assert torch.allclose(forced[:, 0], own[:, 0]) and not torch.allclose(forced, own)
+    fed = torch.cat([words[:, :1], own[:, :-1].argmax(-1)], 1)
+    assert torch.allclose(model(images, fed)[0], own, atol=1e-5)
