@@ -20,7 +20,7 @@ from seqvision.decoding.vocab import Vocabulary, tokenize
 from seqvision.errors import DataError
 from seqvision.model import CaptionModel, build_model
 from seqvision.presets import get_preset
-from seqvision.registry import PRESETS, SEQUENCES
+from seqvision.registry import ENCODERS, PRESETS, SEQUENCES
 from seqvision.tasks.captioning import caption_loss
 
 pytest.importorskip("pycocoevalcap")
@@ -41,15 +41,22 @@ TINY = [
     "--threads=1",
     "--quiet",
 ]
+TINY_CHANNELS = {
+    "small": [8, 16, 16, 16],
+    "resnet": [8, 8, 12, 16],
+    "vgg": [8, 8, 12, 12, 16],
+    "mobile": [8, 8, 12, 12, 16],
+}
 PHOTOS = {  # two generated photos, each with two wordings of one caption
     "ball.png": ("a red ball on white snow .", "A red ball on white snow"),
     "box.png": ("the blue box sits in the dark night", "The blue box sits in the dark night ."),
 }
 
 
-def tiny_model(sequence: str = "none", vocab: int = 12) -> CaptionModel:
+def tiny_model(sequence: str = "none", vocab: int = 12, encoder: str = "small") -> CaptionModel:
     cfg = get_preset("sat-small")
-    cfg.height, cfg.encoder.channels, cfg.encoder.grid = SIZE, [8, 16, 16, 16], GRID
+    cfg.encoder.name = encoder
+    cfg.height, cfg.encoder.channels, cfg.encoder.grid = SIZE, TINY_CHANNELS[encoder], GRID
     cfg.sequence = SequenceConfig(sequence, hidden=16, layers=1, dropout=0.0, heads=2)
     cfg.head.hidden, cfg.head.embedding, cfg.head.attention = 24, 8, 8
     model = build_model(cfg, vocab)
@@ -105,6 +112,13 @@ def test_decoder_shapes_and_attention(sequence: str) -> None:
     assert logits.shape == (3, 5, 12) and alphas.shape == (3, 5, GRID * GRID)
     assert torch.allclose(alphas.sum(-1), torch.ones(3, 5), atol=1e-5)
     assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("encoder", ENCODERS.names())
+def test_every_encoder_gives_a_grid(encoder: str) -> None:
+    model = tiny_model(encoder=encoder)
+    cells = model.cells(torch.rand(2, 3, SIZE, SIZE))
+    assert cells.shape == (2, GRID * GRID, model.encoder.out_channels) and torch.isfinite(cells).all()
 
 
 def test_padding_never_reaches_the_loss_and_every_parameter_learns() -> None:

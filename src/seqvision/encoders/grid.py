@@ -35,10 +35,9 @@ class GridEncoder(nn.Module):
         return self.cells
 
     def forward(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
-        x = images
+        x, lengths = images, widths  # square photos: the widths are all S, so masking changes nothing
         for block in self.encoder.stages():
-            x = block(x)  # square photos are never padded: no masking needed
+            x, lengths = block.masked(x, lengths)  # every block family (residual ones too) runs this way
         x = self.pool(x)  # (B, C, H', W') -> (B, C, G, G)
         cells = x.flatten(2).transpose(1, 2)  # (B, C, G, G) -> (B, G*G, C), row by row
-        lengths = torch.full_like(widths, self.cells)
-        return cells, lengths
+        return cells, torch.full_like(widths, self.cells)
