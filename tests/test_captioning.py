@@ -275,3 +275,11 @@ def test_scheduled_sampling_feeds_the_models_own_words() -> None:
     assert torch.allclose(forced[:, 0], own[:, 0]) and not torch.allclose(forced, own)
     fed = torch.cat([words[:, :1], own[:, :-1].argmax(-1)], 1)
     assert torch.allclose(model(images, fed)[0], own, atol=1e-5)
+
+
+def test_text_line_loaders_refuse_a_captioning_model(caption_run: Path) -> None:
+    from seqvision.errors import CheckpointError
+    from seqvision.recognizer import Recognizer
+
+    with pytest.raises(CheckpointError, match="a captioning model, not a text-line model"):
+        Recognizer.load(caption_run)
