@@ -11,8 +11,9 @@ FONT_PACKAGES := fonts-dejavu fonts-liberation fonts-liberation2 fonts-freefont-
 	fonts-sil-charis fonts-quattrocento fonts-tlwg-typewriter fonts-courier-prime fonts-dkg-handwriting \
 	fonts-breip fonts-humor-sans fonts-comic-neue
 # chromium: the web page's browser test drives it headless through Playwright (never `playwright install`)
+# default-jre-headless: METEOR in pycocoevalcap runs on Java (captioning eval skips METEOR without it)
 SYSTEM_PACKAGES := fontconfig $(FONT_PACKAGES) wamerican wbritish fortunes fortunes-min tesseract-ocr tesseract-ocr-eng \
-	chromium
+	chromium default-jre-headless
 
 .PHONY: install demo test lint bench clean
 
@@ -20,7 +21,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "apt-get install: fonts, word lists, tesseract and chromium"; \
+		echo "apt-get install: fonts, word lists, tesseract, chromium and java"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			$(SYSTEM_PACKAGES)) >/dev/null 2>&1 || echo "warning: apt-get failed; synthetic lines need fonts, the browser test chromium"; \
 	else \

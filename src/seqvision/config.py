@@ -28,6 +28,7 @@ class EncoderConfig:
     name: str = "small"
     channels: list[int] = field(default_factory=list)  # empty: the encoder's own default widths
     dropout: float = 0.1
+    grid: int = 8  # image input (captioning): the feature map is pooled to a grid x grid map of cells
 
 
 @dataclass
@@ -46,13 +47,17 @@ class SequenceConfig:
 class HeadConfig:
     name: str = "ctc"
     pooling: str = "mean"  # classify: mean | max | last
+    hidden: int = 256  # attention: LSTM decoder width
+    embedding: int = 128  # attention: word embedding width
+    attention: int = 128  # attention: width of the additive attention layer
+    dropout: float = 0.3  # attention: before the word classifier
 
 
 @dataclass
 class ModelConfig:
     preset: str = "crnn-small"
-    input: str = "line"  # line: (B, C, H, W) images | clip: (B, T, C, H, W) frames, each through the encoder
-    height: int = 48  # line height, or the side of a (square, letterboxed) clip frame
+    input: str = "line"  # line: (B, C, H, W) images | clip: (B, T, C, H, W) frames | image: square photos -> grid
+    height: int = 48  # line height, or the side of a square clip frame or (captioning) image
     in_channels: int = 1
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     sequence: SequenceConfig = field(default_factory=SequenceConfig)
@@ -67,6 +72,15 @@ class ClipConfig:
 
 
 @dataclass
+class CaptionConfig:
+    min_count: int = 3  # words seen fewer times in the training captions become <unk>
+    max_words: int = 20  # training captions are cut to this many words; decoding stops after it
+    attention_reg: float = 1.0  # doubly stochastic attention: weight of sum_cells (1 - sum_t alpha)^2
+    sampling: float = 0.0  # scheduled sampling: chance of feeding the model's own word, reached at the end
+    beam_width: int = 1  # decoding during validation (1: greedy)
+
+
+@dataclass
 class DataConfig:
     train: str = ""
     val: str = ""
@@ -76,6 +90,7 @@ class DataConfig:
     num_workers: int = 1
     max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning
     clip: ClipConfig = field(default_factory=ClipConfig)  # video task
+    caption: CaptionConfig = field(default_factory=CaptionConfig)  # captioning task
 
 
 @dataclass
@@ -92,7 +107,7 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video (see seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | captioning (see seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 import seqvision.encoders
@@ -10,6 +11,7 @@ import seqvision.sequence  # noqa: F401  (fill the registries)
 from seqvision.config import ModelConfig
 from seqvision.encoders.base import Encoder
 from seqvision.encoders.frames import FrameEncoder
+from seqvision.encoders.grid import GridEncoder
 from seqvision.errors import ConfigError
 from seqvision.registry import ENCODERS, HEADS, SEQUENCES
 from seqvision.sequence.base import SequenceModel
@@ -24,10 +26,10 @@ class SeqModel(nn.Module):
     encoder is a :class:`FrameEncoder`, and the classify head gives ``(B, K)`` logits.
     """
 
-    encoder: Encoder | FrameEncoder
+    encoder: Encoder | FrameEncoder | GridEncoder
     sequence: SequenceModel
 
-    def __init__(self, encoder: Encoder | FrameEncoder, sequence: SequenceModel, head: nn.Module):
+    def __init__(self, encoder: Encoder | FrameEncoder | GridEncoder, sequence: SequenceModel, head: nn.Module):
         super().__init__()
         self.encoder, self.sequence, self.head = encoder, sequence, head
         self.parts: dict[str, str] = {}  # registry names of the parts, for messages
@@ -38,6 +40,22 @@ class SeqModel(nn.Module):
         return self.head(feats, lengths), lengths
 
 
+class CaptionModel(SeqModel):
+    """Photos -> words (``input: image``): a :class:`GridEncoder`, a sequence model over the cells, an attention head.
+
+    ``forward(images, words)`` is teacher forcing: ``(B, 3, S, S)`` + ``(B, L)`` input words ->
+    ``(B, L, V)`` logits and ``(B, L, G*G)`` attention. :meth:`cells` gives what decoding attends to.
+    """
+
+    def cells(self, images: Tensor) -> Tensor:
+        widths = torch.full_like(images[:, 0, 0, 0], images.shape[-1], dtype=torch.int64)  # (B,) no padding
+        feats, lengths = self.encoder(images, widths)  # (B, G*G, C)
+        return self.sequence(feats, lengths)  # (B, G*G, C')
+
+    def forward(self, images: Tensor, words: Tensor, sampling: float = 0.0) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+        return self.head(self.cells(images), words, sampling)
+
+
 def build_model(cfg: ModelConfig, num_classes: int) -> SeqModel:
     """Instantiate the model a config describes.
 
@@ -46,15 +64,21 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SeqModel:
     >>> model.encoder.time_stride
     4
     """
-    if cfg.input not in ("line", "clip"):
-        raise ConfigError(f"model.input must be line or clip, not {cfg.input!r}")
+    if cfg.input not in ("line", "clip", "image"):
+        raise ConfigError(f"model.input must be line, clip or image, not {cfg.input!r}")
     try:
         frame_or_line: Encoder = ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, cfg.in_channels)
-        encoder = FrameEncoder(frame_or_line, cfg.height) if cfg.input == "clip" else frame_or_line
+        encoder: Encoder | FrameEncoder | GridEncoder = frame_or_line
+        if cfg.input == "clip":
+            encoder = FrameEncoder(frame_or_line, cfg.height)
+        elif cfg.input == "image":
+            encoder = GridEncoder(frame_or_line, cfg.height, cfg.encoder.grid)
         sequence = SEQUENCES.get(cfg.sequence.name)(cfg.sequence, encoder.out_channels)
         head = HEADS.get(cfg.head.name)(cfg.head, sequence.out_channels, num_classes)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    model = SeqModel(encoder, sequence, head)
+    if (cfg.head.name == "attention") != (cfg.input == "image"):
+        raise ConfigError("the attention head needs image input (model.input=image) and image input needs it")
+    model = (CaptionModel if cfg.input == "image" else SeqModel)(encoder, sequence, head)
     model.parts = {"encoder": cfg.encoder.name, "sequence": cfg.sequence.name, "head": cfg.head.name}
     return model

@@ -92,3 +92,21 @@ def lrcn_small(*, sequence: str = "lstm", size: int = 48) -> ModelConfig:
         sequence=SequenceConfig(sequence, hidden=128, layers=1, bidirectional=False, dropout=0.1, heads=4),
         head=HeadConfig("classify", pooling="mean"),
     )
+
+
+@PRESETS.register("sat-small")
+def sat_small(*, sequence: str = "none", size: int = 96, grid: int = 6) -> ModelConfig:
+    """Captioning (Show, Attend and Tell, Xu et al. 2015): small VGG on 96 px RGB -> 6x6 cells -> attention LSTM.
+
+    >>> sat_small().head.name
+    'attention'
+    """
+    return ModelConfig(
+        preset="sat-small",
+        input="image",
+        height=size,
+        in_channels=3,
+        encoder=EncoderConfig("small", channels=[16, 32, 64, 96], dropout=0.1, grid=grid),
+        sequence=SequenceConfig(sequence, hidden=192, layers=1, bidirectional=True, dropout=0.1),
+        head=HeadConfig("attention", hidden=256, embedding=128, attention=128, dropout=0.3),
+    )

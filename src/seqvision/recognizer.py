@@ -79,6 +79,12 @@ def load_network(
     return model, meta, path, _session(export(model, meta), threads)
 
 
+def _text_lines_only(meta: dict[str, Any], path: Path) -> None:
+    task = meta.get("task", "text_lines")
+    if task != "text_lines":
+        raise CheckpointError(f"{path}: a {task} model, not a text-line model (it reads with `seqvision read` only)")
+
+
 @dataclass
 class Recognizer:
     """A text-line model ready to read images.
@@ -150,6 +156,7 @@ class Recognizer:
             threads,
             classes=lambda meta: len(Alphabet(meta["alphabet"])),
             export=lambda model, meta: to_onnx(model, int(meta["input"]["height"])),
+            check=_text_lines_only,
         )
         return cls(model, Alphabet(meta["alphabet"]), meta, path, session)
 

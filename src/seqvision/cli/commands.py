@@ -226,6 +226,10 @@ def evaluate(args: argparse.Namespace) -> int:
     from seqvision.metrics import ErrorRates
 
     model, inputs = split_model(args, "labelled data")
+    if model_task(model) == "captioning":
+        from seqvision.cli import captions
+
+        return captions.evaluate(args, model, inputs)
     if model_task(model) == "video":
         from seqvision.cli import video
 
@@ -441,6 +445,11 @@ def read(args: argparse.Namespace) -> int:
     if fmt in ("page", "alto") and not args.out:
         raise ConfigError(f"--format {fmt} writes one XML file per image: give --out FOLDER")
     model, inputs = split_model(args, "images")
+    if model_task(model) == "captioning":
+        from seqvision.cli import captions
+
+        args.json = fmt == "json"
+        return captions.caption(args)
     if model_task(model) == "video":
         from seqvision.cli import video
 
@@ -515,6 +524,10 @@ def export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".onnx":
         raise ConfigError(f"{out}: the output file should end in .onnx")
+    if model_task(args.model) == "captioning":
+        raise ConfigError(
+            f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"
+        )
     start = time.perf_counter()
     meta = export_model(args.model, out, int8=args.int8)
     size = out.stat().st_size / 1e6

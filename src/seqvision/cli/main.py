@@ -36,10 +36,16 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
         help="insertion bonus per character (character LM) or per word (word LM) (default 2.0)",
     )
     g.add_argument("--lexicon", metavar="FILE", help="only words from this list (one per line); closed vocabulary")
+    g.add_argument(
+        "--length-norm",
+        type=float,
+        default=1.0,
+        help="captioning beam search: rank finished captions by log P / length**this (default 1.0)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import commands, video
+    from seqvision.cli import captions, commands, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -48,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
-    p.add_argument("--task", help="what to learn: text_lines (default) or video (see `seqvision models`)")
+    p.add_argument("--task", help="what to learn: text_lines (default), video or captioning (see `seqvision models`)")
     p.add_argument(
-        "--preset", help="named model preset (see `seqvision models`); default crnn-small, lrcn-small for video"
+        "--preset",
+        help="named model preset (see `seqvision models`); "
+        "default crnn-small, lrcn-small for video, sat-small for captioning",
     )
     p.add_argument(
         "--train",
@@ -142,6 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_inference_options(p)
     add_decoder_options(p)
     p.set_defaults(func=commands.read)
+
+    p = sub.add_parser("caption", help="describe photos with a captioning model; optionally draw attention maps")
+    p.add_argument(
+        "inputs", nargs="+", metavar="MODEL IMAGE", help="captioning model, then images, folders or caption files"
+    )
+    p.add_argument("-m", "--model", help="captioning model (.safetensors or run folder)")
+    p.add_argument("--beam-width", type=int, default=3, help="beam search width; 1 is greedy (default 3)")
+    p.add_argument("--length-norm", type=float, default=1.0, help="rank captions by log P / length**this (default 1)")
+    p.add_argument("--attention", metavar="DIR", help="write one PNG per word: the photo with its attention map")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
+    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
+    p.set_defaults(func=captions.caption)
 
     p = sub.add_parser("export", help="export a model to a self-contained ONNX file")
     p.add_argument("model", help=MODEL_HELP)

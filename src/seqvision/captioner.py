@@ -1,0 +1,129 @@
+"""Inference for captioning models: load a saved model, caption photos in batches, draw attention maps.
+
+Captions come from greedy search (``beam_width`` 1) or batched beam search with length
+normalisation (:mod:`seqvision.decoding.search`). The attention of each written word is recomputed
+by running the chosen words back through the decoder (teacher forcing gives the same weights as
+decoding did), so greedy and beam search both have maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from seqvision.checkpoint import load_state
+from seqvision.config import ModelConfig, from_dict
+from seqvision.data.caption_dataset import to_tensor
+from seqvision.data.captions import load_image
+from seqvision.decoding.search import decode
+from seqvision.decoding.vocab import Vocabulary
+from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
+from seqvision.model import CaptionModel, build_model
+
+
+@dataclass
+class Caption:
+    """One photo's caption, and per word a ``(grid, grid)`` attention map summing to 1."""
+
+    text: str
+    words: list[str]
+    attention: np.ndarray  # (words, G, G)
+
+
+@dataclass
+class Captioner:
+    """A captioning model ready to describe photos.
+
+    >>> cap = Captioner.load("runs/flickr")                         # doctest: +SKIP
+    >>> cap.caption([Path("dog.jpg")], beam_width=3)[0].text        # doctest: +SKIP
+    """
+
+    model: CaptionModel
+    vocab: Vocabulary
+    metadata: dict[str, Any]
+    path: Path
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, threads: int = 0) -> Captioner:
+        if str(name_or_path).endswith(".onnx"):
+            raise ConfigError(f"{name_or_path}: captioning models run on the torch backend only (no ONNX export yet)")
+        if threads > 0:
+            torch.set_num_threads(threads)
+        tensors, meta, path = load_state(name_or_path)
+        if meta.get("task") != "captioning":
+            raise CheckpointError(f"{path}: not a captioning model (task {meta.get('task', 'text_lines')!r})")
+        try:
+            vocab = Vocabulary(list(meta["vocabulary"]))
+            model = build_model(from_dict(ModelConfig, meta["architecture"]), len(vocab))
+            model.load_state_dict(tensors, strict=True)
+        except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
+            ) from None
+        if not isinstance(model, CaptionModel):
+            raise CheckpointError(f"{path}: metadata does not describe an image model")
+        return cls(model.eval(), vocab, meta, path)
+
+    @property
+    def size(self) -> int:
+        return int(self.metadata["input"]["height"])
+
+    @property
+    def max_words(self) -> int:
+        return int(self.metadata.get("decoding", {}).get("max_words", 20))
+
+    @torch.no_grad()
+    def caption_arrays(self, images: list[np.ndarray], beam_width: int = 1, length_norm: float = 1.0) -> list[Caption]:
+        """Captions of uint8 ``(3, S, S)`` photos, one batch."""
+        batch = to_tensor(images)
+        cells = self.model.cells(batch)  # (B, N, C)
+        ids = decode(self.model.head, cells, Vocabulary.bos, Vocabulary.eos, self.max_words, beam_width, length_norm)
+        grid = self.model.encoder.grid  # type: ignore[union-attr]
+        out = []
+        for b, words in enumerate(ids):
+            inputs = torch.tensor([[Vocabulary.bos, *words]])
+            _, alphas = self.model.head(cells[b : b + 1], inputs)  # (1, n+1, N); the last step writes <eos>
+            maps = alphas[0, : len(words)].reshape(len(words), grid, grid).numpy()
+            text = self.vocab.decode(words)
+            out.append(Caption(text, [self.vocab.words[i] for i in words], maps))
+        return out
+
+    def caption_many(
+        self, paths: list[Path], batch_size: int = 16, beam_width: int = 1, length_norm: float = 1.0
+    ) -> Iterator[tuple[int, Caption | SeqvisionError]]:
+        """``(index, caption)`` per photo in order; an unreadable photo gives its error instead."""
+        for start in range(0, len(paths), max(1, batch_size)):
+            chunk, images = [], []
+            for i in range(start, min(start + batch_size, len(paths))):
+                try:
+                    images.append(load_image(paths[i], self.size))
+                    chunk.append(i)
+                except SeqvisionError as exc:
+                    yield i, exc
+            if images:
+                yield from zip(chunk, self.caption_arrays(images, beam_width, length_norm), strict=True)
+
+
+def save_attention(image_path: Path, caption: Caption, out_dir: Path, size: int = 224) -> list[Path]:
+    """One PNG per word: the photo with that word's attention map laid over it in red (brighter = more weight)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with Image.open(image_path) as im:
+        photo = im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+    written = []
+    for n, (word, alpha) in enumerate(zip(caption.words, caption.attention, strict=True)):
+        heat = Image.fromarray((255 * alpha / max(float(alpha.max()), 1e-8)).astype(np.uint8))
+        heat = heat.resize((size, size), Image.Resampling.BILINEAR)
+        red = Image.new("RGB", (size, size), (255, 0, 0))
+        mask = heat.point(lambda v: int(v * 0.6))
+        overlay = Image.composite(red, photo, mask)
+        safe = "".join(ch if ch.isalnum() else "_" for ch in word)
+        path = out_dir / f"{image_path.stem}_{n:02d}_{safe}.png"
+        overlay.save(path)
+        written.append(path)
+    return written
