@@ -92,3 +92,19 @@ def lrcn_small(*, sequence: str = "lstm", size: int = 48) -> ModelConfig:
         sequence=SequenceConfig(sequence, hidden=128, layers=1, bidirectional=False, dropout=0.1, heads=4),
         head=HeadConfig("classify", pooling="mean"),
     )
+
+
+@PRESETS.register("digits-small")
+def digits_small(*, sequence: str = "lstm", height: int = 32) -> ModelConfig:
+    """Image classification (MNIST): small VGG CNN at 32 px -> 2-layer BiLSTM(128) over columns -> classify.
+
+    >>> digits_small(sequence="none").head.name
+    'classify'
+    """
+    return ModelConfig(
+        preset="digits-small",
+        height=height,
+        encoder=EncoderConfig("small"),
+        sequence=SequenceConfig(sequence, hidden=128, layers=2),
+        head=HeadConfig("classify", pooling="mean"),
+    )
