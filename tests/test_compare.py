@@ -105,3 +105,20 @@ def test_other_budget_in_same_folder_refused(fake_mnist: Path, tmp_path: Path, c
     argv = ["compare", "--suite", "mnist", "--data", str(fake_mnist), "--out", str(tmp_path), *TINY, "--epochs=2"]
     assert main(argv) == 1
     assert "other settings (epochs)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sequence", ["none", "lstm", "gru", "tcn", "transformer"])
+def test_digits_preset_gives_class_logits(sequence: str) -> None:
+    import torch
+
+    from seqvision.model import build_model
+    from seqvision.presets import get_preset
+
+    cfg = get_preset("digits-small")
+    cfg.sequence.name = sequence
+    model = build_model(cfg, 10)
+    images, widths = torch.rand(3, 1, cfg.height, 40), torch.tensor([40, 32, 28])
+    logits, _ = model(images, widths)
+    assert logits.shape == (3, 10) and torch.isfinite(logits).all()
+    logits.logsumexp(-1).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())

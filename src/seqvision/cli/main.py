@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
-    p.add_argument("--task", help="what to learn: text_lines (default) or video (see `seqvision models`)")
+    p.add_argument(
+        "--task", help="what to learn: text_lines (default), video or image_classes (see `seqvision models`)"
+    )
     p.add_argument(
         "--preset", help="named model preset (see `seqvision models`); default crnn-small, lrcn-small for video"
     )
