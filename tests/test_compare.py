@@ -74,6 +74,11 @@ def test_resume_skips_finished_cells(fake_mnist: Path, tmp_path: Path, capsys: p
     assert "tcn seed 0: training" in err
     assert finished.read_text() == before
     assert json.loads((tmp_path / "runs" / "tcn-seed0" / "cell.json").read_text())["sequence"] == "tcn"
+    # a call naming fewer sequence models trains nothing and still reports every finished cell
+    assert study("mnist", fake_mnist, tmp_path, "--sequences", "none") == 0
+    assert "training" not in capsys.readouterr().err
+    with (tmp_path / "results.csv").open(newline="") as fh:
+        assert [r["sequence"] for r in csv.DictReader(fh)] == ["none", "tcn"]
 
 
 def test_own_line_data(lines_dir: Path, tmp_path: Path) -> None:

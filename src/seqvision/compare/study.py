@@ -88,7 +88,7 @@ def check_settings(study: Study, out: Path) -> None:
 
 
 def run_study(study: Study, out: Path, progress: bool = False) -> list[dict[str, Any]]:
-    """Train and measure every cell not yet finished; returns every cell's record (finished earlier or now)."""
+    """Train and measure every cell not yet finished; returns the records of all finished cells in ``out``."""
     import seqvision.sequence  # noqa: F401  (fill the registry)
     from seqvision.registry import SEQUENCES as REGISTRY
 
@@ -107,7 +107,6 @@ def run_study(study: Study, out: Path, progress: bool = False) -> list[dict[str,
         source = study.data or suite.default_source
         request = DataRequest(source, out / "data", study.train_samples or n_train, study.val_samples or n_val)
         train, val = suite.build(request)
-    cells = []
     for seed in range(study.seeds):
         for sequence in study.sequences:
             folder = out / "runs" / f"{sequence}-seed{seed}"
@@ -120,8 +119,16 @@ def run_study(study: Study, out: Path, progress: bool = False) -> list[dict[str,
                 measured = run_cell(cfg, suite, folder, progress)
                 measured.update(sequence=sequence, seed=seed)
                 atomic_write_text(record, json.dumps(measured, indent=2))
-            cells.append(json.loads(record.read_text(encoding="utf-8")))
-    return cells
+    return finished_cells(out)
+
+
+def finished_cells(out: Path) -> list[dict[str, Any]]:
+    """Every finished cell of the study in ``out``, also those of earlier calls (more seeds or sequence models),
+    in the order of the study's sequence models, then by seed."""
+    order = json.loads((out / "study.json").read_text(encoding="utf-8"))["sequences"]
+    cells = [json.loads(p.read_text(encoding="utf-8")) for p in (out / "runs").glob("*/cell.json")]
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(cells, key=lambda c: (rank.get(c["sequence"], len(rank)), c["seed"]))
 
 
 def run_cell(cfg: ExperimentConfig, suite: Suite, folder: Path, progress: bool) -> dict[str, Any]:
