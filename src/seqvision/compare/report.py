@@ -64,12 +64,14 @@ def _csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
 
 
 def budget_line(study: Study, cells: list[dict[str, Any]]) -> str:
-    budget = f"{study.max_minutes:g} min of training" if study.max_minutes > 0 else "no time limit"
+    time_cap = f" or {study.max_minutes:g} min of training, whichever ends first" if study.max_minutes > 0 else ""
+    epochs = sorted({c["epochs"] for c in cells})
+    ran = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]}-{epochs[-1]}"
     threads = cells[0].get("threads", "?") if cells else "?"
     size = cells[0].get("input", "?") if cells else "?"
     return (
-        f"Budget per cell: {budget}, at most {study.epochs} epochs, batch {study.batch_size}, {threads} CPU threads; "
-        f"latency and FLOPs on one {size} input (height x median validation width)."
+        f"Budget per cell: {study.epochs} epoch(s){time_cap} (cells ran {ran}), batch {study.batch_size}, "
+        f"{threads} CPU threads; latency and FLOPs on one {size} input (height x median validation width)."
     )
 
 
