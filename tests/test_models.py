@@ -46,7 +46,8 @@ def small_config(encoder: str, sequence: str, head: str = "ctc", pooling: str = 
     )
 
 
-LINE_PRESETS = [name for name in PRESETS if get_preset(name).input == "line"]  # clip presets: test_video_models.py
+# CTC line presets; clip presets: test_video_models.py; classify line presets (digits): test_compare.py
+LINE_PRESETS = [name for name in PRESETS if get_preset(name).input == "line" and get_preset(name).head.name == "ctc"]
 MODEL_KEYS = [f"preset:{name}" for name in LINE_PRESETS] + [
     f"combo:{enc}+{seq}" for enc, seq in itertools.product(ENCODERS.names(), SEQUENCES.names())
 ]

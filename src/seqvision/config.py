@@ -107,7 +107,7 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video | captioning (see seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | captioning | image_classes (see seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -110,3 +110,19 @@ def sat_small(*, sequence: str = "none", size: int = 96, grid: int = 6) -> Model
         sequence=SequenceConfig(sequence, hidden=192, layers=1, bidirectional=True, dropout=0.1),
         head=HeadConfig("attention", hidden=256, embedding=128, attention=128, dropout=0.3),
     )
+
+
+@PRESETS.register("digits-small")
+def digits_small(*, sequence: str = "lstm", height: int = 32) -> ModelConfig:
+    """Image classification (MNIST): small VGG CNN at 32 px -> 2-layer BiLSTM(128) over columns -> classify.
+
+    >>> digits_small(sequence="none").head.name
+    'classify'
+    """
+    return ModelConfig(
+        preset="digits-small",
+        height=height,
+        encoder=EncoderConfig("small"),
+        sequence=SequenceConfig(sequence, hidden=128, layers=2),
+        head=HeadConfig("classify", pooling="mean"),
+    )

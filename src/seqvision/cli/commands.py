@@ -629,6 +629,38 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare(args: argparse.Namespace) -> int:
+    from seqvision.compare import Study, run_study
+    from seqvision.compare.report import write_reports
+
+    study = Study(
+        suite=args.suite,
+        sequences=[s.strip() for s in args.sequences.split(",") if s.strip()],
+        seeds=args.seeds,
+        max_minutes=args.max_minutes,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        threads=args.threads,
+        data=args.data or "",
+        train=args.train or "",
+        val=args.val or "",
+        train_samples=args.train_samples,
+        val_samples=args.val_samples,
+        overrides=list(args.overrides),
+    )
+    if not study.sequences:
+        raise ConfigError("--sequences names no sequence model")
+    if args.epochs < 1 or args.max_minutes < 0 or args.batch_size < 1:
+        raise ConfigError("--epochs and --batch-size must be at least 1, --max-minutes not negative")
+    out = Path(args.out)
+    cells = run_study(study, out, progress=args.progress)
+    rows = write_reports(study, cells, out)
+    for r in rows:
+        print(f"{r['sequence']:12s} {r['metric']} {r['mean']:.4f} ± {r['std']:.4f}  {r['latency_ms_batch1']:.2f} ms")
+    print(f"results: {out / 'results.md'}")
+    return 0
+
+
 def models(args: argparse.Namespace) -> int:
     import seqvision.model
     import seqvision.presets

@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
-    p.add_argument("--task", help="what to learn: text_lines (default), video or captioning (see `seqvision models`)")
+    p.add_argument(
+        "--task",
+        help="what to learn: text_lines (default), video, captioning or image_classes (see `seqvision models`)",
+    )
     p.add_argument(
         "--preset",
         help="named model preset (see `seqvision models`); "
@@ -235,6 +238,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info", help="server log")
     p.add_argument("--access-log", action="store_true", help="log every request (off: it costs throughput)")
     p.set_defaults(func=commands.serve)
+
+    p = sub.add_parser("compare", help="train the same encoder and head with each sequence model; tables and a plot")
+    p.add_argument("--suite", required=True, help="mnist, mnist-seq or lines (see docs/compare/README.md)")
+    p.add_argument(
+        "--sequences",
+        default="none,lstm,gru,tcn,transformer",
+        help="comma-separated sequence models (default none,lstm,gru,tcn,transformer)",
+    )
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per sequence model (default 3)")
+    p.add_argument("--max-minutes", type=float, default=1.0, help="training time per cell; 0: none (default 1)")
+    p.add_argument("--epochs", type=int, default=30, help="at most this many epochs per cell (default 30)")
+    p.add_argument("--batch-size", type=int, default=32, help="samples per batch (default 32)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads for training and timing (default: all)")
+    p.add_argument("--data", help="the suite's source: mnist.npz (mnist, mnist-seq) or a folder with train/ and val/")
+    p.add_argument("--train", help="your own line-format training data instead of the suite's (with --val)")
+    p.add_argument("--val", help="your own line-format validation data")
+    p.add_argument("--train-samples", type=int, default=0, help="training samples to use/generate (0: default)")
+    p.add_argument("--val-samples", type=int, default=0, help="validation samples to use/generate (0: default)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key in every cell, e.g. --set model.sequence.layers=3",
+    )
+    p.add_argument("--out", required=True, help="study folder: runs/, cells.csv, results.{md,csv,png}")
+    p.add_argument("--progress", action="store_true", help="show each run's progress bar")
+    p.set_defaults(func=commands.compare)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)

@@ -1,0 +1,14 @@
+#!/bin/sh
+# The commands that produced docs/compare/*/ (run from the project root, shared data at ../shared/data).
+# The encoder is narrowed (channels 16-32-48-64) and the learning rate raised so that every cell
+# fits a 2-core CPU budget; the budget is equal epochs per cell (see README.md for why not equal time).
+set -e
+COMMON="--threads 2 --set model.encoder.channels=[16,32,48,64] --set train.lr=3e-3"
+seqvision compare --suite mnist --seeds 2 --epochs 1 --max-minutes 5 --batch-size 32 \
+  --train-samples 10000 --val-samples 2000 $COMMON --data ../shared/data/mnist.npz --out studies/mnist
+seqvision compare --suite mnist-seq --seeds 2 --epochs 2 --max-minutes 8 --batch-size 16 \
+  --train-samples 6000 --val-samples 500 $COMMON --data ../shared/data/mnist.npz --out studies/mnist-seq
+seqvision compare --suite mnist-seq --sequences none,lstm --seeds 1 --epochs 6 --max-minutes 8 --batch-size 16 \
+  --train-samples 6000 --val-samples 500 $COMMON --data ../shared/data/mnist.npz --out studies/mnist-seq-6ep
+seqvision compare --suite lines --seeds 1 --epochs 2 --max-minutes 5 --batch-size 16 \
+  --val-samples 200 $COMMON --data ../shared/data/hooker --out studies/lines

@@ -1,0 +1,165 @@
+"""The suites of ``seqvision compare``: a data set (real, or generated from real data), a task and a model.
+
+Each suite fixes the encoder and head; the study swaps only the sequence model. Built-in data
+comes from a path (``--data``, default under ``../shared/data``) and is written once into
+``OUT/data/``; ``--train``/``--val`` run a suite on any line-format data set instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqvision.errors import ConfigError, DataError
+from seqvision.io import atomic_write_text
+
+SHARED_DATA = Path("../shared/data")
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """What to build: the source (``--data``), how many samples, into which folder."""
+
+    source: str
+    folder: Path
+    train_samples: int
+    val_samples: int
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    about: str
+    task: str  # see seqvision.tasks
+    preset: str  # the encoder and head every cell shares
+    metric: str  # the validation metric reported (the task's model-selection metric)
+    label: str  # its name in tables
+    mode: str  # "max" or "min": which way is better
+    default_source: str
+    default_samples: tuple[int, int]  # train, val; 0: all
+    build: Callable[[DataRequest], tuple[str, str]]  # -> (train, val) paths in line format
+    overrides: tuple[str, ...] = ()  # config keys every cell of the suite shares, e.g. the line height
+
+
+def _done(request: DataRequest) -> bool:
+    """The data folder was written by an identical request (so a resumed study reuses it)."""
+    stamp = request.folder / "data.json"
+    return stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == _stamp(request)
+
+
+def _stamp(request: DataRequest) -> dict:
+    return {"source": str(Path(request.source).resolve()), "train": request.train_samples, "val": request.val_samples}
+
+
+def _mnist_digits(request: DataRequest) -> tuple[str, str]:
+    from seqvision.data.synth_digits import load_mnist, write_digits
+
+    train, val = request.folder / "train", request.folder / "val"
+    if not _done(request):
+        x, y = _shuffled(*load_mnist(request.source, "train"))
+        n_train, n_val = _counts(request, len(x))
+        write_digits(x[:n_train], y[:n_train], train)
+        write_digits(x[-n_val:], y[-n_val:], val)  # held-out digits of x_train; x_test stays untouched
+        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+    return str(train / "labels.tsv"), str(val / "labels.tsv")
+
+
+def _mnist_strings(request: DataRequest) -> tuple[str, str]:
+    from seqvision.data.synth_digits import load_mnist, write_digit_strings
+
+    train, val = request.folder / "train", request.folder / "val"
+    if not _done(request):
+        x, y = _shuffled(*load_mnist(request.source, "train"))
+        cut = len(x) * 5 // 6  # strings of val are made of digits no training string contains
+        n_train, n_val = request.train_samples or 20000, request.val_samples or 1000
+        write_digit_strings(x[:cut], y[:cut], train, n_train, seed=1)
+        write_digit_strings(x[cut:], y[cut:], val, n_val, seed=2)
+        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+    return str(train / "labels.tsv"), str(val / "labels.tsv")
+
+
+def _lines(request: DataRequest) -> tuple[str, str]:
+    """A folder with ``train/`` and ``val/`` line sets (hooker's layout); ``--train-samples`` keeps the first N."""
+    from seqvision.data.readers import read_lines
+
+    source = Path(request.source)
+    if not (source / "train").exists() or not (source / "val").exists():
+        raise DataError(f"{source}: expected train/ and val/ line data sets inside (or pass --train and --val)")
+    paths = []
+    for split, limit in (("train", request.train_samples), ("val", request.val_samples)):
+        if not limit:
+            paths.append(str(source / split))
+            continue
+        samples = read_lines(source / split).samples[:limit]
+        tsv = request.folder / f"{split}.tsv"
+        request.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(tsv, "".join(f"{s.image.resolve()}\t{s.text}\n" for s in samples))
+        paths.append(str(tsv))
+    return paths[0], paths[1]
+
+
+def _shuffled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed random order: a file may be sorted by class (the shared mnist.npz is)."""
+    order = np.random.default_rng(0).permutation(len(x))
+    return x[order], y[order]
+
+
+def _counts(request: DataRequest, available: int) -> tuple[int, int]:
+    n_val = min(request.val_samples or 1000, available // 2)
+    return min(request.train_samples or available - n_val, available - n_val), n_val
+
+
+SUITES: dict[str, Suite] = {
+    s.name: s
+    for s in [
+        Suite(
+            "mnist",
+            "single MNIST digits, the digit's rows as the sequence; accuracy",
+            "image_classes",
+            "digits-small",
+            "val_acc",
+            "accuracy",
+            "max",
+            str(SHARED_DATA / "mnist.npz"),
+            (10000, 2000),
+            _mnist_digits,
+            ("model.height=32",),
+        ),
+        Suite(
+            "mnist-seq",
+            "strings of 1-10 real MNIST digits, random spacing and overlap, read with CTC; CER",
+            "text_lines",
+            "crnn-small",
+            "val_cer",
+            "CER",
+            "min",
+            str(SHARED_DATA / "mnist.npz"),
+            (10000, 1000),
+            _mnist_strings,
+            ("model.height=32", "model.sequence.hidden=128"),
+        ),
+        Suite(
+            "lines",
+            "real handwritten lines (hooker: 19th-century letters), read with CTC; CER",
+            "text_lines",
+            "crnn-small",
+            "val_cer",
+            "CER",
+            "min",
+            str(SHARED_DATA / "hooker"),
+            (0, 0),
+            _lines,
+            ("model.height=32", "model.sequence.hidden=128"),
+        ),
+    ]
+}
+
+
+def get_suite(name: str) -> Suite:
+    if name not in SUITES:
+        raise ConfigError(f"unknown suite {name!r}; choose from {', '.join(SUITES)}")
+    return SUITES[name]

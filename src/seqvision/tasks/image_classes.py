@@ -1,0 +1,111 @@
+"""Image classification task: one class per image, read as a sequence (columns) by encoder -> sequence -> classify.
+
+The data is the text-line format (``labels.tsv``, sidecars, ...), the transcription being the class
+name, so any line reader works; cross-entropy loss, accuracy (the model is selected by ``val_acc``).
+Used by ``seqvision compare --suite mnist``; a digit is a short "line" whose columns are the steps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.data.images import NORMALISATION
+from seqvision.decoding.alphabet import Alphabet
+from seqvision.errors import ConfigError, DataError
+from seqvision.io import atomic_write_text
+from seqvision.model import SeqModel, build_model
+from seqvision.registry import TASKS
+from seqvision.tasks.base import Prepared, Task, TrainingModule
+
+
+class ImageClassTask(TrainingModule):
+    """Wraps a line :class:`SeqModel` with a classify head; logs ``val_acc`` and ``val_loss``."""
+
+    def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
+        super().__init__(model, train_cfg, total_steps)
+        self.labels = labels
+        self.index = {label: i for i, label in enumerate(labels)}
+        self.correct = self.total = 0
+        self.val_losses: list[float] = []
+
+    def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
+        logits, _ = self.model(batch["images"], batch["widths"])  # (B, K)
+        # a validation class never seen in training gets -100: ignored by the loss, counted wrong below
+        target = torch.tensor([self.index.get(t, -100) for t in batch["texts"]], device=logits.device)
+        return F.cross_entropy(logits, target, ignore_index=-100), logits, target
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        self._schedule()
+        loss, _, _ = self.loss(batch)
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, logits, target = self.loss(batch)
+        self.val_losses.append(float(loss))
+        self.correct += int((logits.argmax(-1) == target).sum())  # an unseen class (-100) is never right
+        self.total += len(target)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.total:
+            self.log("val_acc", self.correct / self.total, prog_bar=True)
+            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+        self.correct = self.total = 0
+        self.val_losses = []
+
+
+@TASKS.register("image_classes")
+class ImageClasses(Task):
+    """Images -> one class each: line-format data whose transcription is the class name; accuracy."""
+
+    name = "image_classes"
+    default_preset = "digits-small"
+    monitor, mode = "val_acc", "max"
+    metric_names = ("val_acc",)
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.training.data import make_loaders, read_split
+
+        if cfg.model.input != "line" or cfg.model.head.name != "classify":
+            raise ConfigError(f"task image_classes needs a line model with a classify head, not {cfg.model.preset!r}")
+        train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
+        labels_file = out / "labels.json"
+        if resume and labels_file.exists():
+            labels = json.loads(labels_file.read_text(encoding="utf-8"))
+        else:
+            labels = sorted({s.text for s in train_samples})
+        if len(labels) < 2:
+            raise DataError(f"{cfg.data.train}: image classification needs at least two classes, found {labels}")
+        model = build_model(cfg.model, len(labels))
+        # the line loaders check and batch images by width; the alphabet only serves their checks
+        alphabet = Alphabet.from_texts(labels)
+        loaders = make_loaders(
+            train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
+        )
+        atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
+        params = sum(p.numel() for p in model.parameters())
+        metadata = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "labels": labels,
+            "input": {"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
+            "parameters": params,
+        }
+        summary = (
+            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} -> {cfg.model.sequence.name} -> "
+            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(labels)} classes, "
+            f"{loaders.train_lines} train / {loaders.val_lines} val images -> {out}"
+        )
+        module = ImageClassTask(model, labels, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
+        counts = {"train_images": loaders.train_lines, "val_images": loaders.val_lines}
+        return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        return f"val accuracy {metrics.get('val_acc', float('nan')):.4f}"
