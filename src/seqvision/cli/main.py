@@ -19,6 +19,10 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
 
 
+def add_set_option(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
 def add_decoder_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("decoding")
     g.add_argument(
@@ -71,14 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
     p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
     p.add_argument("--config", help="YAML experiment config (sections model, data, train)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. --set model.sequence.name=gru (repeatable)",
-    )
+    add_set_option(p, "override a config key, e.g. --set model.sequence.name=gru (repeatable)")
     p.add_argument("--epochs", type=int, help="maximum epochs")
     p.add_argument("--max-minutes", type=float, help="time budget; the learning-rate schedule ends with it")
     p.add_argument("--batch-size", type=int, help="lines per batch")
@@ -256,14 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val", help="your own line-format validation data")
     p.add_argument("--train-samples", type=int, default=0, help="training samples to use/generate (0: default)")
     p.add_argument("--val-samples", type=int, default=0, help="validation samples to use/generate (0: default)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key in every cell, e.g. --set model.sequence.layers=3",
-    )
+    add_set_option(p, "override a config key in every cell, e.g. --set model.sequence.layers=3")
     p.add_argument("--out", required=True, help="study folder: runs/, cells.csv, results.{md,csv,png}")
     p.add_argument("--progress", action="store_true", help="show each run's progress bar")
     p.set_defaults(func=commands.compare)
