@@ -63,6 +63,42 @@ class TrainingModule(L.LightningModule):
         self.log("lr", self.cfg.lr * factor, on_step=True, on_epoch=False)
 
 
+class ClassifierModule(TrainingModule):
+    """A model with a ``classify`` head trained with cross-entropy; logs ``val_acc`` and ``val_loss``.
+
+    Subclasses say how a batch becomes ``(loss, logits (B, K), target (B,))`` in :meth:`loss`; a
+    target of -100 (a class never seen in training) is ignored by the loss and counted wrong.
+    """
+
+    def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
+        super().__init__(model, train_cfg, total_steps)
+        self.labels = labels
+        self.correct = self.total = 0
+        self.val_losses: list[float] = []
+
+    @abstractmethod
+    def loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ...
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        self._schedule()
+        loss, _, target = self.loss(batch)
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(target))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, logits, target = self.loss(batch)
+        self.val_losses.append(float(loss))
+        self.correct += int((logits.argmax(-1) == target).sum())
+        self.total += len(target)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.total:
+            self.log("val_acc", self.correct / self.total, prog_bar=True)
+            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+        self.correct = self.total = 0
+        self.val_losses = []
+
+
 @dataclass
 class Prepared:
     """Everything a training run needs, made by :meth:`Task.prepare`."""

@@ -21,43 +21,21 @@ from seqvision.errors import ConfigError, DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import SeqModel, build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.tasks.base import ClassifierModule, Prepared, Task
 
 
-class ImageClassTask(TrainingModule):
-    """Wraps a line :class:`SeqModel` with a classify head; logs ``val_acc`` and ``val_loss``."""
+class ImageClassTask(ClassifierModule):
+    """Wraps a line :class:`SeqModel` with a classify head; the class is the line's transcription."""
 
     def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
-        super().__init__(model, train_cfg, total_steps)
-        self.labels = labels
+        super().__init__(model, labels, train_cfg, total_steps)
         self.index = {label: i for i, label in enumerate(labels)}
-        self.correct = self.total = 0
-        self.val_losses: list[float] = []
 
     def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
         logits, _ = self.model(batch["images"], batch["widths"])  # (B, K)
-        # a validation class never seen in training gets -100: ignored by the loss, counted wrong below
+        # a validation class never seen in training gets -100: ignored by the loss, counted wrong
         target = torch.tensor([self.index.get(t, -100) for t in batch["texts"]], device=logits.device)
         return F.cross_entropy(logits, target, ignore_index=-100), logits, target
-
-    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
-        self._schedule()
-        loss, _, _ = self.loss(batch)
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
-        return loss
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, logits, target = self.loss(batch)
-        self.val_losses.append(float(loss))
-        self.correct += int((logits.argmax(-1) == target).sum())  # an unseen class (-100) is never right
-        self.total += len(target)
-
-    def on_validation_epoch_end(self) -> None:
-        if self.total:
-            self.log("val_acc", self.correct / self.total, prog_bar=True)
-            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
-        self.correct = self.total = 0
-        self.val_losses = []
 
 
 @TASKS.register("image_classes")

@@ -15,47 +15,23 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.config import ExperimentConfig, to_dict
 from seqvision.data.clip_dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
 from seqvision.data.clips import ClipSample, check_no_leak, grouped_split, read_clips
 from seqvision.data.decode import CLIP_NORMALISATION
 from seqvision.errors import ConfigError, DataError
 from seqvision.io import atomic_write_text
-from seqvision.metrics import Confusion
-from seqvision.model import SeqModel, build_model
+from seqvision.model import build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.tasks.base import ClassifierModule, Prepared, Task
 
 
-class VideoTask(TrainingModule):
-    """Wraps a clip :class:`SeqModel` (classify head); logs ``val_acc`` and ``val_loss``."""
+class VideoTask(ClassifierModule):
+    """Wraps a clip :class:`SeqModel` (classify head)."""
 
-    def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
-        super().__init__(model, train_cfg, total_steps)
-        self.labels = labels
-        self.confusion = Confusion(labels)
-        self.val_losses: list[float] = []
-
-    def loss(self, batch: dict) -> tuple[Tensor, Tensor]:
+    def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
         logits, _ = self.model(batch["clips"], batch["lengths"])  # (B, K)
-        return F.cross_entropy(logits, batch["labels"]), logits
-
-    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
-        self._schedule()
-        loss, _ = self.loss(batch)
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["labels"]))
-        return loss
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, logits = self.loss(batch)
-        self.val_losses.append(float(loss))
-        self.confusion.update(batch["labels"].tolist(), logits.argmax(-1).tolist())
-
-    def on_validation_epoch_end(self) -> None:
-        if self.confusion.total:
-            self.log("val_acc", self.confusion.accuracy, prog_bar=True)
-            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
-        self.confusion, self.val_losses = Confusion(self.labels), []
+        return F.cross_entropy(logits, batch["labels"]), logits, batch["labels"]
 
 
 def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
