@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, video
+    from seqvision.cli import captions, commands, lines, reading, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="pick --lm-weight and --lm-bonus by CER on this data (run on validation lines, not test lines)",
     )
-    p.set_defaults(func=commands.evaluate)
+    p.set_defaults(func=lines.evaluate)
 
     p = sub.add_parser("calibrate", help="fit a confidence temperature on labelled lines; write a calibrated model")
     p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="also draw a reliability diagram, before and after")
     add_inference_options(p)
     add_decoder_options(p)
-    p.set_defaults(func=commands.calibrate)
+    p.set_defaults(func=lines.calibrate)
 
     p = sub.add_parser("lm", help="n-gram language models for beam search")
     lm_sub = p.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--unit", choices=["char", "word"], default="char", help="characters (default) or words")
     q.add_argument("--order", type=int, help="n-gram order (default 6 for characters, 3 for words)")
     q.add_argument("--val", metavar="TEXT", help="report perplexity on these lines (text file or labelled data)")
-    q.set_defaults(func=commands.lm_build)
+    q.set_defaults(func=lines.lm_build)
 
     p = sub.add_parser("read", aliases=["predict"], help="recognise line images, or classify video clips")
     p.add_argument(
@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file (--page, txt, json) or folder (page, alto) to write; default: standard output")
     add_inference_options(p)
     add_decoder_options(p)
-    p.set_defaults(func=commands.read)
+    p.set_defaults(func=reading.read)
 
     p = sub.add_parser("caption", help="describe photos with a captioning model; optionally draw attention maps")
     p.add_argument(
