@@ -14,7 +14,7 @@ from seqvision.checkpoint import model_task
 from seqvision.errors import ConfigError
 
 
-def _threads(n: int) -> None:
+def set_threads(n: int) -> None:
     if n and n > 0:
         torch.set_num_threads(n)
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from seqvision.checkpoint import model_task
-from seqvision.cli.commands import _threads, split_model
+from seqvision.cli.commands import set_threads, split_model
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
 
@@ -44,11 +44,11 @@ def decoder_spec(args: argparse.Namespace):  # -> DecoderSpec
     return DecoderSpec(kind, args.beam_width, args.lm, args.lm_weight, args.lm_bonus, args.lexicon)
 
 
-def _recognizer(model: str, args: argparse.Namespace):  # -> Recognizer
+def recognizer_for(model: str, args: argparse.Namespace):  # -> Recognizer
     """The model with the ``--backend/--threads`` and decoding flags applied."""
     from seqvision.recognizer import Recognizer
 
-    _threads(args.threads)
+    set_threads(args.threads)
     rec = Recognizer.load(model, args.backend, args.threads)
     rec.set_decoder(decoder_spec(args))
     if rec.calibration_note and getattr(args, "func", None) is not calibrate:
@@ -58,10 +58,10 @@ def _recognizer(model: str, args: argparse.Namespace):  # -> Recognizer
 
 def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognizer, list[str]]
     model, inputs = split_model(args, what)
-    return _recognizer(model, args), inputs
+    return recognizer_for(model, args), inputs
 
 
-def _recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
+def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
     # -> tuple[dict[int, Decoded], list[tuple[int, SeqvisionError]]]
     """Read every sample: ``({index: decoded}, [(index, error)])`` for the lines that failed to load.
 
@@ -119,7 +119,7 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
     report = read_lines(data)
     samples, skipped = report.samples, list(report.skipped)
     start = time.perf_counter()
-    decoded_by_index, errors = _recognise(rec, samples, batch_size, keep_log_probs)
+    decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs)
     seconds = time.perf_counter() - start
     skipped += [str(e) for _, e in errors]
     for message in skipped[:5]:
@@ -169,7 +169,7 @@ def evaluate(args: argparse.Namespace) -> int:
         return video.evaluate(args, model, inputs)
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
-    rec = _recognizer(model, args)
+    rec = recognizer_for(model, args)
     samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, args.tune_lm)
     texts = _tune(rec, samples, decoded) if args.tune_lm else [d.text for d in decoded]
     unknown = rec.alphabet.unknown(s.text for s in samples)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from seqvision.checkpoint import model_task
 from seqvision.cli.commands import split_model
-from seqvision.cli.lines import _recognise, _recognizer
+from seqvision.cli.lines import recognise, recognizer_for
 from seqvision.errors import ConfigError, DataError
 
 
@@ -92,7 +92,7 @@ def read(args: argparse.Namespace) -> int:
             raise ConfigError(f"--page writes the XML's own format; --format {args.format} does not apply")
         from seqvision.checkpoint import DEFAULT_MODEL
 
-        rec = _recognizer(args.model or (args.inputs[0] if args.inputs else DEFAULT_MODEL), args)
+        rec = recognizer_for(args.model or (args.inputs[0] if args.inputs else DEFAULT_MODEL), args)
         return _read_page(rec, args)
     if args.image:
         raise ConfigError("--image goes with --page (the page image of a PAGE/ALTO file)")
@@ -111,13 +111,13 @@ def read(args: argparse.Namespace) -> int:
 
         args.json = fmt == "json"
         return video.read(args, model, inputs)
-    rec = _recognizer(model, args)
+    rec = recognizer_for(model, args)
     samples = _read_inputs(inputs)
     if fmt in ("page", "alto") and any(s.polygon is not None for s in samples):
         raise ConfigError(
             f"lines from PAGE/ALTO files keep their page: use --page XML --out OUT.xml, not --format {fmt}"
         )
-    results, errors = _recognise(rec, samples, args.batch_size)
+    results, errors = recognise(rec, samples, args.batch_size)
     for _, error in sorted(errors, key=lambda e: e[0]):
         print(f"seqvision: error: {error}", file=sys.stderr)
     failed = len(errors)
