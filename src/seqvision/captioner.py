@@ -17,14 +17,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seqvision.checkpoint import load_state
-from seqvision.config import ModelConfig, from_dict
 from seqvision.data.caption_dataset import to_tensor
 from seqvision.data.captions import load_image
 from seqvision.decoding.search import decode
 from seqvision.decoding.vocab import Vocabulary
 from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
-from seqvision.model import CaptionModel, build_model
+from seqvision.model import CaptionModel
+from seqvision.recognizer import load_network
 
 
 @dataclass
@@ -55,20 +54,19 @@ class Captioner:
             raise ConfigError(f"{name_or_path}: captioning models run on the torch backend only (no ONNX export yet)")
         if threads > 0:
             torch.set_num_threads(threads)
-        tensors, meta, path = load_state(name_or_path)
-        if meta.get("task") != "captioning":
-            raise CheckpointError(f"{path}: not a captioning model (task {meta.get('task', 'text_lines')!r})")
-        try:
-            vocab = Vocabulary(list(meta["vocabulary"]))
-            model = build_model(from_dict(ModelConfig, meta["architecture"]), len(vocab))
-            model.load_state_dict(tensors, strict=True)
-        except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
-            raise CheckpointError(
-                f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
-            ) from None
+
+        model, meta, path, _ = load_network(
+            name_or_path,
+            "torch",
+            threads,
+            classes=lambda meta: len(Vocabulary(list(meta["vocabulary"]))),
+            export=lambda model, meta: b"",  # never called on the torch backend
+            task="captioning",
+        )
+        vocab = Vocabulary(list(meta["vocabulary"]))  # load_network has already built it once for the head size
         if not isinstance(model, CaptionModel):
             raise CheckpointError(f"{path}: metadata does not describe an image model")
-        return cls(model.eval(), vocab, meta, path)
+        return cls(model, vocab, meta, path)
 
     @property
     def size(self) -> int:

@@ -19,7 +19,7 @@ from seqvision.config import ClipConfig
 from seqvision.data.clip_dataset import ProbedClip, load_clip, pad_clips
 from seqvision.data.clips import ClipSample
 from seqvision.data.decode import probe
-from seqvision.errors import CheckpointError, SeqvisionError
+from seqvision.errors import SeqvisionError
 from seqvision.model import SeqModel
 from seqvision.recognizer import load_network
 
@@ -67,17 +67,13 @@ class ClipClassifier:
         """A ``.safetensors`` file, run folder or exported ``.onnx`` file of a video model."""
         from seqvision.export import clip_to_onnx
 
-        def check(meta: dict[str, Any], path: Path) -> None:
-            if meta.get("task") != "video":
-                raise CheckpointError(f"{path}: not a video model (task {meta.get('task', 'text_lines')!r})")
-
         model, meta, path, session = load_network(
             name_or_path,
             backend,
             threads,
             classes=lambda meta: len(meta["labels"]),
             export=lambda model, meta: clip_to_onnx(model),
-            check=check,
+            task="video",
         )
         return cls(model, list(meta["labels"]), meta, path, session)
 

@@ -36,14 +36,14 @@ def load_network(
     threads: int,
     classes: Callable[[dict[str, Any]], int],
     export: Callable[[SeqModel, dict[str, Any]], bytes],
-    check: Callable[[dict[str, Any], Path], None] | None = None,
+    task: str | None = "text_lines",
 ) -> tuple[SeqModel | None, dict[str, Any], Path, Any]:
     """A saved or exported network for inference, for any task: ``(model, metadata, path, onnx session)``.
 
     Args:
         classes: Output classes of the head, from the metadata (alphabet size, number of labels).
         export: The in-memory ONNX export (checked against eager) when ``backend`` is ``onnx``.
-        check: Raises if the metadata is not of the expected task.
+        task: The task the model must have been trained for (another task is refused); None takes any.
 
     An ``.onnx`` file gives no model, only a session; otherwise the model is built from its
     metadata and the weights must fit it exactly, else :class:`CheckpointError` names the file.
@@ -58,12 +58,10 @@ def load_network(
         if not path.is_file():
             raise CheckpointError(f"{path}: no such ONNX file")
         meta = read_metadata(path)
-        if check:
-            check(meta, path)
+        _check_task(meta, path, task)
         return None, meta, path, _session(path.read_bytes(), threads)
     tensors, meta, path = load_state(name_or_path)
-    if check:
-        check(meta, path)
+    _check_task(meta, path, task)
     try:
         model = build_model(from_dict(ModelConfig, meta["architecture"]), classes(meta))
         model.load_state_dict(tensors, strict=True)
@@ -79,10 +77,14 @@ def load_network(
     return model, meta, path, _session(export(model, meta), threads)
 
 
-def _text_lines_only(meta: dict[str, Any], path: Path) -> None:
-    task = meta.get("task", "text_lines")
-    if task != "text_lines":
-        raise CheckpointError(f"{path}: a {task} model, not a text-line model (it reads with `seqvision read` only)")
+TASK_NAMES = {"text_lines": "text-line", "video": "video", "captioning": "captioning", "image_classes": "image-class"}
+
+
+def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
+    found = meta.get("task", "text_lines")
+    if task is not None and found != task:
+        name = TASK_NAMES.get(found, found)
+        raise CheckpointError(f"{path}: a {name} model, not a {TASK_NAMES.get(task, task)} model")
 
 
 @dataclass
@@ -156,7 +158,6 @@ class Recognizer:
             threads,
             classes=lambda meta: len(Alphabet(meta["alphabet"])),
             export=lambda model, meta: to_onnx(model, int(meta["input"]["height"])),
-            check=_text_lines_only,
         )
         return cls(model, Alphabet(meta["alphabet"]), meta, path, session)
 

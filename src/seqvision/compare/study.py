@@ -181,7 +181,7 @@ def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str
     def classes(meta: dict[str, Any]) -> int:
         return len(meta["labels"]) if "labels" in meta else len(Alphabet(meta["alphabet"]))
 
-    model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"")
+    model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"", task=None)
     assert model is not None
     height, width = cfg.model.height, typical_width(cfg)
     one = (torch.rand(1, 1, height, width), torch.tensor([width]))
