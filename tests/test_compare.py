@@ -81,6 +81,22 @@ def test_resume_skips_finished_cells(fake_mnist: Path, tmp_path: Path, capsys: p
         assert [r["sequence"] for r in csv.DictReader(fh)] == ["none", "tcn"]
 
 
+def test_video_suite_times_whole_clips(tmp_path: Path) -> None:
+    """The video suite generates train and val clips from separate scenes (no leak) and times a whole clip."""
+    pytest.importorskip("av")
+    argv = ["compare", "--suite", "video", "--sequences", "none,lstm", "--out", str(tmp_path), *TINY]
+    assert main(argv) == 0
+    cells = {c["sequence"]: c for c in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*/cell.json"))}
+    assert cells["none"]["input"] == "16x3x32x32" and cells["none"]["metric"] == "val_acc"
+    assert cells["lstm"]["gflops"] > cells["none"]["gflops"] > 0.01  # 16 frames through the CNN, then the LSTM
+    groups = {
+        split: {row.split(",")[2] for row in (tmp_path / "data" / split / "clips.csv").read_text().splitlines()[1:]}
+        for split in ("train", "val")
+    }
+    assert groups["train"] and groups["val"] and not groups["train"] & groups["val"]
+    assert "frames x channels x height x width" in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
 def test_own_line_data(lines_dir: Path, tmp_path: Path) -> None:
     labels = str(lines_dir / "labels.tsv")
     argv = ["compare", "--suite", "lines", "--train", labels, "--val", labels, "--sequences", "gru"]

@@ -192,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the files (default 10)")
     p.add_argument("--groups", type=int, default=5, help="scenes (gXX in file names), shared by clips (default 5)")
+    p.add_argument(
+        "--first-group",
+        type=int,
+        default=1,
+        help="number of the first scene (default 1); a validation set with other numbers does not leak",
+    )
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
     p.add_argument(
         "--container",
@@ -237,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.serve)
 
     p = sub.add_parser("compare", help="train the same encoder and head with each sequence model; tables and a plot")
-    p.add_argument("--suite", required=True, help="mnist, mnist-seq or lines (see docs/compare/README.md)")
+    p.add_argument("--suite", required=True, help="mnist, mnist-seq, lines or video (see docs/compare/README.md)")
     p.add_argument(
         "--sequences",
         default="none,lstm,gru,tcn,transformer",
@@ -248,9 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=30, help="at most this many epochs per cell (default 30)")
     p.add_argument("--batch-size", type=int, default=32, help="samples per batch (default 32)")
     p.add_argument("--threads", type=int, default=0, help="torch threads for training and timing (default: all)")
-    p.add_argument("--data", help="the suite's source: mnist.npz (mnist, mnist-seq) or a folder with train/ and val/")
-    p.add_argument("--train", help="your own line-format training data instead of the suite's (with --val)")
-    p.add_argument("--val", help="your own line-format validation data")
+    p.add_argument(
+        "--data",
+        help="the suite's source: mnist.npz (mnist, mnist-seq), a folder with train/ and val/ (lines, video), "
+        "or 'synthetic' (video, the default: generated clips)",
+    )
+    p.add_argument(
+        "--train",
+        help="your own training data (lines or clips, as the suite's task reads) instead of the suite's (with --val)",
+    )
+    p.add_argument("--val", help="your own validation data (with --train)")
     p.add_argument("--train-samples", type=int, default=0, help="training samples to use/generate (0: default)")
     p.add_argument("--val-samples", type=int, default=0, help="validation samples to use/generate (0: default)")
     add_set_option(p, "override a config key in every cell, e.g. --set model.sequence.layers=3")
