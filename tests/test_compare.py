@@ -97,6 +97,22 @@ def test_video_suite_times_whole_clips(tmp_path: Path) -> None:
     assert "frames x channels x height x width" in (tmp_path / "results.md").read_text(encoding="utf-8")
 
 
+def test_remeasure_times_again_without_training(fake_mnist: Path, tmp_path: Path, capsys) -> None:
+    assert study("mnist", fake_mnist, tmp_path, "--sequences", "none") == 0
+    record = tmp_path / "runs" / "none-seed0" / "cell.json"
+    cell = json.loads(record.read_text())
+    record.write_text(json.dumps({**cell, "latency_ms": -1.0, "throughput": -1.0}))  # as if timed elsewhere
+    capsys.readouterr()
+    assert main(["compare", "--out", str(tmp_path), "--remeasure"]) == 0
+    err = capsys.readouterr().err
+    assert "timing again" in err and "training" not in err
+    again = json.loads(record.read_text())
+    assert again["latency_ms"] > 0 and again["throughput"] > 0
+    assert again["value"] == cell["value"] and again["train_seconds"] == cell["train_seconds"]
+    with (tmp_path / "results.csv").open(newline="") as fh:
+        assert float(next(csv.DictReader(fh))["latency_ms_batch1"]) == again["latency_ms"]
+
+
 def test_own_line_data(lines_dir: Path, tmp_path: Path) -> None:
     labels = str(lines_dir / "labels.tsv")
     argv = ["compare", "--suite", "lines", "--train", labels, "--val", labels, "--sequences", "gru"]
@@ -112,6 +128,8 @@ def test_own_line_data(lines_dir: Path, tmp_path: Path) -> None:
         (["--suite", "mnist", "--sequences", "lstm,nope"], "nope"),
         (["--suite", "mnist", "--data", "/no/such/mnist.npz"], "no such file"),
         (["--suite", "mnist", "--train", "x.tsv"], "both --train and --val"),
+        ([], "--suite is required"),
+        (["--remeasure"], "no study here"),
     ],
 )
 def test_bad_input_one_line(extra: list[str], needle: str, tmp_path: Path, capsys) -> None:

@@ -7,11 +7,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from seqvision.checkpoint import model_task
 from seqvision.errors import ConfigError
+
+if TYPE_CHECKING:
+    from seqvision.compare import Study
 
 
 def set_threads(n: int) -> None:
@@ -193,9 +197,14 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from seqvision.compare import Study, run_study
-    from seqvision.compare.report import write_reports
+    from seqvision.compare import Study, remeasure, run_study
 
+    out = Path(args.out)
+    if args.remeasure:
+        study, cells = remeasure(out)
+        return _report_study(study, cells, out)
+    if not args.suite:
+        raise ConfigError("--suite is required (or --remeasure to time a finished study again)")
     study = Study(
         suite=args.suite,
         sequences=[s.strip() for s in args.sequences.split(",") if s.strip()],
@@ -215,8 +224,12 @@ def compare(args: argparse.Namespace) -> int:
         raise ConfigError("--sequences names no sequence model")
     if args.epochs < 1 or args.max_minutes < 0 or args.batch_size < 1:
         raise ConfigError("--epochs and --batch-size must be at least 1, --max-minutes not negative")
-    out = Path(args.out)
-    cells = run_study(study, out, progress=args.progress)
+    return _report_study(study, run_study(study, out, progress=args.progress), out)
+
+
+def _report_study(study: Study, cells: list[dict[str, Any]], out: Path) -> int:
+    from seqvision.compare.report import write_reports
+
     rows = write_reports(study, cells, out)
     for r in rows:
         print(f"{r['sequence']:12s} {r['metric']} {r['mean']:.4f} ± {r['std']:.4f}  {r['latency_ms_batch1']:.2f} ms")

@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.serve)
 
     p = sub.add_parser("compare", help="train the same encoder and head with each sequence model; tables and a plot")
-    p.add_argument("--suite", required=True, help="mnist, mnist-seq, lines or video (see docs/compare/README.md)")
+    p.add_argument("--suite", help="mnist, mnist-seq, lines or video (see docs/compare/README.md)")
     p.add_argument(
         "--sequences",
         default="none,lstm,gru,tcn,transformer",
@@ -269,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_set_option(p, "override a config key in every cell, e.g. --set model.sequence.layers=3")
     p.add_argument("--out", required=True, help="study folder: runs/, cells.csv, results.{md,csv,png}")
     p.add_argument("--progress", action="store_true", help="show each run's progress bar")
+    p.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="time the finished cells in --out again (e.g. on an idle machine); trains nothing",
+    )
     p.set_defaults(func=commands.compare)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")

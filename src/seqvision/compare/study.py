@@ -122,6 +122,26 @@ def run_study(study: Study, out: Path, progress: bool = False) -> list[dict[str,
     return finished_cells(out)
 
 
+def remeasure(out: Path) -> tuple[Study, list[dict[str, Any]]]:
+    """Time every finished cell in ``out`` again (e.g. on an idle machine), without training anything.
+
+    Latency, throughput and FLOPs are replaced in each ``cell.json``; the metric and training time stay.
+    """
+    from seqvision.config import from_dict, load_yaml
+
+    saved = out / "study.json"
+    if not saved.is_file():
+        raise ConfigError(f"{out}: no study here (study.json is missing)")
+    study = Study(**json.loads(saved.read_text(encoding="utf-8")))
+    for record in sorted((out / "runs").glob("*/cell.json")):
+        cell = json.loads(record.read_text(encoding="utf-8"))
+        cfg = from_dict(ExperimentConfig, load_yaml(record.parent / "config.yaml"), "")
+        print(f"compare: {cell['sequence']} seed {cell['seed']}: timing again", file=sys.stderr)
+        cell.update(measure(record.parent / "model.safetensors", cfg))
+        atomic_write_text(record, json.dumps(cell, indent=2))
+    return study, finished_cells(out)
+
+
 def finished_cells(out: Path) -> list[dict[str, Any]]:
     """Every finished cell of the study in ``out``, also those of earlier calls (more seeds or sequence models),
     in the order of the study's sequence models, then by seed."""
