@@ -141,6 +141,8 @@ def convlstm_small(*, size: int = 64, patch: int = 4, hidden: int = 48) -> Model
         height=size,
         in_channels=1,
         encoder=EncoderConfig("patch", dropout=0.0, patch=patch),
-        sequence=SequenceConfig("convlstm", hidden=hidden, layers=2, bidirectional=False, dropout=0.0, spatial_kernel=3),
+        sequence=SequenceConfig(
+            "convlstm", hidden=hidden, layers=2, bidirectional=False, dropout=0.0, spatial_kernel=3
+        ),
         head=HeadConfig("frames"),
     )

@@ -87,9 +87,9 @@ def export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".onnx":
         raise ConfigError(f"{out}: the output file should end in .onnx")
-    if model_task(args.model) == "captioning":
+    if model_task(args.model) in ("captioning", "forecast"):
         raise ConfigError(
-            f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"
+            f"{args.model}: ONNX export of {model_task(args.model)} models is not supported yet (use the torch backend)"
         )
     start = time.perf_counter()
     meta = export_model(args.model, out, int8=args.int8)
@@ -229,13 +229,14 @@ def models(args: argparse.Namespace) -> int:
     import seqvision.presets
     import seqvision.tasks  # noqa: F401
     from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
-    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, TASKS
+    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, TASKS
 
     for title, registry in (
         ("tasks", TASKS),
         ("presets", PRESETS),
         ("encoders", ENCODERS),
         ("sequence models", SEQUENCES),
+        ("spatial sequence models (B, T, C, H, W)", SPATIAL_SEQUENCES),
         ("heads", HEADS),
     ):
         print(f"{title}:")

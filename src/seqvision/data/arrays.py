@@ -1,4 +1,4 @@
-"""Frame arrays users bring (radar, satellite, any image sequence): ``.npy``/``.npz`` holding ``(N, T, H, W)`` or ``(T, H, W)``.
+"""Frame arrays users bring (radar, satellite, any image sequence): ``(N, T, H, W)`` or ``(T, H, W)`` in .npy/.npz.
 
 An ``.npz`` holds one such array, or names it ``frames``. Every problem is a :class:`DataError`
 naming the file: missing, unreadable, wrong number of dimensions, empty, NaN or infinite values,

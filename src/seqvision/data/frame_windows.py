@@ -34,7 +34,7 @@ def find_windows(
     min_valid: float = 0.5,
     min_wet: float = 0.0,
 ) -> list[Window]:
-    """Windows of ``frames_in + frames_out`` frames and ``size`` pixels, every ``stride`` frames and ``size // 2`` pixels.
+    """Windows of ``frames_in + frames_out`` frames, ``size`` px square, every ``stride`` frames and ``size // 2`` px.
 
     A window is kept when at least ``min_valid`` of its pixels are valid and, where the source has
     a ``wet`` map, at least ``min_wet`` of the valid pixels of its last *input* frame are wet (the

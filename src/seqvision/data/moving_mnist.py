@@ -74,7 +74,7 @@ class MovingMnist(Dataset):
 
 
 def train_val(path: str | Path, n: int, seed: int, frames_in: int, frames_out: int) -> tuple[MovingMnist, MovingMnist]:
-    """Fresh training sequences (n per epoch) from the first 55,000 ``x_train`` digits, validation (n/10) from the last 5,000."""
+    """Fresh training sequences (n per epoch) of the first 55,000 x_train digits; validation (n/10): the last 5,000."""
     from seqvision.data.synth_digits import load_mnist
 
     x, _ = load_mnist(path, "train")

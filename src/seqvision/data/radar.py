@@ -46,6 +46,7 @@ def marshall_palmer(dbz: np.ndarray) -> np.ndarray:
 def decode(pv: np.ndarray, provider: str, interval_min: float) -> tuple[np.ndarray, np.ndarray]:
     """Raw values -> (rain rate in mm/h, valid mask), both ``pv``'s shape."""
     per_hour = 60.0 / interval_min
+    valid: np.ndarray
     if provider == "knmi":
         valid = pv != 65535
         rain = pv.astype(np.float32) * 0.01 * per_hour
@@ -77,7 +78,7 @@ def downsample(rain: np.ndarray, valid: np.ndarray, factor: int) -> tuple[np.nda
     mean = rain[:, :h, :w].reshape(blocks).mean(axis=(2, 4), dtype=np.float32)
     ok = valid[:, :h, :w].reshape(blocks).all(axis=(2, 4))
     mean[~ok] = 0.0
-    return mean, ok
+    return mean, np.asarray(ok)
 
 
 def read_event(path: str | Path, downsample_by: int = 1) -> RadarEvent:

@@ -56,9 +56,12 @@ def load(cfg: ExperimentConfig) -> ForecastData:
 
         if size != SIZE:
             raise ConfigError(f"Moving MNIST frames are {SIZE} px; set model.height={SIZE}")
-        train, val = train_val(cfg.data.train[len(MNIST) :], fc.sequences, cfg.train.seed, fc.frames_in, fc.frames_out)
+        mnist_train, mnist_val = train_val(
+            cfg.data.train[len(MNIST) :], fc.sequences, cfg.train.seed, fc.frames_in, fc.frames_out
+        )
         norm = Normalisation("linear", units="intensity 0-1")
-        return ForecastData(train, val, "moving-mnist", norm, None, None, {"train_sequences": len(train), "val_sequences": len(val)})
+        counts = {"train_sequences": len(mnist_train), "val_sequences": len(mnist_val)}
+        return ForecastData(mnist_train, mnist_val, "moving-mnist", norm, None, None, counts)
     val_paths = expand(cfg.data.val) if cfg.data.val else []
     held = {p.resolve() for p in val_paths}
     train_paths = [p for p in expand(cfg.data.train) if p.resolve() not in held]

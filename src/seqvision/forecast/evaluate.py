@@ -23,14 +23,16 @@ from seqvision.recognizer import _check_task
 
 
 def load_forecaster(name_or_path: str | Path) -> tuple[ForecastModel, dict[str, Any]]:
-    """A saved forecasting model in eval mode and its metadata; a wrong or damaged file is a :class:`CheckpointError`."""
+    """A saved forecasting model in eval mode and its metadata; a wrong or damaged file: :class:`CheckpointError`."""
     tensors, meta, path = load_state(name_or_path)
     _check_task(meta, path, "forecast")
     try:
         model = build_forecaster(from_dict(ModelConfig, meta["architecture"]), int(meta["input"]["frames_out"]))
         model.load_state_dict(tensors, strict=True)
     except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})") from None
+        raise CheckpointError(
+            f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
+        ) from None
     return model.eval(), meta
 
 
@@ -68,7 +70,9 @@ def table(result: dict[str, Any]) -> str:
     for k, (m, p) in enumerate([*rows, *summary], 1):
         last = k > len(result["model"]["per_lead"])
         lead = "mean" if last else (f"{k * interval:g} min" if interval else f"+{k}")
-        line = f"{lead:>8} {m['mse_frame']:>10.2f} {p['mse_frame']:>10.2f} {m['mae_frame']:>10.2f} {p['mae_frame']:>10.2f}"
+        line = (
+            f"{lead:>8} {m['mse_frame']:>10.2f} {p['mse_frame']:>10.2f} {m['mae_frame']:>10.2f} {p['mae_frame']:>10.2f}"
+        )
         line += f" {m['ssim']:>6.3f} {p['ssim']:>7.3f}"
         if csi:
             line += f" {m['csi']:>6.3f} {p['csi']:>7.3f}"

@@ -1,4 +1,4 @@
-"""Forecast scores per lead time: MSE and MAE (per frame, summed over pixels as OpenSTL reports, and per pixel), SSIM, CSI.
+"""Forecast scores per lead time: MSE and MAE (per frame summed over pixels, as OpenSTL reports; per pixel), SSIM, CSI.
 
 Pixels outside the mask (radar: no data) count nowhere. MSE/MAE are in the data's units (Moving
 MNIST: intensities 0-1; radar: mm/h). SSIM (Wang et al. 2004; 11x11 Gaussian window, sigma 1.5)
@@ -28,9 +28,8 @@ def _gaussian(size: int = 11, sigma: float = 1.5) -> Tensor:
 
 def ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
     """Mean SSIM of each image pair: ``(N, 1, H, W)`` twice -> ``(N,)`` (valid windows only, no padding)."""
-    window = _gaussian().to(x)
-    if min(x.shape[-2:]) < window.shape[-1]:
-        window = _gaussian(min(x.shape[-2:]) // 2 * 2 - 1).to(x)
+    side = min(11, *x.shape[-2:])  # images smaller than the window: the largest odd window that fits
+    window = _gaussian(max(side - 1 + side % 2, 1)).to(x)
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     mu_x, mu_y = F.conv2d(x, window), F.conv2d(y, window)
     var_x = F.conv2d(x * x, window) - mu_x**2
@@ -53,14 +52,14 @@ class ForecastScores:
     def update(self, pred: Tensor, target: Tensor, mask: Tensor, pred_norm: Tensor, target_norm: Tensor) -> None:
         """``(B, T_out, C, H, W)`` in data units, the mask, and both again normalised (for SSIM)."""
         m = mask.float()
-        err = (pred - target) * m
+        err = torch.where(m > 0, pred - target, torch.zeros_like(pred))
         self.sq += err.pow(2).sum((0, 2, 3, 4)).double().cpu()
         self.abs += err.abs().sum((0, 2, 3, 4)).double().cpu()
         self.pixels += m.sum((0, 2, 3, 4)).double().cpu()
         self.frames += pred.shape[0]
         b, t = pred.shape[:2]
         # (B, T, C, H, W) -> (B*T*C, 1, H, W): one SSIM per frame and channel
-        flat = lambda v: (v * m).reshape(-1, 1, *v.shape[-2:])  # noqa: E731
+        flat = lambda v: torch.where(m > 0, v, torch.zeros_like(v)).reshape(-1, 1, *v.shape[-2:])  # noqa: E731
         per_frame = ssim(flat(pred_norm), flat(target_norm)).reshape(b, t, -1).mean(-1)
         self.ssim += per_frame.sum(0).double().cpu()
         if self.threshold is not None:

@@ -21,17 +21,22 @@ from seqvision.sequence.convlstm import SpatialSequenceModel
 
 
 class ForecastModel(nn.Module):
-    """``(B, T_in, C, H, W)`` past frames -> ``(B, T_out, C, H, W)`` predicted frames (``H, W`` multiples of ``patch``)."""
+    """``(B, T_in, C, H, W)`` past frames -> ``(B, T_out, C, H, W)`` predicted frames (H and W multiples of patch)."""
 
     def __init__(
-        self, encoder: SpatialSequenceModel, forecaster: SpatialSequenceModel, channels: int, patch: int, frames_out: int
+        self,
+        encoder: SpatialSequenceModel,
+        forecaster: SpatialSequenceModel,
+        channels: int,
+        patch: int,
+        frames_out: int,
     ):
         super().__init__()
         self.encoder, self.forecaster = encoder, forecaster
         self.channels, self.patch, self.frames_out = channels, patch, frames_out
         self.head = nn.Conv2d(forecaster.out_channels, channels * patch * patch, 1)
         nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        nn.init.zeros_(self.head.bias)  # type: ignore[arg-type]
 
     def forward(self, frames: Tensor) -> Tensor:
         b, t, c, height, width = frames.shape

@@ -35,7 +35,7 @@ def strip(inputs: np.ndarray, truth: np.ndarray, pred: np.ndarray, vmax: float =
         draw.text((2, row * (h + GAP) + h // 2 - 5), name, fill=255)
         for k, img in enumerate(_grey(frames, vmax)):
             canvas.paste(img, (label + (start + k) * (w + GAP), row * (h + GAP)))
-    return canvas.resize((canvas.width * scale, canvas.height * scale), Image.NEAREST)
+    return canvas.resize((canvas.width * scale, canvas.height * scale), Image.Resampling.NEAREST)
 
 
 def gif_frames(inputs: np.ndarray, truth: np.ndarray, pred: np.ndarray, vmax: float = 1.0) -> list[Image.Image]:
@@ -48,7 +48,7 @@ def gif_frames(inputs: np.ndarray, truth: np.ndarray, pred: np.ndarray, vmax: fl
         canvas = Image.new("L", (2 * w + GAP, h), 96)
         canvas.paste(_grey(observed[None], vmax)[0], (0, 0))
         canvas.paste(_grey(predicted[None], vmax)[0], (w + GAP, 0))
-        frames.append(canvas.resize((canvas.width * 3, canvas.height * 3), Image.NEAREST))
+        frames.append(canvas.resize((canvas.width * 3, canvas.height * 3), Image.Resampling.NEAREST))
     return frames
 
 

@@ -1,4 +1,7 @@
-"""Tasks: text lines, video clips, captions, image classes, forecasting. Importing registers them in ``seqvision.registry.TASKS``."""
+"""Tasks: text lines, video clips, captions, image classes, forecasting.
+
+Importing registers them in ``seqvision.registry.TASKS``.
+"""
 
 from seqvision.tasks import captioning, forecast, image_classes, text_lines, video  # noqa: F401
 from seqvision.tasks.base import Prepared, Task, TrainingModule, get_task

@@ -26,8 +26,9 @@ from seqvision.tasks.base import Prepared, Task, TrainingModule
 
 
 def masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
-    """Mean squared error over the pixels where ``mask`` is 1."""
-    return ((pred - target) ** 2 * mask).sum() / mask.sum().clamp_min(1.0)
+    """Mean squared error over the pixels where ``mask`` is 1 (elsewhere even NaN counts for nothing)."""
+    err = torch.where(mask > 0, pred - target, torch.zeros_like(pred))
+    return (err**2).sum() / mask.sum().clamp_min(1.0)
 
 
 def persistence(inputs: Tensor, frames_out: int) -> Tensor:
@@ -36,7 +37,7 @@ def persistence(inputs: Tensor, frames_out: int) -> Tensor:
 
 
 class ForecastModule(TrainingModule):
-    """Wraps a :class:`ForecastModel`; logs val_loss, val_mse_frame, val_mae_frame, val_ssim (+ val_csi) and persistence's."""
+    """Wraps a :class:`ForecastModel`; logs val_loss, val_mse_frame, val_mae_frame, val_ssim, val_csi, val_persist_*."""
 
     def __init__(
         self,
@@ -51,9 +52,9 @@ class ForecastModule(TrainingModule):
         self._reset()
 
     def _reset(self) -> None:
-        frames_out = self.model.frames_out  # type: ignore[union-attr]
-        self.scores = ForecastScores(int(frames_out), self.threshold)
-        self.baseline = ForecastScores(int(frames_out), self.threshold)
+        frames_out: int = self.model.frames_out  # type: ignore[assignment]
+        self.scores = ForecastScores(frames_out, self.threshold)
+        self.baseline = ForecastScores(frames_out, self.threshold)
         self.losses: list[tuple[float, int]] = []
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
@@ -95,7 +96,9 @@ class Forecast(Task):
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         if cfg.model.input != "frames":
-            raise ConfigError(f"task forecast needs a frames model (e.g. --preset convlstm-small), not {cfg.model.preset!r}")
+            raise ConfigError(
+                f"task forecast needs a frames model (e.g. --preset convlstm-small), not {cfg.model.preset!r}"
+            )
         fc = cfg.data.forecast
         data = load(cfg)
         model = build_forecaster(cfg.model, fc.frames_out)
@@ -119,7 +122,7 @@ class Forecast(Task):
         summary = (
             f"seqvision: {cfg.model.preset} (patch {cfg.model.encoder.patch} -> {cfg.model.sequence.name} "
             f"encoder-forecaster, {cfg.model.sequence.layers}x{cfg.model.sequence.hidden}), {params / 1e6:.2f} M "
-            f"parameters, {data.kind}: {len(data.train)} train / {len(data.val)} val windows of "
+            f"parameters, {data.kind}: {len(data.train)} train / {len(data.val)} val windows of "  # type: ignore[arg-type]
             f"{fc.frames_in} -> {fc.frames_out} frames at {cfg.model.height} px -> {out}"
         )
         module = ForecastModule(model, data.normalisation, data.threshold, cfg.train, cfg.train.epochs * len(train))
