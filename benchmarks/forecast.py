@@ -51,7 +51,12 @@ def run(part: str, args: argparse.Namespace) -> dict:
     else:
         radar = DATA / "radar"
         val = radar / args.val_event
-        overrides = [f"data.train={radar}", f"data.val={val}", "data.forecast.frames_in=5", "data.forecast.frames_out=6"]
+        overrides = [
+            f"data.train={radar}",
+            f"data.val={val}",
+            "data.forecast.frames_in=5",
+            "data.forecast.frames_out=6",
+        ]
         evaluation = str(val)
     overrides += [
         f"train.max_minutes={args.minutes}",
@@ -63,9 +68,9 @@ def run(part: str, args: argparse.Namespace) -> dict:
     ]
     apply_overrides(cfg, overrides)
     out = ROOT / "runs" / "forecast-bench" / part
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     train(cfg, out, progress=False)
-    wall = time.monotonic() - start
+    wall, cpu = time.monotonic() - start, time.process_time() - cpu_start
     model, meta = load_forecaster(out / "model.safetensors")
     data = eval_set(evaluation, meta, test_sequences=args.test_sequences)
     result = evaluate(model, meta, data)
@@ -74,6 +79,7 @@ def run(part: str, args: argparse.Namespace) -> dict:
         data=evaluation.replace(str(DATA), "../shared/data"),
         train_minutes_budget=args.minutes,
         train_wall_s=round(wall, 1),
+        train_cpu_s=round(cpu, 1),  # on a shared machine far less than wall x threads
         training=meta["training"],
         parameters=meta["parameters"],
         threads=args.threads,
@@ -114,9 +120,11 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"forecast_{args.part}.json").write_text(json.dumps(result, indent=1) + "\n")
     m, b = result["model"]["summary"], result["persistence"]["summary"]
-    print(f"\n{args.part}: {result['windows']} test windows, {result['units']}, budget {args.minutes:g} min "
-          f"({result['threads']} thread(s)), stopped at epoch {result['training']['epoch']}, "
-          f"step {result['training']['step']}")
+    print(
+        f"\n{args.part}: {result['windows']} test windows, {result['units']}, budget {args.minutes:g} min "
+        f"({result['threads']} thread(s)), stopped at epoch {result['training']['epoch']}, "
+        f"step {result['training']['step']}"
+    )
     print(table(result))
     print(f"\n| | MSE/frame | MAE/frame | MSE/pixel | SSIM |{' CSI@1 |' if 'csi' in m else ''}")
     print(f"|---|---|---|---|---|{'---|' if 'csi' in m else ''}")

@@ -244,9 +244,24 @@ def test_forecast_model_refused_by_other_commands(squares_run: tuple[Path, Path]
     run, val = squares_run
     assert main(["read", str(run), str(val)]) == 1
     assert "seqvision forecast" in capsys.readouterr().err
-    assert main(["export", str(run), "--out", str(tmp_path / "m.onnx")]) == 1
     assert main(["forecast", "print-en", str(val), "--out", str(tmp_path / "x.png")]) == 1
     assert "not a forecasting model" in capsys.readouterr().err
+
+
+def test_onnx_export_matches_eager(squares_run: tuple[Path, Path], tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from seqvision.forecast.evaluate import load_forecaster
+
+    run, val = squares_run
+    assert main(["export", str(run), "--out", str(tmp_path / "f.onnx")]) == 0
+    model, _ = load_forecaster(run)
+    frames = torch.from_numpy(np.load(val)[:5, :3, None].astype(np.float32) / 255)  # batch 5: not the traced 2
+    session = ort.InferenceSession(str(tmp_path / "f.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"frames": frames.numpy()})
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(got), model(frames), atol=1e-4, rtol=0)
+    assert main(["export", str(run), "--out", str(tmp_path / "q.onnx"), "--int8"]) == 1
 
 
 @pytest.mark.parametrize(

@@ -87,11 +87,20 @@ def export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".onnx":
         raise ConfigError(f"{out}: the output file should end in .onnx")
-    if model_task(args.model) in ("captioning", "forecast"):
+    if model_task(args.model) == "captioning":
         raise ConfigError(
-            f"{args.model}: ONNX export of {model_task(args.model)} models is not supported yet (use the torch backend)"
+            f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"
         )
     start = time.perf_counter()
+    if model_task(args.model) == "forecast":
+        from seqvision.forecast.onnx import export_forecaster
+
+        if args.int8:
+            raise ConfigError("--int8 quantises LSTM and linear layers; a ConvLSTM forecaster has none")
+        meta = export_forecaster(args.model, out)
+        inp = meta["input"]
+        print(f"{out}  (fp32, {out.stat().st_size / 1e6:.1f} MB, {inp['frames_in']} -> {inp['frames_out']} frames)")
+        return 0
     meta = export_model(args.model, out, int8=args.int8)
     size = out.stat().st_size / 1e6
     kind = "int8 (LSTM/MatMul/Gemm weights)" if args.int8 else "fp32"
