@@ -40,6 +40,14 @@ from seqvision.training.run import train
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
+VAL_EVENT = "bom_prcp-cscn_radar2_20180616.npz"
+
+
+def name_of(args: argparse.Namespace) -> str:
+    """``mnist``, ``radar`` (the default held-out event), or ``radar-<event>`` for another fold."""
+    if args.part == "radar" and args.val_event != VAL_EVENT:
+        return f"radar-{Path(args.val_event).stem.split('_')[0]}"
+    return args.part
 
 
 def run(part: str, args: argparse.Namespace) -> dict:
@@ -67,7 +75,7 @@ def run(part: str, args: argparse.Namespace) -> dict:
         "data.num_workers=0",
     ]
     apply_overrides(cfg, overrides)
-    out = ROOT / "runs" / "forecast-bench" / part
+    out = ROOT / "runs" / "forecast-bench" / name_of(args)
     start, cpu_start = time.monotonic(), time.process_time()
     train(cfg, out, progress=False)
     wall, cpu = time.monotonic() - start, time.process_time() - cpu_start
@@ -77,6 +85,7 @@ def run(part: str, args: argparse.Namespace) -> dict:
     result.update(
         part=part,
         data=evaluation.replace(str(DATA), "../shared/data"),
+        held_out=args.val_event if part == "radar" else "x_test digits (fixed seed)",
         train_minutes_budget=args.minutes,
         train_wall_s=round(wall, 1),
         train_cpu_s=round(cpu, 1),  # on a shared machine far less than wall x threads
@@ -88,7 +97,7 @@ def run(part: str, args: argparse.Namespace) -> dict:
         cpu=platform.processor() or platform.machine(),
         torch=torch.__version__,
     )
-    picture(model, meta, data, RESULTS / f"forecast_{part}", args.example)
+    picture(model, meta, data, RESULTS / f"forecast_{name_of(args)}", args.example)
     return result
 
 
@@ -113,12 +122,12 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--sequences", type=int, default=2000, help="mnist: fresh training sequences per epoch")
     p.add_argument("--test-sequences", type=int, default=1000, help="mnist: fixed-seed test sequences")
-    p.add_argument("--val-event", default="bom_prcp-cscn_radar2_20180616.npz", help="radar: held-out event")
+    p.add_argument("--val-event", default=VAL_EVENT, help="radar: held-out event (another: results/forecast_radar-X)")
     p.add_argument("--example", type=int, default=0, help="which test window to draw")
     args = p.parse_args()
     result = run(args.part, args)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"forecast_{args.part}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / f"forecast_{name_of(args)}.json").write_text(json.dumps(result, indent=1) + "\n")
     m, b = result["model"]["summary"], result["persistence"]["summary"]
     print(
         f"\n{args.part}: {result['windows']} test windows, {result['units']}, budget {args.minutes:g} min "
