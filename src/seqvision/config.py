@@ -87,10 +87,9 @@ class CaptionConfig:
 class ForecastConfig:
     frames_in: int = 10  # past frames the model reads
     frames_out: int = 10  # future frames it predicts
-    sequences: int = 10000  # moving-mnist:PATH: training sequences generated (validation: a tenth of it)
-    patch: int = 64  # radar and array files: side of the square windows cut from each frame
+    sequences: int = 10000  # moving-mnist:PATH: fresh training sequences per epoch (validation: a tenth as many)
     stride: int = 2  # radar and array files: frames between the starts of consecutive training windows
-    rain_fraction: float = 0.05  # radar: keep windows where this fraction of the last input frame has >= 1 mm/h
+    rain_fraction: float = 0.05  # radar: keep windows whose last input frame has this fraction >= 1 mm/h
     downsample: int = 2  # radar: average each downsample x downsample block of pixels (1 km -> 2 km)
 
 
