@@ -56,6 +56,18 @@ def test_moving_mnist_dataset_items() -> None:
     assert not torch.equal(fresh[2]["inputs"], fresh[2]["inputs"])  # training: a new sequence per draw
 
 
+@pytest.mark.skipif(not (SHARED / "mnist.npz").is_file(), reason="../shared/data/mnist.npz absent")
+def test_moving_mnist_from_real_digits_has_a_fixed_test_set() -> None:
+    from seqvision.data.moving_mnist import test_set, train_val
+
+    a, b = test_set(SHARED / "mnist.npz", n=3), test_set(SHARED / "mnist.npz", n=3)
+    assert len(a) == 3 and torch.equal(a[2]["targets"], b[2]["targets"])  # the same on every call and machine
+    assert a[0]["inputs"].shape == (10, 1, 64, 64) and float(a[0]["inputs"].max()) > 0.9
+    train, val = train_val(SHARED / "mnist.npz", n=50, seed=0, frames_in=10, frames_out=10)
+    assert len(train) == 50 and len(val) == 5
+    assert not np.shares_memory(train.digits, val.digits) and len(train.digits) + len(val.digits) == 60000
+
+
 # ---------------------------------------------------------------------------------------------- radar
 
 
@@ -246,6 +258,8 @@ def test_forecast_model_refused_by_other_commands(squares_run: tuple[Path, Path]
     assert "seqvision forecast" in capsys.readouterr().err
     assert main(["forecast", "print-en", str(val), "--out", str(tmp_path / "x.png")]) == 1
     assert "not a forecasting model" in capsys.readouterr().err
+    assert main(["eval", str(run), "moving-mnist:mnist.npz"]) == 1  # trained on arrays, not on Moving MNIST
+    assert "not on Moving MNIST" in capsys.readouterr().err
 
 
 def test_onnx_export_matches_eager(squares_run: tuple[Path, Path], tmp_path: Path) -> None:

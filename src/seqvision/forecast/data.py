@@ -108,6 +108,8 @@ def eval_set(spec: str, meta: dict[str, Any], test_sequences: int = 1000) -> Dat
     if spec.startswith(MNIST):
         from seqvision.data.moving_mnist import test_set
 
+        if inp.get("kind") != "moving-mnist":
+            raise DataError(f"{spec}: this model was trained on {inp.get('kind')} data, not on Moving MNIST")
         return test_set(spec[len(MNIST) :], test_sequences, fc.frames_in, fc.frames_out)
     paths = expand(spec)
     if inp.get("kind") == "radar":
