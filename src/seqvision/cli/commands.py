@@ -96,6 +96,15 @@ def export(args: argparse.Namespace) -> int:
             f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"
         )
     start = time.perf_counter()
+    if model_task(args.model) == "forecast":
+        from seqvision.forecast.onnx import export_forecaster
+
+        if args.int8:
+            raise ConfigError("--int8 quantises LSTM and linear layers; a ConvLSTM forecaster has none")
+        meta = export_forecaster(args.model, out)
+        inp = meta["input"]
+        print(f"{out}  (fp32, {out.stat().st_size / 1e6:.1f} MB, {inp['frames_in']} -> {inp['frames_out']} frames)")
+        return 0
     meta = export_model(args.model, out, int8=args.int8)
     size = out.stat().st_size / 1e6
     kind = "int8 (LSTM/MatMul/Gemm weights)" if args.int8 else "fp32"
@@ -242,13 +251,14 @@ def models(args: argparse.Namespace) -> int:
     import seqvision.presets
     import seqvision.tasks  # noqa: F401
     from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
-    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, TASKS
+    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, TASKS
 
     for title, registry in (
         ("tasks", TASKS),
         ("presets", PRESETS),
         ("encoders", ENCODERS),
         ("sequence models", SEQUENCES),
+        ("spatial sequence models (B, T, C, H, W)", SPATIAL_SEQUENCES),
         ("heads", HEADS),
     ):
         print(f"{title}:")

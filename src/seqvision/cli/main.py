@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, lines, reading, video
+    from seqvision.cli import captions, commands, forecasting, lines, reading, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -60,17 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
         "--task",
-        help="what to learn: text_lines (default), video, captioning or image_classes (see `seqvision models`)",
+        help="what to learn: text_lines (default), video, captioning, image_classes or forecast "
+        "(see `seqvision models`)",
     )
     p.add_argument(
         "--preset",
         help="named model preset (see `seqvision models`); "
-        "default crnn-small, lrcn-small for video, sat-small for captioning",
+        "default crnn-small, lrcn-small for video, sat-small for captioning, convlstm-small for forecast",
     )
     p.add_argument(
         "--train",
         help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder; "
-        "video: a folder per class or a path,label[,group] CSV/TSV",
+        "video: a folder per class or a path,label[,group] CSV/TSV; "
+        "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
     p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
@@ -163,6 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
     p.set_defaults(func=captions.caption)
+
+    p = sub.add_parser("forecast", help="forecasting models: draw a forecast (.png strip, .gif) or save them (.npy)")
+    p.add_argument("model", help="forecasting model (.safetensors or run folder)")
+    p.add_argument(
+        "data",
+        help="moving-mnist:mnist.npz (its test set), radar .npz events, or .npy/.npz frames (N, T, H, W) or (T, H, W); "
+        "sequences shorter than frames_in + frames_out are forecast beyond their end",
+    )
+    p.add_argument("--out", required=True, help=".png strip or .gif of one window, or .npy of every window's forecast")
+    p.add_argument("--index", type=int, default=0, help="which window to draw (default 0)")
+    p.add_argument("--batch-size", type=int, default=16, help="windows per batch (default 16)")
+    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
+    p.set_defaults(func=forecasting.forecast)
 
     p = sub.add_parser("export", help="export a model to a self-contained ONNX file")
     p.add_argument("model", help=MODEL_HELP)
