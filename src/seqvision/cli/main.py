@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("data-parallel training (docs/scaling.md)")
+    g.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
+    g.add_argument("--devices", type=int, help="processes (CPU) or GPUs per node; --batch-size is split across all")
+    g.add_argument("--num-nodes", type=int, help="machines taking part (default 1)")
+    g.add_argument("--strategy", choices=["auto", "ddp", "ddp_spawn"], help="Lightning strategy (gloo/nccl DDP)")
     p.set_defaults(func=commands.train)
 
     p = sub.add_parser("eval", help="character and word error rates of a model on labelled data")

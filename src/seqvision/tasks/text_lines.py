@@ -18,6 +18,7 @@ from seqvision.metrics import ErrorRates
 from seqvision.model import SeqModel, build_model
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, TrainingModule, training_seconds
+from seqvision.training.distributed import sum_across_ranks
 
 __all__ = ["TextLineTask", "TextLines", "model_metadata", "training_seconds"]
 
@@ -58,10 +59,15 @@ class TextLineTask(TrainingModule):
             self.rates.update(greedy_decode(lp[i], int(lengths[i]), self.alphabet).text, reference)
 
     def on_validation_epoch_end(self) -> None:
-        if self.rates.lines:
-            self.log("val_cer", self.rates.cer, prog_bar=True)
-            self.log("val_wer", self.rates.wer, prog_bar=True)
-            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+        # edit and length counts summed over data-parallel ranks first: the CER of the whole val set on every rank
+        r = self.rates
+        counts = [r.char_edits, r.chars, r.word_edits, r.words, r.lines, sum(self.val_losses), len(self.val_losses)]
+        *totals, loss_sum, batches = sum_across_ranks(self, counts)
+        rates = ErrorRates(*(int(t) for t in totals))
+        if rates.lines:
+            self.log("val_cer", rates.cer, prog_bar=True)
+            self.log("val_wer", rates.wer, prog_bar=True)
+            self.log("val_loss", loss_sum / max(batches, 1))
         self.rates, self.val_losses = ErrorRates(), []
 
 
