@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, lines, reading, video
+    from seqvision.cli import captions, commands, lines, reading, shards, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -189,6 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
     p.add_argument("--list-fonts", action="store_true", help="print the fonts that would be used, then stop")
     p.set_defaults(func=commands.synth)
+
+    p = sub.add_parser("pack", help="convert line data into tar shards for streaming training (large collections)")
+    p.add_argument("data", nargs="+", metavar="DATA", help="labels.tsv, sidecar folders, PAGE/ALTO files or folders")
+    p.add_argument("--out", required=True, help="new folder for the shards and their index.json")
+    p.add_argument("--shard-size", type=int, default=1000, help="lines per shard (default 1000)")
+    p.add_argument("--shard-mb", type=float, default=0, help="also start a new shard past this many MB (default: off)")
+    p.add_argument("--height", type=int, default=0, help="scale lines to this height when packing (default: keep)")
+    p.set_defaults(func=shards.pack)
 
     p = sub.add_parser("synth-video", help="write synthetic video clips (motion, order and appearance classes)")
     p.add_argument("--out", required=True, help="folder to write (CLASS/*.mp4, clips.csv, synth-video.json)")
