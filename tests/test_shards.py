@@ -134,3 +134,16 @@ def test_training_streams_from_shards(numbered: Path, tmp_path: Path) -> None:
     with (out / "metrics.csv").open(encoding="utf-8") as fh:
         losses = [float(r["train_loss_epoch"]) for r in csv.DictReader(fh) if r.get("train_loss_epoch")]
     assert len(losses) == 6 and losses[-1] < 0.7 * losses[0], losses
+
+
+def test_eval_on_shards_matches_eval_on_the_folder(lines_dir: Path, tmp_path: Path, capsys) -> None:
+    """The bundled model scores the packed lines exactly as it scores the original folder."""
+    assert main(["pack", str(lines_dir), "--out", str(tmp_path / "shards"), "--shard-size", "7"]) == 0
+    capsys.readouterr()
+    results = []
+    for data in (lines_dir, tmp_path / "shards"):
+        assert main(["eval", str(data), "--json", "--threads", "1"]) == 0
+        results.append(json.loads(capsys.readouterr().out))
+    for key in ("cer", "wer", "lines", "chars", "skipped"):
+        assert results[0][key] == results[1][key], key
+    assert results[1]["lines"] == N and results[1]["cer"] < 0.2  # a real reading, not an empty one

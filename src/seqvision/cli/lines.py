@@ -61,7 +61,7 @@ def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognize
     return recognizer_for(model, args), inputs
 
 
-def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
+def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False, load=None):
     # -> tuple[dict[int, Decoded], list[tuple[int, SeqvisionError]]]
     """Read every sample: ``({index: decoded}, [(index, error)])`` for the lines that failed to load.
 
@@ -89,7 +89,7 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
     try:
         with _progress(len(samples), "read") as bar:
             lines = rec.read_many(
-                _page_loader(samples),
+                load or _page_loader(samples),
                 len(samples),
                 batch_size,
                 on_batch=bar.update,
@@ -115,11 +115,22 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
     # -> tuple[list[LineSample], list[Decoded], int, float]
     """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left."""
     from seqvision.data.readers import read_lines
+    from seqvision.data.shards import ShardImages, ShardIndex, is_shards
 
-    report = read_lines(data)
-    samples, skipped = report.samples, list(report.skipped)
     start = time.perf_counter()
-    decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs)
+    if is_shards(data):  # streamed from the shards (the transcriptions in memory, never the images)
+        shards = ShardImages(ShardIndex.load(data))
+        samples, skipped = shards.samples, []
+        start = time.perf_counter()
+        try:
+            decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs, load=shards.load)
+        finally:
+            shards.close()
+    else:
+        report = read_lines(data)
+        samples, skipped = report.samples, list(report.skipped)
+        start = time.perf_counter()
+        decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs)
     seconds = time.perf_counter() - start
     skipped += [str(e) for _, e in errors]
     for message in skipped[:5]:

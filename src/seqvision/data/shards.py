@@ -25,6 +25,7 @@ from PIL import Image
 
 from seqvision.data.images import PageCache, load_line, resize_to_height
 from seqvision.data.readers import read_lines
+from seqvision.data.samples import LineSample
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 
@@ -218,3 +219,59 @@ def pack(
     if not writer.count:
         raise DataError(f"{', '.join(inputs)}: no usable line to pack")
     return writer.close(height=height, inputs=[str(i) for i in inputs], skipped=skipped)
+
+
+class ShardImages:
+    """Random access to the line images of a shard folder, for ``seqvision eval SHARDS``.
+
+    One pass over the tar headers (and the small ``.txt``/``.json`` members) gives every line's
+    transcription and where its PNG lies; :meth:`load` then reads just those bytes (``pread``, so
+    the loader threads share the open files). Memory: the transcriptions and three integers per
+    line, never the images.
+    """
+
+    def __init__(self, index: ShardIndex):
+        self.index = index
+        self.samples: list[LineSample] = []
+        self.where: list[tuple[int, int, int]] = []  # (shard, offset, size) of each line's PNG
+        self._files: dict[int, int] = {}
+        for k, shard in enumerate(index.shards):
+            self._scan(k, shard.file)
+
+    def _scan(self, k: int, path: Path) -> None:
+        try:
+            with tarfile.open(path, "r:") as tar:
+                lines: dict[str, dict[str, Any]] = {}
+                for member in tar:
+                    stem, _, ext = member.name.rpartition(".")
+                    entry = lines.setdefault(stem, {})
+                    if ext == "png":
+                        entry["png"] = (member.offset_data, member.size)
+                    elif ext in ("txt", "json"):
+                        data = tar.extractfile(member)
+                        entry[ext] = data.read() if data else b""
+            for key, entry in lines.items():
+                meta = json.loads(entry["json"])
+                text = entry["txt"].decode("utf-8")
+                self.samples.append(LineSample(path, text, f"{meta['source']} ({path.name}:{key})"))
+                self.where.append((k, *entry["png"]))
+        except (tarfile.TarError, OSError) as exc:
+            raise DataError(f"{path}: corrupt or unreadable shard ({exc})") from None
+        except (KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: a line is incomplete or corrupt ({exc})") from None
+
+    def load(self, i: int) -> Image.Image:
+        k, offset, size = self.where[i]
+        if k not in self._files:
+            self._files[k] = os.open(self.index.shards[k].file, os.O_RDONLY)
+        data = os.pread(self._files[k], size, offset)
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                return img.convert("L")
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise DataError(f"{self.samples[i].source}: unreadable image ({exc})") from None
+
+    def close(self) -> None:
+        for fd in self._files.values():
+            os.close(fd)
+        self._files.clear()
