@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--train",
-        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder; "
+        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder, "
+        "a shard folder (seqvision pack); "
         "video: a folder per class or a path,label[,group] CSV/TSV",
     )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")

@@ -96,6 +96,20 @@ NOISE = (
 )
 
 
+def quiet() -> None:
+    """No GPU/TPU banners, tips or known-harmless warnings (in this process)."""
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    for noise in NOISE:
+        warnings.filterwarnings("ignore", f".*{noise}.*")
+
+
+class Quiet(Callback):
+    """:func:`quiet` in the processes ``--strategy ddp_spawn`` starts too (they do not inherit warning filters)."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        quiet()
+
+
 def parallel_options(cfg: TrainConfig) -> dict[str, Any]:
     """Trainer arguments for where and on how many processes to train (docs/scaling.md)."""
     if cfg.accelerator not in ("cpu", "gpu", "auto"):
@@ -153,12 +167,11 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     ]
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no GPU/TPU banners and tips
     if resume:
         keep_metrics_segment(out)
+    callbacks.append(Quiet())
     with warnings.catch_warnings():
-        for noise in NOISE:
-            warnings.filterwarnings("ignore", f".*{noise}.*")
+        quiet()
         trainer = L.Trainer(
             max_epochs=cfg.train.epochs,
             max_time=timedelta(minutes=cfg.train.max_minutes) if cfg.train.max_minutes > 0 else None,
