@@ -21,6 +21,7 @@ from seqvision.data.readers import read_lines
 from seqvision.data.shard_stream import ShardLines
 from seqvision.data.shards import ShardIndex, read_shard
 from seqvision.decoding.alphabet import Alphabet
+from seqvision.errors import DataError
 
 N = 40
 
@@ -113,6 +114,14 @@ def test_uneven_split_pads_training_but_not_evaluation(numbered: Path, monkeypat
     assert set(seen) == {f"n{i}" for i in range(39)}  # nothing dropped; a few repeats make up the steps
     evaluation = seen_on_ranks(odd, False, world=3, workers=2, monkeypatch=monkeypatch)
     assert Counter(t for r in evaluation for b in r[0] for t in b) == Counter(f"n{i}" for i in range(39))
+
+
+def test_too_few_lines_for_the_ranks_and_workers_is_a_clear_error(numbered: Path, monkeypatch) -> None:
+    index = ShardIndex.load(numbered)
+    tiny = ShardIndex(index.folder, index.shards[:1], index.characters, 0)  # 3 lines
+    monkeypatch.setattr(stream_module, "rank_and_world", lambda: (0, 2))
+    with pytest.raises(DataError, match=r"3 line\(s\) for 2 rank\(s\) x 2 loader worker"):
+        list(stream(tiny, shuffle=False, workers=2))
 
 
 def test_batches_are_bucketed_by_width(numbered: Path) -> None:

@@ -84,6 +84,11 @@ class ShardLines(IterableDataset):
         """Batches this rank yields in an epoch (without unusable lines)."""
         rank, world, batch = self._rank_batch()
         consumers, total = world * self.workers, self.index.lines
+        if total < consumers:  # a rank without lines would skip validation and leave the others waiting
+            raise DataError(
+                f"{self.index.folder}: {total} line(s) for {world} rank(s) x {self.workers} loader worker(s); "
+                "use fewer workers (data.num_workers) or more data"
+            )
         if self.shuffle:
             return self.workers * ceil_div(ceil_div(total, consumers), batch)
         sizes = [split_range(total, consumers, rank * self.workers + w) for w in range(self.workers)]
@@ -119,6 +124,7 @@ class ShardLines(IterableDataset):
         return normalise(line), self.alphabet.encode(r.text), r.text
 
     def __iter__(self) -> Iterator[dict]:
+        len(self)  # checks there are lines for every rank and worker
         rank, world, batch = self._rank_batch()
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
