@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+import torch
 from torch.utils.data import Sampler
 
 from seqvision.training.distributed import rank_and_world
@@ -55,20 +56,27 @@ class RankBatches(Sampler[list[int]]):
         raise NotImplementedError
 
     def __iter__(self) -> Iterator[list[int]]:
+        # a generator, so the batches are drawn when the first one is asked for, as torch's samplers do
         batches = self.global_batches()
         rank, world = rank_and_world()
         if world == 1:
-            return iter(batches)
-        if self.shuffle:
-            return iter([rank_piece(b, rank, world) for b in batches])
-        mine = batches[rank::world]
-        if not mine and batches:  # fewer validation batches than ranks: every rank must still validate
-            mine = [rank_piece(batches[-1], rank, world)]
-        return iter(mine)
+            yield from batches
+        elif self.shuffle:
+            yield from (rank_piece(b, rank, world) for b in batches)
+        else:
+            mine = batches[rank::world]
+            if not mine and batches:  # fewer validation batches than ranks: every rank must still validate
+                mine = [rank_piece(batches[-1], rank, world)]
+            yield from mine
 
 
 class RandomBatches(RankBatches):
-    """Batches of ``batch_size`` indices in ``range(n)``, reshuffled every epoch when ``shuffle``."""
+    """Batches of ``batch_size`` indices in ``range(n)``, reshuffled every epoch when ``shuffle``.
+
+    In one process the order is drawn exactly as ``DataLoader(shuffle=True)`` draws it (from torch's
+    global generator), so single-process runs are unchanged; with several ranks it comes from this
+    sampler's own seeded generator, which advances identically on every rank.
+    """
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int = 0):
         super().__init__(shuffle, seed)
@@ -79,6 +87,9 @@ class RandomBatches(RankBatches):
 
     def global_batches(self) -> list[list[int]]:
         order = list(range(self.n))
-        if self.shuffle:
+        if self.shuffle and rank_and_world()[1] == 1:
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())  # as torch's RandomSampler
+            order = torch.randperm(self.n, generator=torch.Generator().manual_seed(seed)).tolist()
+        elif self.shuffle:
             self.rng.shuffle(order)
         return [order[i : i + self.batch_size] for i in range(0, self.n, self.batch_size)]
