@@ -2,7 +2,7 @@
 
     python benchmarks/scale.py [--sizes 1000 10000 100000] [--steps 100] [--workers 1] [--threads 1]
 
-Renders ``--base`` synthetic lines once (``seqvision synth`` at 32 px), then writes shard folders
+Renders ``--base`` (1000) synthetic lines once (``seqvision synth`` at 32 px), then writes shard folders
 of each size by cycling through them (line ``i`` is base line ``i % base``: the bytes on disk and
 the work per line are those of real lines, only repeated). For each size, in a fresh process:
 
@@ -151,7 +151,7 @@ def child_train(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    p.add_argument("--base", type=int, default=2000, help="distinct rendered lines (default 2000)")
+    p.add_argument("--base", type=int, default=1000, help="distinct rendered lines (default 1000)")
     p.add_argument("--shard-size", type=int, default=1000)
     p.add_argument("--steps", type=int, default=60, help="training steps per size (default 60)")
     p.add_argument("--workers", type=int, default=1, help="loader worker processes (default 1)")
