@@ -56,6 +56,16 @@ def test_pack_keeps_every_line_image_and_text(lines_dir: Path, tmp_path: Path, c
     assert main(["pack", str(lines_dir), "--out", str(out)]) == 1  # never into a folder that holds something
 
 
+def test_pack_closes_shards_by_size_and_scales_lines(lines_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shards"
+    assert main(["pack", str(lines_dir), "--out", str(out), "--shard-mb", "0.02", "--height", "16"]) == 0
+    index = ShardIndex.load(out)
+    assert len(index.shards) > 2 and index.lines == N and index.height == 16
+    # each shard closes with the line that passes the limit (tar pads the file to 10 KiB records)
+    assert all(s.file.stat().st_size <= 0.02 * 2**20 + 4096 + 10240 for s in index.shards)
+    assert {r.height for s in index.shards for r in read_shard(s.file)} == {16}
+
+
 def test_pack_and_training_errors_are_one_line(tmp_path: Path, capsys) -> None:
     assert main(["pack", str(tmp_path / "missing.tsv"), "--out", str(tmp_path / "s")]) == 1
     assert "missing.tsv: no such file or folder" in capsys.readouterr().err

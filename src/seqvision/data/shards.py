@@ -147,7 +147,7 @@ class ShardWriter:
             info = tarfile.TarInfo(f"{key}.{ext}")
             info.size = len(data)
             self._tar.addfile(info, io.BytesIO(data))
-            self._bytes += len(data) + 512
+            self._bytes += 512 + -(-len(data) // 512) * 512  # header + data padded to tar blocks
         self.characters.update(text)
         self.count += 1
         self._lines += 1
