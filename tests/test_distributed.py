@@ -123,3 +123,23 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(lines_d
     assert abs(first_two - first_one) < 0.01 * first_one
     meta = json.loads((tmp_path / "two" / "model.json").read_text(encoding="utf-8"))
     assert meta["training"]["val_lines"] == 16
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--set=train.strategy=horovod"], "train.strategy must be auto, ddp or ddp_spawn"),
+        (["--devices", "0"], "train.devices and train.num_nodes must be at least 1"),
+        pytest.param(
+            ["--accelerator", "gpu"],
+            "torch sees no CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU"),
+        ),
+    ],
+)
+def test_bad_parallel_settings_are_one_line(flags: list[str], message: str, lines_dir: Path, tmp_path, capsys) -> None:
+    argv = ["train", "--train", str(lines_dir), "--out", str(tmp_path / "run"), *TINY, *flags]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqvision: error:") and message in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "run" / "config.yaml").exists()  # before any work

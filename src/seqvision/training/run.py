@@ -137,6 +137,7 @@ def parallel_options(cfg: TrainConfig) -> dict[str, Any]:
 def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
     """Train a model for ``cfg.task`` into run folder ``out``; returns the exported model path."""
     task = get_task(cfg.task)
+    parallel = parallel_options(cfg.train)  # checked before any data is read
     rank = launch_rank(cfg.train.devices)  # 0 unless this is an extra process of a data-parallel run
     probe = out / f".write-test-{os.getpid()}"
     try:
@@ -167,7 +168,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     ]
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
-    if resume:
+    if resume and rank == 0:
         keep_metrics_segment(out)
     callbacks.append(Quiet())
     with warnings.catch_warnings():
@@ -175,7 +176,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
         trainer = L.Trainer(
             max_epochs=cfg.train.epochs,
             max_time=timedelta(minutes=cfg.train.max_minutes) if cfg.train.max_minutes > 0 else None,
-            **parallel_options(cfg.train),
+            **parallel,
             logger=CSVLogger(out, name="", version=""),
             callbacks=callbacks,
             gradient_clip_val=cfg.train.grad_clip,
