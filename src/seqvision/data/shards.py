@@ -1,8 +1,8 @@
 """Tar shards for collections bigger than memory: ``seqvision pack`` writes them, training streams them.
 
 A shard folder holds plain tar files in the WebDataset layout (every line is ``KEY.png`` with its
-transcription in ``KEY.txt`` and ``KEY.json`` = ``{"source", "width", "height"}``), so WebDataset
-and ``tar`` read them as they are, plus ``index.json``: the lines per shard, the characters of
+transcription in ``KEY.txt`` and ``KEY.json`` = ``{"source", "width", "height"}``), which any tar
+reader opens, plus ``index.json``: the lines per shard, the characters of
 all transcriptions and the pack settings. The index is what lets training know its epoch length
 and alphabet without a pass over the data. Nothing is pickled; a shard is written under a
 temporary name and renamed when complete, the index last.
