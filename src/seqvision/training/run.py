@@ -14,8 +14,11 @@ loop, checkpoints, time budget and model export are the same for every task.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
+import sys
 import time
 import warnings
 import zipfile
@@ -156,7 +159,8 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     if skipped_log:
         skipped_log.unlink(missing_ok=True)
 
-    prepared = task.prepare(cfg, out, resume, skipped_log)
+    with contextlib.redirect_stderr(sys.stderr if rank == 0 else io.StringIO()):  # data warnings once, not per rank
+        prepared = task.prepare(cfg, out, resume, skipped_log)
     if rank == 0:
         save_yaml(cfg, out / "config.yaml")
         print(prepared.summary)
