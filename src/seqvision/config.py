@@ -117,6 +117,10 @@ class TrainConfig:
     patience: int = 12  # epochs without improvement of the task's validation metric before stopping
     seed: int = 0
     threads: int = 0  # 0: all cores
+    accelerator: str = "cpu"  # cpu | gpu | auto (Lightning's choice)
+    devices: int = 1  # processes per node (CPU) or GPUs per node; data.batch_size is split across all of them
+    num_nodes: int = 1
+    strategy: str = "auto"  # auto | ddp | ddp_spawn (Lightning's DDP: gloo on CPU, nccl on GPU)
 
 
 @dataclass

@@ -23,6 +23,13 @@ def set_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
+def is_rank_zero() -> bool:
+    """False in the extra processes of a data-parallel run (Lightning sets the rank when training starts)."""
+    from lightning.pytorch.utilities import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
+
+
 def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
     """``[MODEL] INPUT...`` -> (model, inputs): the first input is the model if it names one, else the default."""
     from seqvision.checkpoint import DEFAULT_MODEL, is_model
@@ -65,6 +72,10 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
         "train.max_minutes": args.max_minutes,
         "train.threads": args.threads,
         "train.seed": args.seed,
+        "train.accelerator": args.accelerator,
+        "train.devices": args.devices,
+        "train.num_nodes": args.num_nodes,
+        "train.strategy": args.strategy,
     }
     apply_overrides(cfg, [f"{k}={v}" for k, v in flags.items() if v is not None])
     apply_overrides(cfg, args.overrides)
@@ -80,6 +91,8 @@ def train(args: argparse.Namespace) -> int:
     if not args.resume and not args.out:
         raise ConfigError("--out RUN_DIR is required (or --resume RUN_DIR)")
     path = run_training(cfg, out, resume=bool(args.resume), progress=not args.quiet)
+    if not is_rank_zero():  # the other data-parallel processes end quietly
+        return 0
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     print(f"model: {path}  ({get_task(cfg.task).describe(meta.get('metrics', {}))})")
     return 0

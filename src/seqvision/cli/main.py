@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, forecasting, lines, reading, video
+    from seqvision.cli import captions, commands, forecasting, lines, reading, shards, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--train",
-        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder; "
+        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder, "
+        "a shard folder (seqvision pack); "
         "video: a folder per class or a path,label[,group] CSV/TSV; "
         "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("data-parallel training (docs/scaling.md)")
+    g.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
+    g.add_argument("--devices", type=int, help="processes (CPU) or GPUs per node; --batch-size is split across all")
+    g.add_argument("--num-nodes", type=int, help="machines taking part (default 1)")
+    g.add_argument("--strategy", choices=["auto", "ddp", "ddp_spawn"], help="Lightning strategy (gloo/nccl DDP)")
     p.set_defaults(func=commands.train)
 
     p = sub.add_parser("eval", help="character and word error rates of a model on labelled data")
@@ -199,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
     p.add_argument("--list-fonts", action="store_true", help="print the fonts that would be used, then stop")
     p.set_defaults(func=commands.synth)
+
+    p = sub.add_parser("pack", help="convert line data into tar shards for streaming training (large collections)")
+    p.add_argument("data", nargs="+", metavar="DATA", help="labels.tsv, sidecar folders, PAGE/ALTO files or folders")
+    p.add_argument("--out", required=True, help="new folder for the shards and their index.json")
+    p.add_argument("--shard-size", type=int, default=1000, help="lines per shard (default 1000)")
+    p.add_argument("--shard-mb", type=float, default=0, help="also start a new shard past this many MB (default: off)")
+    p.add_argument("--height", type=int, default=0, help="scale lines to this height when packing (default: keep)")
+    p.set_defaults(func=shards.pack)
 
     p = sub.add_parser("synth-video", help="write synthetic video clips (motion, order and appearance classes)")
     p.add_argument("--out", required=True, help="folder to write (CLASS/*.mp4, clips.csv, synth-video.json)")

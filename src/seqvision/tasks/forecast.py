@@ -16,6 +16,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.data.batches import RandomBatches
 from seqvision.errors import ConfigError
 from seqvision.forecast.data import ForecastData, load
 from seqvision.forecast.metrics import ForecastScores
@@ -23,6 +24,7 @@ from seqvision.forecast.model import ForecastModel, build_forecaster
 from seqvision.forecast.normalise import Normalisation
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.training.distributed import sum_across_ranks
 
 
 def masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
@@ -34,6 +36,9 @@ def masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
 def persistence(inputs: Tensor, frames_out: int) -> Tensor:
     """The baseline: the last input frame, repeated. ``(B, T_in, C, H, W)`` -> ``(B, T_out, C, H, W)``."""
     return inputs[:, -1:].expand(-1, frames_out, -1, -1, -1)
+
+
+SUMS = ("sq", "abs", "pixels", "frames", "ssim", "hits", "misses", "false_alarms")  # ForecastScores' counts
 
 
 class ForecastModule(TrainingModule):
@@ -70,8 +75,14 @@ class ForecastModule(TrainingModule):
         score(self.baseline, persistence(batch["inputs"], pred.shape[1]), batch, self.norm)
 
     def on_validation_epoch_end(self) -> None:
-        if self.losses:
-            self.log("val_loss", sum(v * n for v, n in self.losses) / sum(n for _, n in self.losses), prog_bar=True)
+        # each rank validated its own batches: sum the counts of all of them (every rank calls this)
+        weighted, count = sum_across_ranks(self, [sum(v * n for v, n in self.losses), sum(n for _, n in self.losses)])
+        for scores in (self.scores, self.baseline):
+            for name in SUMS:
+                sums = getattr(scores, name)
+                setattr(scores, name, torch.tensor(sum_across_ranks(self, sums.tolist()), dtype=sums.dtype))
+        if count:
+            self.log("val_loss", weighted / count, prog_bar=True)
             for prefix, scores in (("val_", self.scores), ("val_persist_", self.baseline)):
                 for k, v in scores.summary().items():
                     if k in ("mse_frame", "mae_frame", "ssim", "csi"):
@@ -104,8 +115,7 @@ class Forecast(Task):
         model = build_forecaster(cfg.model, fc.frames_out)
         loader = lambda ds, shuffle: DataLoader(  # noqa: E731
             ds,
-            batch_size=cfg.data.batch_size,
-            shuffle=shuffle,
+            batch_sampler=RandomBatches(len(ds), cfg.data.batch_size, shuffle=shuffle, seed=cfg.train.seed),
             num_workers=cfg.data.num_workers,
             persistent_workers=cfg.data.num_workers > 0,
         )
