@@ -215,6 +215,8 @@ def _header_label(header: str) -> tuple[str, str | None]:
 
 def _read_fasta(path: Path, lines: list[tuple[int, str]], labels: str | Path | None, need_labels: bool) -> SeqData:
     raw = _fasta_records(path, lines)
+    if not raw:
+        return SeqData([], [])
     if labels is not None:
         table = _read_label_table(Path(labels))
         ids = [header.split()[0] for _, header, _ in raw]
