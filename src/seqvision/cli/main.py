@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, lines, reading, video
+    from seqvision.cli import captions, commands, dna, lines, reading, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
         "--task",
-        help="what to learn: text_lines (default), video, captioning or image_classes (see `seqvision models`)",
+        help="what to learn: text_lines (default), video, captioning, image_classes or dna (see `seqvision models`)",
     )
     p.add_argument(
         "--preset",
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "video: a folder per class or a path,label[,group] CSV/TSV",
     )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
+    p.add_argument("--labels", help="dna: labels TSV (id<TAB>label(s)) for FASTA files whose headers carry none")
     p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
     p.add_argument("--config", help="YAML experiment config (sections model, data, train)")
     add_set_option(p, "override a config key, e.g. --set model.sequence.name=gru (repeatable)")
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines (or labels)"
     )
     p.add_argument("--confusion", metavar="PNG", help="video models: also draw the confusion matrix")
+    p.add_argument("--labels", help="DNA models: labels TSV (id<TAB>label(s)) for a FASTA data file")
     p.add_argument(
         "--tune-lm",
         action="store_true",
@@ -140,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="same as --format json (for a video model: one object per clip)")
     p.add_argument("--top-k", type=int, default=5, help="video models: how many labels to show (default 5)")
+    p.add_argument("--labels", help="DNA models: labels TSV for FASTA input (labels are optional for prediction)")
     p.add_argument(
         "--page",
         metavar="XML",
@@ -257,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="study folder: runs/, cells.csv, results.{md,csv,png}")
     p.add_argument("--progress", action="store_true", help="show each run's progress bar")
     p.set_defaults(func=commands.compare)
+
+    dna.add_motifs_parser(sub)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)

@@ -111,6 +111,11 @@ def read(args: argparse.Namespace) -> int:
 
         args.json = fmt == "json"
         return video.read(args, model, inputs)
+    if model_task(model) == "dna":
+        from seqvision.cli import dna
+
+        args.json = fmt == "json"
+        return dna.read(args, model, inputs)
     rec = recognizer_for(model, args)
     samples = _read_inputs(inputs)
     if fmt in ("page", "alto") and any(s.polygon is not None for s in samples):
