@@ -13,6 +13,9 @@ import numpy as np
 from seqvision.cli.commands import set_threads
 from seqvision.errors import ConfigError, DataError
 
+# --batch-size defaults to 16 for line images; short sequences are cheap, and small batches leave the LSTM idle
+MIN_BATCH = 256
+
 
 def _write(path: str | None, text: str) -> None:
     """``text`` to ``path`` (atomically) or to standard output."""
@@ -48,7 +51,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     records = read_sequences(inputs[0], getattr(args, "labels", None)).records
     truth = target_matrix(records, clf.labels, "the model's")
     start = time.perf_counter()
-    scores = clf.predict(records, max(args.batch_size, 1))
+    scores = clf.predict(records, max(args.batch_size, MIN_BATCH))
     seconds = time.perf_counter() - start
     if args.predictions:
         _write(args.predictions, _table(records, clf.labels, scores, truth))
@@ -93,7 +96,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     records = []
     for name in inputs:
         records += read_sequences(name, getattr(args, "labels", None), need_labels=False).records
-    scores = clf.predict(records, max(args.batch_size, 1))
+    scores = clf.predict(records, max(args.batch_size, MIN_BATCH))
     if getattr(args, "json", False):
         text = "".join(
             json.dumps({"id": r.id, "probabilities": dict(zip(clf.labels, map(float, s), strict=True))}) + "\n"
