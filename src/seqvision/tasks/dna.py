@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from seqvision.config import ExperimentConfig, TrainConfig, to_dict
 from seqvision.data.bio import SeqData, SeqRecord, read_sequences, targets
 from seqvision.data.bio_batches import CHANNELS, SequenceDataset, collate_sequences
+from seqvision.encoders.base import Encoder
 from seqvision.errors import ConfigError, DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import SeqModel, build_model
@@ -71,8 +72,11 @@ def target_matrix(records: list[SeqRecord], labels: list[str], what: str) -> np.
 
 def check_lengths(records: list[SeqRecord], model: SeqModel) -> None:
     """Every record must give the sequence model at least one step (the max-pool drops a shorter tail)."""
-    for r in records:
-        if model.encoder.output_length(len(r.sequence)) < 1:
+    encoder = model.encoder
+    assert isinstance(encoder, Encoder)  # a sequence model's encoder is a plain one (onehot-cnn1d)
+    steps = encoder.output_lengths(torch.tensor([len(r.sequence) for r in records], dtype=torch.int64))
+    for r, n in zip(records, steps.tolist(), strict=True):
+        if n < 1:
             raise DataError(
                 f"{r.source}: record {r.id!r} is {len(r.sequence)} bases long, too short for this model "
                 f"(time stride {model.encoder.time_stride})"
