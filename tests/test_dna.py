@@ -240,3 +240,36 @@ def test_tiny_pum2_run_beats_chance(shared_data: Path, tmp_path: Path) -> None:
     header = (run / "metrics.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     losses = [float(r.split(",")[header.index("val_loss")]) for r in rows if r.split(",")[header.index("val_loss")]]
     assert losses[-1] < losses[0] < 0.7  # below the 0.69 of a constant 0.5 guess after one epoch already
+
+
+def test_multi_label_fasta_with_labels_file(tmp_path: Path, capsys) -> None:
+    """Two planted motifs, two labels from a separate labels file: training, per-label eval, predictions."""
+    rng = random.Random(3)
+    motifs = {"pum": MOTIF, "gata": "AGATAAGA"}
+    fasta, table = [], ["id\tpum\tgata"]
+    for i in range(500):
+        seq = "".join(rng.choice("ACGT") for _ in range(60))
+        present = [name for name in motifs if rng.random() < 0.5]
+        for k, name in enumerate(present):  # pum in the first half, gata in the second: never overlapping
+            at = rng.randint(0, 22) + 30 * k if len(present) == 2 else rng.randint(0, 52)
+            seq = seq[:at] + motifs[name] + seq[at + 8 :]
+        fasta.append(f">r{i}\n{seq}\n")
+        table.append(f"r{i}\t" + "\t".join("1" if name in present else "0" for name in motifs))
+    (tmp_path / "all.fa").write_text("".join(fasta[:400]), encoding="utf-8")
+    (tmp_path / "val.fa").write_text("".join(fasta[400:]), encoding="utf-8")
+    (tmp_path / "labels.tsv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    run = tmp_path / "run"
+    argv = ["train", "--task", "dna", "--train", str(tmp_path / "all.fa"), "--val", str(tmp_path / "val.fa")]
+    argv += ["--labels", str(tmp_path / "labels.tsv"), "--out", str(run), "--epochs", "8", *TINY]
+    assert main(argv) == 0
+    assert json.loads((run / "model.json").read_text(encoding="utf-8"))["labels"] == ["pum", "gata"]
+    capsys.readouterr()
+    predictions = tmp_path / "p.tsv"
+    argv = ["eval", str(run), str(tmp_path / "val.fa"), "--labels", str(tmp_path / "labels.tsv")]
+    assert main([*argv, "--predictions", str(predictions), "--threads", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ROC-AUC") and [line.split()[0] for line in out[1:]] == ["pum", "gata"]
+    per_label = [float(line.split()[2]) for line in out[1:]]
+    assert min(per_label) > 0.85, out
+    rows = predictions.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "id\tpum\ttrue_pum\tgata\ttrue_gata" and len(rows) == 101
