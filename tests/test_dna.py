@@ -273,3 +273,32 @@ def test_multi_label_fasta_with_labels_file(tmp_path: Path, capsys) -> None:
     assert min(per_label) > 0.85, out
     rows = predictions.read_text(encoding="utf-8").splitlines()
     assert rows[0] == "id\tpum\ttrue_pum\tgata\ttrue_gata" and len(rows) == 101
+
+
+@pytest.mark.parametrize("motif", ["ACG", "ACGT"])  # odd and even filter widths (even: one more output step)
+def test_activation_pwm_of_a_hand_made_filter(motif: str) -> None:
+    """A filter that fires only on ``motif`` gives exactly its one-hot PWM, wherever it sits (edges too);
+    a filter that never fires is left out; MEME text for RNA has no strands line and parses."""
+    from seqvision.data.bio import SeqRecord
+    from seqvision.motifs import filter_motifs, meme_text
+
+    cfg = danq_small(sequence="none", filters=2)
+    cfg.encoder.kernel, cfg.encoder.pool, cfg.encoder.dropout = len(motif), 1, 0.0
+    model = build_model(cfg, 1).eval()
+    conv = model.encoder.motifs.conv
+    with torch.no_grad():
+        conv.weight.fill_(-1.0)
+        conv.bias.copy_(torch.tensor([-(len(motif) - 1.0), 0.0]))
+        for j, base in enumerate(motif):
+            conv.weight[0, "ACGT".index(base), 0, j] = 1.0  # exact match: len - (len - 1) = 1, else <= -1
+        conv.weight[1].zero_()  # never above zero: never activates
+    sequences = ["TT" + motif + "TT", motif + "AAAA", "GGGG" + motif, "TTTTTTTT"]
+    records = [SeqRecord(str(i), s, None, f"x:{i}") for i, s in enumerate(sequences)]
+    found, background = filter_motifs(model, records)
+    assert [m.name for m in found] == ["filter1"] and found[0].sites == 3
+    np.testing.assert_array_equal(found[0].probabilities, np.eye(4)[["ACGT".index(b) for b in motif]])
+    counts = {b: sum(s.count(b) for s in sequences) for b in "ACGT"}
+    np.testing.assert_allclose(background, [counts[b] / sum(counts.values()) for b in "ACGT"])
+    text = meme_text(found, background, rna=True)
+    assert "ALPHABET= ACGU" in text and "strands" not in text and parse_meme(text)["filter1"].shape == (len(motif), 4)
+    assert "strands: + -" in meme_text(found, background, rna=False)
