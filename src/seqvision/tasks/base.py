@@ -20,6 +20,7 @@ from lightning.pytorch.callbacks import Timer
 from torch.utils.data import DataLoader
 
 from seqvision.config import ExperimentConfig, TrainConfig
+from seqvision.errors import ConfigError
 from seqvision.model import SeqModel
 from seqvision.training.distributed import sum_across_ranks
 
@@ -125,6 +126,19 @@ class Task(ABC):
     monitor: str  # validation metric that selects the best model, e.g. "val_cer"
     mode: str  # "min" or "max"
     metric_names: tuple[str, ...]  # validation metrics plotted in curves.png
+    model_input: str = "line"  # the ModelConfig.input its models read: line, clip, image, frames, sequence
+    model_head: str | None = None  # the head its models must end with, when only one fits
+
+    def check_model(self, cfg: ExperimentConfig) -> None:
+        """One clear line, before any data is read, when the configured model does not fit this task."""
+        wrong_head = self.model_head is not None and cfg.model.head.name != self.model_head
+        if cfg.model.input != self.model_input or wrong_head:
+            head = f" with a {self.model_head} head" if self.model_head else ""
+            article = "an" if self.model_input[0] in "aeiou" else "a"
+            raise ConfigError(
+                f"task {self.name} needs {article} {self.model_input} model{head} "
+                f"(e.g. --preset {self.default_preset}), not {cfg.model.preset!r}"
+            )
 
     @abstractmethod
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:

@@ -25,7 +25,7 @@ from seqvision.data.caption_dataset import CAPTION_NORMALISATION, CaptionDataset
 from seqvision.data.captions import CaptionSample, read_captions
 from seqvision.decoding.search import decode
 from seqvision.decoding.vocab import Vocabulary
-from seqvision.errors import ConfigError, DataError
+from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import CaptionModel, build_model
 from seqvision.registry import TASKS
@@ -103,6 +103,8 @@ class Captioning(Task):
     default_preset = "sat-small"
     monitor, mode = "val_cider", "max"
     metric_names = ("val_bleu4", "val_cider")
+    model_input = "image"
+    model_head = "attention"
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[CaptionSample], list[CaptionSample]]:
         if not cfg.data.train:
@@ -122,10 +124,7 @@ class Captioning(Task):
         return order[n_val:], order[:n_val]
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        if cfg.model.input != "image" or cfg.model.head.name != "attention":
-            raise ConfigError(
-                f"task captioning needs an image model (e.g. --preset sat-small), not {cfg.model.preset!r}"
-            )
+        self.check_model(cfg)
         _require()  # the metrics, before any time is spent
         train_samples, val_samples = self.split(cfg, log)
         size = cfg.model.height

@@ -23,7 +23,7 @@ from seqvision.data.batches import RandomBatches
 from seqvision.data.bio import SeqData, SeqRecord, read_sequences, targets
 from seqvision.data.bio_batches import CHANNELS, SequenceDataset, collate_sequences
 from seqvision.encoders.base import Encoder
-from seqvision.errors import ConfigError, DataError
+from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import SeqModel, build_model
 from seqvision.ranking import average_precision, macro, roc_auc
@@ -109,6 +109,8 @@ class Dna(Task):
     default_preset = "danq-small"
     monitor, mode = "val_auroc", "max"
     metric_names = ("val_auroc", "val_auprc")
+    model_input = "sequence"
+    model_head = "sigmoid"
 
     def split(self, cfg: ExperimentConfig) -> tuple[SeqData, list[SeqRecord]]:
         """Train data and val records: ``data.val`` when given, else a seeded ``data.val_fraction`` of train."""
@@ -126,10 +128,7 @@ class Dna(Task):
         return SeqData(records[n_val:], train.labels), records[:n_val]
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        if cfg.model.input != "sequence" or cfg.model.head.name != "sigmoid":
-            raise ConfigError(
-                f"task dna needs a sequence model with a sigmoid head (--preset danq-small), not {cfg.model.preset!r}"
-            )
+        self.check_model(cfg)
         train, val = self.split(cfg)
         labels_file = out / "labels.json"
         labels = (

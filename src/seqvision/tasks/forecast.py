@@ -17,7 +17,6 @@ from torch.utils.data import DataLoader
 
 from seqvision.config import ExperimentConfig, TrainConfig, to_dict
 from seqvision.data.batches import RandomBatches
-from seqvision.errors import ConfigError
 from seqvision.forecast.data import ForecastData, load
 from seqvision.forecast.metrics import ForecastScores
 from seqvision.forecast.model import ForecastModel, build_forecaster
@@ -104,12 +103,10 @@ class Forecast(Task):
     default_preset = "convlstm-small"
     monitor, mode = "val_loss", "min"
     metric_names = ("val_mse_frame", "val_persist_mse_frame")
+    model_input = "frames"
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        if cfg.model.input != "frames":
-            raise ConfigError(
-                f"task forecast needs a frames model (e.g. --preset convlstm-small), not {cfg.model.preset!r}"
-            )
+        self.check_model(cfg)
         fc = cfg.data.forecast
         data = load(cfg)
         model = build_forecaster(cfg.model, fc.frames_out)

@@ -17,7 +17,7 @@ from torch import Tensor
 from seqvision.config import ExperimentConfig, TrainConfig, to_dict
 from seqvision.data.images import NORMALISATION
 from seqvision.decoding.alphabet import Alphabet
-from seqvision.errors import ConfigError, DataError
+from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import SeqModel, build_model
 from seqvision.registry import TASKS
@@ -46,12 +46,13 @@ class ImageClasses(Task):
     default_preset = "digits-small"
     monitor, mode = "val_acc", "max"
     metric_names = ("val_acc",)
+    model_input = "line"
+    model_head = "classify"
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.training.data import make_loaders, read_split
 
-        if cfg.model.input != "line" or cfg.model.head.name != "classify":
-            raise ConfigError(f"task image_classes needs a line model with a classify head, not {cfg.model.preset!r}")
+        self.check_model(cfg)
         train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
         labels_file = out / "labels.json"
         if resume and labels_file.exists():

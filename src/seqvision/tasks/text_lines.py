@@ -90,11 +90,13 @@ class TextLines(Task):
     default_preset = "crnn-small"
     monitor, mode = "val_cer", "min"
     metric_names = ("val_cer", "val_wer")
+    model_head = "ctc"
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.data.shards import ShardIndex, is_shards
         from seqvision.training.data import make_loaders, read_split, shard_loaders
 
+        self.check_model(cfg)
         alphabet_file = out / "alphabet.json"
         saved = json.loads(alphabet_file.read_text(encoding="utf-8")) if resume and alphabet_file.exists() else None
         if is_shards(cfg.data.train):  # streamed: the alphabet comes from the shard index

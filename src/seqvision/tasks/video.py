@@ -20,7 +20,7 @@ from seqvision.data.batches import RandomBatches
 from seqvision.data.clip_dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
 from seqvision.data.clips import ClipSample, check_no_leak, grouped_split, read_clips
 from seqvision.data.decode import CLIP_NORMALISATION
-from seqvision.errors import ConfigError, DataError
+from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import build_model
 from seqvision.registry import TASKS
@@ -62,6 +62,7 @@ class Video(Task):
     default_preset = "lrcn-small"
     monitor, mode = "val_acc", "max"
     metric_names = ("val_acc",)
+    model_input = "clip"
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
@@ -77,8 +78,7 @@ class Video(Task):
         return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        if cfg.model.input != "clip":
-            raise ConfigError(f"task video needs a clip model (e.g. --preset lrcn-small), not {cfg.model.preset!r}")
+        self.check_model(cfg)
         train_samples, val_samples = self.split(cfg, log)
         train, train_bad = probe_clips(train_samples)
         val, val_bad = probe_clips(val_samples)
