@@ -103,6 +103,7 @@ class TrainConfig:
     patience: int = 12  # epochs without improvement of the task's validation metric before stopping
     seed: int = 0
     threads: int = 0  # 0: all cores
+    checkpoint_every: int = 0  # also write the resume checkpoint every N training steps (0: after each epoch only)
 
 
 @dataclass

@@ -105,22 +105,35 @@ class WidthBucketSampler(Sampler[list[int]]):
     """Batches of similar width (little padding), in a new random order every epoch.
 
     Widths get multiplicative noise before sorting so batch composition varies between epochs.
+    Each pass is one epoch, and the order of epoch ``e`` depends only on ``(seed, e)``, so a resumed
+    run can ask with :meth:`resume_at` for exactly the rest of the epoch a killed run had started.
     """
 
     def __init__(self, widths: list[int], batch_size: int, shuffle: bool = True, seed: int = 0):
-        self.widths, self.batch_size, self.shuffle = widths, batch_size, shuffle
-        self.rng = random.Random(seed)
+        self.widths, self.batch_size, self.shuffle, self.seed = widths, batch_size, shuffle, seed
+        self.epoch = 0
+        self.resume: tuple[int, int] | None = None  # (epoch, batches already done in it)
 
     def __len__(self) -> int:
         return (len(self.widths) + self.batch_size - 1) // self.batch_size
 
+    def resume_at(self, epoch: int, batches: int) -> None:
+        """The next pass is epoch ``epoch`` without its first ``batches`` batches (the next epoch once all are done)."""
+        if batches >= len(self):
+            epoch, batches = epoch + 1, 0
+        self.epoch, self.resume = epoch, (epoch, batches)
+
     def __iter__(self) -> Iterator[list[int]]:
-        keys = [w * self.rng.uniform(0.9, 1.1) for w in self.widths] if self.shuffle else list(self.widths)
+        rng = random.Random(f"{self.seed}/{self.epoch}")
+        keys = [w * rng.uniform(0.9, 1.1) for w in self.widths] if self.shuffle else list(self.widths)
         order = sorted(range(len(keys)), key=keys.__getitem__)
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         if self.shuffle:
-            self.rng.shuffle(batches)
-        return iter(batches)
+            rng.shuffle(batches)
+        skip = self.resume[1] if self.resume and self.resume[0] == self.epoch else 0
+        self.resume = None
+        self.epoch += 1
+        return iter(batches[skip:])
 
 
 def pad_batch(arrays: list[np.ndarray], multiple: int = 16) -> tuple[Tensor, Tensor]:
