@@ -46,8 +46,11 @@ def _find_image(xml_path: Path, name: str | None) -> Path:
         candidates += [folder / (Path(base).stem + suffix) for suffix in IMAGE_SUFFIXES]
     candidates += [xml_path.with_suffix(suffix) for suffix in IMAGE_SUFFIXES]
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a name this file system cannot hold (too long, ...): no such image
+            continue
     wanted = repr(name.strip()) if name and name.strip() else f"{xml_path.stem}.png/.jpg/..."
     raise DataError(f"{xml_path}: page image {wanted} not found beside the XML")
 
