@@ -137,6 +137,7 @@ def mutated(draw: st.DrawFn, seed: bytes, max_ops: int = 6) -> bytes:
 
 
 WEIRD_VALUES = ["", "-1", "0", "1e308", "-1e308", "nan", "inf", "1e-320", "3,4", "x", "1 2 3", "0 0 0 0", "9" * 400]
+WEIRD_VALUES += ["-1e308,0 1e308,0 1e308,10 -1e308,10", "0 0 1e300 0 0 1e300", "10,10 20,10 20,1e-320", "5,5 " * 300]
 WEIRD_TEXT = ["", " ", "\u0000", "\ud7ff\u200b", "&amp;", "e\u0301", "\t\n", "a" * 5000, "\U0001f600"]
 
 
@@ -357,11 +358,13 @@ def mutated_model(draw: st.DrawFn, seed: bytes) -> bytes:
         elif op == "drop_tensor":
             del header[name]
         elif op in ("meta_value", "meta_drop"):
-            key = draw(st.sampled_from(sorted(meta)))
-            if op == "meta_drop":
+            key = draw(st.sampled_from(sorted({*meta, "calibration", "input"})))
+            if op == "meta_drop" and key in meta:
                 del meta[key]
-            else:
-                meta[key] = draw(st.sampled_from([None, 0, -3, "", "x", [], {}, [1, "a"], 1e300, True]))
+            elif op == "meta_value":
+                meta[key] = draw(
+                    st.sampled_from([None, 0, -3, "", "x", [], {}, [1, "a"], 1e300, True, {"temperature": "hot"}])
+                )
         elif op == "arch" and isinstance(meta.get("architecture"), dict):
             part = draw(st.sampled_from(["encoder", "sequence", "head", "height", "in_channels", "input", "preset"]))
             arch = meta["architecture"]

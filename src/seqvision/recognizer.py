@@ -159,7 +159,13 @@ class Recognizer:
             classes=lambda meta: len(Alphabet(meta["alphabet"])),
             export=lambda model, meta: to_onnx(model, int(meta["input"]["height"])),
         )
-        return cls(model, Alphabet(meta["alphabet"]), meta, path, session)
+        try:  # the metadata read later (input height, calibration) must be usable now, not mid-way through a job
+            recognizer = cls(model, Alphabet(meta["alphabet"]), meta, path, session)
+            if recognizer.height < 1:
+                raise ValueError(f"input height {recognizer.height}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
+        return recognizer
 
     def run(self, images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Padded ``(B, 1, H, W)`` batch + true widths -> (log-probabilities ``(B, T, K)``, lengths ``(B,)``)."""

@@ -20,6 +20,7 @@ from seqvision.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2")
 Polygon = tuple[tuple[float, float], ...]
+MAX_COORDINATE = 1e9  # far beyond any page image Pillow will open
 
 
 def _local(tag: object) -> str:
@@ -63,6 +64,8 @@ def _parse_points(text: str, scale: float = 1.0) -> Polygon | str:
         return "coordinates are not numbers"
     if len(values) % 2 or not all(math.isfinite(v) for v in values):
         return "coordinates are not (x, y) pairs"
+    if any(abs(v) > MAX_COORDINATE for v in values):  # else widths and areas overflow to inf
+        return f"coordinates beyond {MAX_COORDINATE:g} pixels"
     points = tuple(zip(values[0::2], values[1::2], strict=True))
     if len(set(points)) < 3:
         return f"polygon has {len(set(points))} distinct points (needs 3)"
@@ -192,6 +195,8 @@ def read_page_file(path: Path) -> ReadReport:
         root = ET.fromstring(raw)
     except ET.ParseError as exc:
         raise DataError(f"{path}: malformed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:  # an unknown or unsupported encoding="..." declaration
+        raise DataError(f"{path}: malformed XML ({str(exc).splitlines()[0][:120]})") from None
     kind = _local(root.tag)
     if kind == "PcGts":
         return _read_page(path, root)
