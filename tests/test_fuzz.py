@@ -42,7 +42,7 @@ from seqvision.data.images import image_size, load_line, normalise, resize_to_he
 from seqvision.data.pages import read_page_file
 from seqvision.data.readers import read_lines
 from seqvision.data.samples import LineSample
-from seqvision.errors import SeqvisionError
+from seqvision.errors import CheckpointError, DataError, SeqvisionError
 from seqvision.recognizer import Recognizer
 
 FUZZ_EXAMPLES = int(os.environ.get("SEQVISION_FUZZ_EXAMPLES", "150"))
@@ -411,3 +411,66 @@ def test_fuzz_resume_checkpoints(trained_run: Path, tmp_path_factory: pytest.Tem
 
     case()
     assert torch.load(trained_run / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+
+
+# ---------------------------------------------------------------------------------------------- found by fuzzing
+
+
+def page_with(folder: Path, points: str = "10,10 150,10 150,30 10,30", image: str = "page.png", head: str = "") -> Path:
+    Image.new("L", (200, 80), 255).save(folder / "page.png")
+    path = folder / "lines.xml"  # not page.xml: the image must be found through imageFilename
+    line = f'<TextLine id="l1"><Coords points="{points}"/><TextEquiv><Unicode>x</Unicode></TextEquiv></TextLine>'
+    path.write_text(f'{head}<PcGts><Page imageFilename="{image}">{line}</Page></PcGts>', encoding="utf-8")
+    return path
+
+
+def test_page_image_name_too_long_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found beside the XML"):
+        read_page_file(page_with(tmp_path, image="a" * 5000))
+
+
+def test_unknown_xml_encoding_is_malformed_xml(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="malformed XML"):
+        read_page_file(page_with(tmp_path, head='<?xml version="1.0" encoding="TTF-8"?>'))
+
+
+@pytest.mark.parametrize("points", ["-1e308,0 1e308,0 1e308,10 -1e308,10", "0,0 3e9,0 0,30"])
+def test_coordinates_that_overflow_skip_the_line(points: str, tmp_path: Path) -> None:
+    report = read_page_file(page_with(tmp_path, points=points))
+    assert not report.samples and "coordinates beyond" in report.skipped[0]
+
+
+def test_video_with_non_utf8_metadata_still_decodes(tmp_path: Path) -> None:
+    av = pytest.importorskip("av")
+    from seqvision.data.decode import decode, probe
+
+    path = tmp_path / "meta.mp4"
+    with av.open(str(path), "w", format="mp4") as out:
+        out.metadata["title"] = "QQQQQQ"
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 24, "yuv420p"
+        for k in range(4):
+            frame = av.VideoFrame.from_ndarray(np.full((24, 32, 3), 40 * k, np.uint8), format="rgb24")
+            frame.pts = k
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    path.write_bytes(path.read_bytes().replace(b"QQQQQQ", b"\x80\x81\x82\xff\xfe\x80"))  # latin-1-ish title
+    assert probe(path).frames == 4
+    assert decode(path, [0, 3], 16).shape == (2, 3, 16, 16)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("format_version", None, "format_version"), ("calibration", {"temperature": "hot"}, "metadata is corrupt")],
+)
+def test_corrupt_model_metadata_is_a_checkpoint_error(
+    key: str, value: object, message: str, trained_run: Path, tmp_path: Path
+) -> None:
+    header, body = safetensors_parts((trained_run / "model.safetensors").read_bytes())
+    meta = json.loads(header["__metadata__"]["seqvision"])
+    meta[key] = value
+    header["__metadata__"] = {"seqvision": json.dumps(meta)}
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(safetensors_bytes(header, body))
+    with pytest.raises(CheckpointError, match=message):
+        Recognizer.load(path)
