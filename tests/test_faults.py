@@ -18,6 +18,7 @@ import torch
 import seqvision.io
 import seqvision.training.faults as faults
 from conftest import TINY
+from seqvision.checkpoint import load_state
 from seqvision.cli.main import main
 from seqvision.data.lines import WidthBucketSampler
 from seqvision.errors import CheckpointError, OutputError
@@ -112,8 +113,17 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(lines_dir: Path, tmp_pa
     for step in expected:
         assert got[step] == pytest.approx(expected[step], rel=1e-4, abs=1e-5), step
     assert val_losses(killed) == pytest.approx(val_losses(whole), rel=1e-4)
-    whole_model = (whole / "model.safetensors").stat().st_size
-    assert (killed / "model.safetensors").stat().st_size == whole_model
+    # the final weights, and the early-stopping and best-model state, are those of the uninterrupted run
+    end, resumed_end = (torch.load(run / "checkpoints" / "last.ckpt", weights_only=True) for run in (whole, killed))
+    torch.testing.assert_close(resumed_end["state_dict"], end["state_dict"], rtol=1e-4, atol=1e-6)
+    for name in ("EarlyStopping{'monitor': 'val_cer', 'mode': 'min'}", "ExportBest"):
+        got_state, expected_state = resumed_end["callbacks"][name], end["callbacks"][name]
+        assert got_state.keys() == expected_state.keys() and all(
+            got_state[k] == pytest.approx(expected_state[k]) for k in expected_state if k != "stopping_reason_message"
+        )
+    expected_meta, meta = load_state(whole)[1], load_state(killed)[1]
+    assert meta["training"]["step"] == expected_meta["training"]["step"]
+    assert meta["metrics"] == pytest.approx(expected_meta["metrics"], rel=1e-4)
 
 
 def test_sampler_resumes_mid_epoch_with_the_same_order() -> None:
