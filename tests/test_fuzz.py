@@ -461,7 +461,11 @@ def test_video_with_non_utf8_metadata_still_decodes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value", "message"),
-    [("format_version", None, "format_version"), ("calibration", {"temperature": "hot"}, "metadata is corrupt")],
+    [
+        ("format_version", None, "format_version"),
+        ("task", ["text_lines"], "metadata is corrupt"),
+        ("calibration", {"temperature": "hot"}, "metadata is corrupt"),
+    ],
 )
 def test_corrupt_model_metadata_is_a_checkpoint_error(
     key: str, value: object, message: str, trained_run: Path, tmp_path: Path

@@ -82,6 +82,8 @@ TASK_NAMES = {"text_lines": "text-line", "video": "video", "captioning": "captio
 
 def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
     found = meta.get("task", "text_lines")
+    if not isinstance(found, str):
+        raise CheckpointError(f"{path}: seqvision metadata is corrupt (task {str(found)[:60]})")
     if task is not None and found != task:
         name = TASK_NAMES.get(found, found)
         raise CheckpointError(f"{path}: a {name} model, not a {TASK_NAMES.get(task, task)} model")
