@@ -385,7 +385,8 @@ def test_fuzz_saved_models(trained_run: Path, tmp_path_factory: pytest.TempPathF
 
     def load() -> None:
         load_state(path)
-        Recognizer.load(path)
+        recognizer = Recognizer.load(path)
+        recognizer.read([line_image()])  # a model that loads must also read
 
     @FUZZ
     @given(data=mutated_model(seed) | mutated(seed))

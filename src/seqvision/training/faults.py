@@ -48,7 +48,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def load_checkpoint(
         self, path: Any, map_location: Callable | None = lambda storage, loc: storage, weights_only: bool | None = None
     ) -> dict[str, Any]:
-        return load_resume_file(Path(path))
+        return load_resume_file(Path(path))  # always weights_only, onto the CPU, whatever the caller asks
 
 
 def load_resume_file(path: Path) -> dict[str, Any]:
