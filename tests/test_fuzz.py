@@ -398,6 +398,49 @@ def test_fuzz_saved_models(trained_run: Path, tmp_path_factory: pytest.TempPathF
     case()
 
 
+def video_model(folder: Path) -> Path:
+    """A tiny untrained video model saved as ``seqvision train --task video`` saves one."""
+    from seqvision.checkpoint import save_model
+    from seqvision.config import ExperimentConfig, apply_overrides, to_dict
+    from seqvision.model import build_model
+    from seqvision.presets import get_preset
+    from seqvision.tasks.video import input_metadata
+
+    cfg = ExperimentConfig(task="video", model=get_preset("lrcn-small"))
+    apply_overrides(cfg, ["model.height=16", "model.encoder.channels=[4,8,8,8]", "model.sequence.hidden=8"])
+    apply_overrides(cfg, ["data.clip.frames=4"])
+    model = build_model(cfg.model, 3)
+    meta = {
+        "task": "video",
+        "architecture": to_dict(cfg.model),
+        "labels": ["a", "b", "c"],
+        "input": input_metadata(cfg),
+    }
+    return save_model(folder / "video.safetensors", model, meta)
+
+
+def test_fuzz_saved_video_models(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from seqvision.classifier import ClipClassifier
+
+    folder = tmp_path_factory.mktemp("fuzz-video-model")
+    seed = video_model(folder).read_bytes()
+    path = folder / "model.safetensors"
+
+    def load() -> None:
+        classifier = ClipClassifier.load(path)
+        frames, size = classifier.clip_config.frames, classifier.size
+        if frames <= 16 and size <= 64:  # a model that loads must also classify (when its input is small)
+            assert classifier.run(torch.zeros(1, frames, 3, size, size), torch.tensor([frames])).shape[0] == 1
+
+    @FUZZ
+    @given(data=mutated_model(seed) | mutated(seed))
+    def case(data: bytes) -> None:
+        path.write_bytes(data)
+        check("video model", load)
+
+    case()
+
+
 def test_fuzz_resume_checkpoints(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     from seqvision.training.faults import load_resume_file
 
@@ -480,3 +523,16 @@ def test_corrupt_model_metadata_is_a_checkpoint_error(
     path.write_bytes(safetensors_bytes(header, body))
     with pytest.raises(CheckpointError, match=message):
         Recognizer.load(path)
+
+
+def test_video_model_with_corrupt_input_metadata_is_a_checkpoint_error(tmp_path: Path) -> None:
+    from seqvision.classifier import ClipClassifier
+
+    header, body = safetensors_parts(video_model(tmp_path).read_bytes())
+    meta = json.loads(header["__metadata__"]["seqvision"])
+    meta["input"] = None
+    header["__metadata__"] = {"seqvision": json.dumps(meta)}
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(safetensors_bytes(header, body))
+    with pytest.raises(CheckpointError, match="metadata is corrupt"):
+        ClipClassifier.load(path)
