@@ -441,6 +441,51 @@ def test_fuzz_saved_video_models(tmp_path_factory: pytest.TempPathFactory) -> No
     case()
 
 
+def caption_model(folder: Path) -> Path:
+    """A tiny untrained captioning model saved as ``seqvision train --task captioning`` saves one."""
+    from seqvision.checkpoint import save_model
+    from seqvision.config import ExperimentConfig, apply_overrides, to_dict
+    from seqvision.decoding.vocab import SPECIALS
+    from seqvision.model import build_model
+    from seqvision.presets import get_preset
+
+    cfg = ExperimentConfig(task="captioning", model=get_preset("sat-small"))
+    apply_overrides(cfg, ["model.height=32", "model.encoder.channels=[4,8,8,8]", "model.encoder.grid=2"])
+    apply_overrides(cfg, ["model.head.hidden=8", "model.head.embedding=8", "model.head.attention=8"])
+    words = [*SPECIALS, "a", "dog", "runs"]
+    model = build_model(cfg.model, len(words))
+    meta = {
+        "task": "captioning",
+        "architecture": to_dict(cfg.model),
+        "vocabulary": words,
+        "input": {"height": 32, "width": 32, "channels": 3},
+        "decoding": {"max_words": 5},
+    }
+    return save_model(folder / "captions.safetensors", model, meta)
+
+
+def test_fuzz_saved_caption_models(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from seqvision.captioner import Captioner
+
+    folder = tmp_path_factory.mktemp("fuzz-caption-model")
+    seed = caption_model(folder).read_bytes()
+    path = folder / "model.safetensors"
+
+    def load() -> None:
+        captioner = Captioner.load(path)
+        if captioner.size <= 64 and captioner.max_words <= 30:  # a model that loads must also caption
+            photo = np.zeros((3, captioner.size, captioner.size), np.uint8)
+            assert len(captioner.caption_arrays([photo])) == 1
+
+    @FUZZ
+    @given(data=mutated_model(seed) | mutated(seed))
+    def case(data: bytes) -> None:
+        path.write_bytes(data)
+        check("caption model", load)
+
+    case()
+
+
 def test_fuzz_resume_checkpoints(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     from seqvision.training.faults import load_resume_file
 
@@ -536,3 +581,16 @@ def test_video_model_with_corrupt_input_metadata_is_a_checkpoint_error(tmp_path:
     path.write_bytes(safetensors_bytes(header, body))
     with pytest.raises(CheckpointError, match="metadata is corrupt"):
         ClipClassifier.load(path)
+
+
+def test_caption_model_with_corrupt_decoding_metadata_is_a_checkpoint_error(tmp_path: Path) -> None:
+    from seqvision.captioner import Captioner
+
+    header, body = safetensors_parts(caption_model(tmp_path).read_bytes())
+    meta = json.loads(header["__metadata__"]["seqvision"])
+    meta["decoding"] = None
+    header["__metadata__"] = {"seqvision": json.dumps(meta)}
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(safetensors_bytes(header, body))
+    with pytest.raises(CheckpointError, match="metadata is corrupt"):
+        Captioner.load(path)
