@@ -594,3 +594,17 @@ def test_caption_model_with_corrupt_decoding_metadata_is_a_checkpoint_error(tmp_
     path.write_bytes(safetensors_bytes(header, body))
     with pytest.raises(CheckpointError, match="metadata is corrupt"):
         Captioner.load(path)
+
+
+@pytest.mark.parametrize("encoder", ["small", "vgg", "mobile", "resnet"])
+@pytest.mark.parametrize("channels", [[8], [0, 0, 0, 0], [8] * 9])
+def test_wrong_encoder_widths_are_a_config_error(encoder: str, channels: list[int]) -> None:
+    """Found through a fuzzed video model; ``--set model.encoder.channels=[8]`` was an IndexError traceback too."""
+    from seqvision.errors import ConfigError
+    from seqvision.model import build_model
+    from seqvision.presets import get_preset
+
+    cfg = get_preset("crnn-small")
+    cfg.encoder.name, cfg.encoder.channels = encoder, channels
+    with pytest.raises(ConfigError, match=f"encoder '{encoder}' takes .* channel widths"):
+        build_model(cfg, 10)
