@@ -246,3 +246,53 @@ def test_unwritable_run_folder_fails_first(lines_dir: Path, capsys: pytest.Captu
         pytest.skip("needs Linux /proc")
     rc = main(["train", "--train", str(lines_dir / "labels.tsv"), "--out", "/proc/seqvision-run", *TINY])
     one_error(capsys.readouterr().err, rc, "/proc/seqvision-run", "not writable")
+
+
+class Killed(BaseException):
+    """Stands in for ``kill -9`` in-process: raised right after a checkpoint is written, nothing runs after it."""
+
+
+def test_video_run_resumed_from_an_epoch_end_matches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The video task's shuffled plain DataLoader: the restored torch generator draws the same permutations."""
+    pytest.importorskip("av")
+    clips = tmp_path / "clips"
+    assert (
+        main(["synth-video", "--out", str(clips), "--clips", "2", "--frames", "8", "--size", "32", "--groups", "2"])
+        == 0
+    )
+    argv = [
+        "train",
+        "--task",
+        "video",
+        "--train",
+        str(clips / "clips.csv"),
+        "--epochs=4",
+        "--set=data.val_fraction=0.5",
+    ]
+    argv += ["--set=model.height=32", "--set=model.encoder.channels=[8,8,12,16]", "--set=model.sequence.hidden=16"]
+    argv += [
+        "--set=data.clip.frames=8",
+        "--set=data.num_workers=0",
+        "--set=data.batch_size=4",
+        "--threads=1",
+        "--quiet",
+    ]
+    assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
+
+    save = faults.ResumeCheckpoint._save
+
+    def save_then_die(self: faults.ResumeCheckpoint, trainer) -> None:
+        save(self, trainer)
+        if trainer.current_epoch == 1:
+            raise Killed
+
+    monkeypatch.setattr(faults.ResumeCheckpoint, "_save", save_then_die)
+    with pytest.raises(Killed):
+        main([*argv, "--out", str(tmp_path / "killed")])
+    monkeypatch.setattr(faults.ResumeCheckpoint, "_save", save)
+    assert main(["train", "--resume", str(tmp_path / "killed"), "--quiet", "--threads=1"]) == 0
+
+    expected, got = train_losses(tmp_path / "whole"), train_losses(tmp_path / "killed")
+    assert got.keys() == expected.keys() and max(got) == 7  # 4 epochs of 2 steps
+    assert got == pytest.approx(expected, rel=1e-4)
+    assert val_losses(tmp_path / "killed") == pytest.approx(val_losses(tmp_path / "whole"), rel=1e-4)
