@@ -23,7 +23,7 @@ from seqvision.cli.main import main
 from seqvision.config import load_yaml
 from seqvision.data.synth import render_text
 from seqvision.recognizer import Recognizer
-from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES
+from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES
 
 
 def one_error(err: str, rc: int, *needles: str, only_line: bool = True) -> str:
@@ -145,7 +145,8 @@ def test_read_json(reads_e: Path, lines_dir: Path, capsys: pytest.CaptureFixture
 def test_models_lists_every_component(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    for registry in (PRESETS, ENCODERS, SEQUENCES, HEADS):
+    assert SPATIAL_SEQUENCES.names()  # filled by `models` itself, or by any import of the forecast task
+    for registry in (PRESETS, ENCODERS, SEQUENCES, SPATIAL_SEQUENCES, HEADS):
         for name in registry:
             assert f"  {name} " in out, name
     bundled = out.split("bundled models:")[1].splitlines()

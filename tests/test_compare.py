@@ -81,6 +81,38 @@ def test_resume_skips_finished_cells(fake_mnist: Path, tmp_path: Path, capsys: p
         assert [r["sequence"] for r in csv.DictReader(fh)] == ["none", "tcn"]
 
 
+def test_video_suite_times_whole_clips(tmp_path: Path) -> None:
+    """The video suite generates train and val clips from separate scenes (no leak) and times a whole clip."""
+    pytest.importorskip("av")
+    argv = ["compare", "--suite", "video", "--sequences", "none,lstm", "--out", str(tmp_path), *TINY]
+    assert main(argv) == 0
+    cells = {c["sequence"]: c for c in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*/cell.json"))}
+    assert cells["none"]["input"] == "16x3x32x32" and cells["none"]["metric"] == "val_acc"
+    assert cells["lstm"]["gflops"] > cells["none"]["gflops"] > 0.01  # 16 frames through the CNN, then the LSTM
+    groups = {
+        split: {row.split(",")[2] for row in (tmp_path / "data" / split / "clips.csv").read_text().splitlines()[1:]}
+        for split in ("train", "val")
+    }
+    assert groups["train"] and groups["val"] and not groups["train"] & groups["val"]
+    assert "frames x channels x height x width" in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
+def test_remeasure_times_again_without_training(fake_mnist: Path, tmp_path: Path, capsys) -> None:
+    assert study("mnist", fake_mnist, tmp_path, "--sequences", "none") == 0
+    record = tmp_path / "runs" / "none-seed0" / "cell.json"
+    cell = json.loads(record.read_text())
+    record.write_text(json.dumps({**cell, "latency_ms": -1.0, "throughput": -1.0}))  # as if timed elsewhere
+    capsys.readouterr()
+    assert main(["compare", "--out", str(tmp_path), "--remeasure"]) == 0
+    err = capsys.readouterr().err
+    assert "timing again" in err and "training" not in err
+    again = json.loads(record.read_text())
+    assert again["latency_ms"] > 0 and again["throughput"] > 0
+    assert again["value"] == cell["value"] and again["train_seconds"] == cell["train_seconds"]
+    with (tmp_path / "results.csv").open(newline="") as fh:
+        assert float(next(csv.DictReader(fh))["latency_ms_batch1"]) == again["latency_ms"]
+
+
 def test_own_line_data(lines_dir: Path, tmp_path: Path) -> None:
     labels = str(lines_dir / "labels.tsv")
     argv = ["compare", "--suite", "lines", "--train", labels, "--val", labels, "--sequences", "gru"]
@@ -96,6 +128,8 @@ def test_own_line_data(lines_dir: Path, tmp_path: Path) -> None:
         (["--suite", "mnist", "--sequences", "lstm,nope"], "nope"),
         (["--suite", "mnist", "--data", "/no/such/mnist.npz"], "no such file"),
         (["--suite", "mnist", "--train", "x.tsv"], "both --train and --val"),
+        ([], "--suite is required"),
+        (["--remeasure"], "no study here"),
     ],
 )
 def test_bad_input_one_line(extra: list[str], needle: str, tmp_path: Path, capsys) -> None:

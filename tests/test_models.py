@@ -3,7 +3,9 @@
 For each model: output shapes and lengths as the encoder declares them, finite log-probabilities,
 a padded batch gives the same output as each line alone (even with noise in the padding), every
 parameter gets a gradient from a CTC loss, and the ONNX export matches eager mode on a batch of
-another size and width than the one it was traced with.
+another size and width than the one it was traced with. Spatial sequence models (``SPATIAL_SEQUENCES``,
+``(B, T, C, H, W)`` maps: ConvLSTM) and the frames presets built on them have their own contract
+below: shapes, no NaN, every parameter gets a gradient, any number of steps, state carried over.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from torch import Tensor
 from seqvision.config import EncoderConfig, HeadConfig, ModelConfig, SequenceConfig
 from seqvision.errors import ConfigError
 from seqvision.export import to_onnx
+from seqvision.forecast.model import build_forecaster
 from seqvision.model import SeqModel, build_model
 from seqvision.presets import get_preset
-from seqvision.registry import ENCODERS, PRESETS, SEQUENCES
+from seqvision.registry import ENCODERS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES
 
 NUM_CLASSES = 11
 WIDTHS = [45, 70, 29]  # one batch of lines of different widths (pixels)
@@ -97,8 +100,12 @@ def assert_all_gradients(model: torch.nn.Module, may_be_zero: tuple[str, ...] = 
 
 
 def test_model_keys_cover_every_registry_entry() -> None:
-    assert PRESETS.names() and ENCODERS.names() and SEQUENCES.names()
+    assert PRESETS.names() and ENCODERS.names() and SEQUENCES.names() and SPATIAL_SEQUENCES.names()
     assert len(MODEL_KEYS) == len(LINE_PRESETS) + len(ENCODERS.names()) * len(SEQUENCES.names())
+    # every preset is checked somewhere: line CTC here, frames below, clip/image/classify in their own files
+    inputs = {get_preset(name).input for name in PRESETS}
+    assert inputs <= {"line", "clip", "image", "frames"}, inputs
+    assert FRAME_PRESETS and "convlstm" in SPATIAL_SEQUENCES
 
 
 @pytest.mark.parametrize("key", MODEL_KEYS)
@@ -248,3 +255,73 @@ def test_onnx_export_parity_preset(name: str) -> None:
 @pytest.mark.parametrize("encoder", ENCODERS.names())
 def test_onnx_export_parity_every_encoder_and_sequence(encoder: str, sequence: str) -> None:
     assert_onnx_parity(small_config(encoder, sequence))
+
+
+# ------------------------------------------------------------------------- spatial sequence models
+
+FRAME_PRESETS = [name for name in PRESETS if get_preset(name).input == "frames"]
+
+
+def spatial(name: str, in_channels: int, seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    cfg = SequenceConfig(name, hidden=8, layers=2, spatial_kernel=3)
+    return SPATIAL_SEQUENCES.get(name)(cfg, in_channels)
+
+
+@pytest.mark.parametrize("name", SPATIAL_SEQUENCES.names())
+def test_spatial_sequence_shapes_steps_and_state(name: str) -> None:
+    model = spatial(name, 3).eval()
+    x = torch.rand(2, 5, 3, 12, 10)  # (B, T, C, H, W), H != W
+    with torch.no_grad():
+        out, state = model(x)
+        assert out.shape == (2, 5, model.out_channels, 12, 10)
+        assert torch.isfinite(out).all()
+        assert len(state) == model.layers and all(h.shape == (2, model.out_channels, 12, 10) for h, _ in state)
+        # any number of steps, and the state carries on: 3 steps then 2 more == 5 steps at once
+        first, mid = model(x[:, :3])
+        rest, _ = model(x[:, 3:], mid)
+        torch.testing.assert_close(torch.cat([first, rest], 1), out, atol=1e-5, rtol=0)
+        one, _ = model(x[:, :1])
+        assert one.shape[1] == 1
+        # no input at all (the forecaster): a (B, T, 0, H, W) tensor only sets the number of steps
+        empty = spatial(name, 0).eval()
+        free, _ = empty(x.new_zeros(2, 4, 0, 12, 10), state)
+        assert free.shape == (2, 4, empty.out_channels, 12, 10) and torch.isfinite(free).all()
+
+
+@pytest.mark.parametrize("name", SPATIAL_SEQUENCES.names())
+def test_spatial_sequence_every_parameter_gets_a_gradient(name: str) -> None:
+    model = spatial(name, 3).train()
+    out, _ = model(torch.rand(2, 4, 3, 8, 8))
+    out.square().mean().backward()
+    assert_all_gradients(model)
+
+
+@pytest.mark.parametrize("name", FRAME_PRESETS)
+def test_frame_presets_predict_frames(name: str) -> None:
+    cfg = get_preset(name)
+    cfg.height, cfg.sequence.hidden = 16, 8  # small, same structure
+    torch.manual_seed(0)
+    model = build_forecaster(cfg, frames_out=3)
+    past = torch.rand(2, 4, cfg.in_channels, 16, 16)
+    with torch.no_grad():
+        # untrained, the model is persistence: the last frame repeated
+        torch.testing.assert_close(model(past), past[:, -1:].expand(-1, 3, -1, -1, -1))
+    torch.nn.init.normal_(model.head.weight, std=0.1)
+    pred = model(past)
+    assert pred.shape == (2, 3, cfg.in_channels, 16, 16) and torch.isfinite(pred).all()
+    pred.square().mean().backward()
+    assert_all_gradients(model)
+
+
+def test_frames_model_checks_its_config() -> None:
+    cfg = get_preset(FRAME_PRESETS[0])
+    cfg.height = 30  # not a multiple of the 4 px patch
+    with pytest.raises(ConfigError, match="multiple"):
+        build_forecaster(cfg, 10)
+    cfg = get_preset(FRAME_PRESETS[0])
+    cfg.sequence.spatial_kernel = 4
+    with pytest.raises(ConfigError, match="odd"):
+        build_forecaster(cfg, 10)
+    with pytest.raises(ConfigError, match="frames"):
+        build_forecaster(get_preset("crnn-small"), 10)

@@ -27,7 +27,7 @@ from seqvision.masking import conv_length, length_mask, mask_steps, mask_width
 from seqvision.metrics import ErrorRates, edit_distance
 from seqvision.model import SeqModel, build_model
 from seqvision.recognizer import Recognizer
-from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, Registry
+from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, Registry
 from seqvision.training.run import model_metadata
 
 # ------------------------------------------------------------------------------------------ registry
@@ -73,7 +73,7 @@ def test_registry_unknown_name_lists_choices() -> None:
         make_registry().get("fancy")
 
 
-@pytest.mark.parametrize("registry", [ENCODERS, SEQUENCES, HEADS, PRESETS], ids=lambda r: r.kind)
+@pytest.mark.parametrize("registry", [ENCODERS, SEQUENCES, SPATIAL_SEQUENCES, HEADS, PRESETS], ids=lambda r: r.kind)
 def test_every_registered_builder_is_described(registry: Registry) -> None:
     assert registry.names()
     for name in registry:

@@ -29,6 +29,7 @@ class EncoderConfig:
     channels: list[int] = field(default_factory=list)  # empty: the encoder's own default widths
     dropout: float = 0.1
     grid: int = 8  # image input (captioning): the feature map is pooled to a grid x grid map of cells
+    patch: int = 4  # frames input (forecasting): each patch x patch block of pixels becomes one cell's channels
 
 
 @dataclass
@@ -41,6 +42,7 @@ class SequenceConfig:
     kernel_size: int = 3  # tcn
     causal: bool = False  # tcn
     heads: int = 4  # transformer
+    spatial_kernel: int = 5  # convlstm: gate convolution kernel (Shi et al. 2015 use 5x5 in the forecaster)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class HeadConfig:
 class ModelConfig:
     preset: str = "crnn-small"
     input: str = "line"  # line: (B, C, H, W) images | clip: (B, T, C, H, W) frames | image: square photos -> grid
+    # | frames: (B, T, C, H, W) past frames -> future frames (forecasting)
     height: int = 48  # line height, or the side of a square clip frame or (captioning) image
     in_channels: int = 1
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -81,6 +84,16 @@ class CaptionConfig:
 
 
 @dataclass
+class ForecastConfig:
+    frames_in: int = 10  # past frames the model reads
+    frames_out: int = 10  # future frames it predicts
+    sequences: int = 10000  # moving-mnist:PATH: fresh training sequences per epoch (validation: a tenth as many)
+    stride: int = 2  # radar and array files: frames between the starts of consecutive training windows
+    rain_fraction: float = 0.05  # radar: keep windows whose last input frame has this fraction >= 1 mm/h
+    downsample: int = 2  # radar: average each downsample x downsample block of pixels (1 km -> 2 km)
+
+
+@dataclass
 class DataConfig:
     train: str = ""
     val: str = ""
@@ -91,6 +104,7 @@ class DataConfig:
     max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning
     clip: ClipConfig = field(default_factory=ClipConfig)  # video task
     caption: CaptionConfig = field(default_factory=CaptionConfig)  # captioning task
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
 
 
 @dataclass
@@ -103,12 +117,16 @@ class TrainConfig:
     patience: int = 12  # epochs without improvement of the task's validation metric before stopping
     seed: int = 0
     threads: int = 0  # 0: all cores
+    accelerator: str = "cpu"  # cpu | gpu | auto (Lightning's choice)
+    devices: int = 1  # processes per node (CPU) or GPUs per node; data.batch_size is split across all of them
+    num_nodes: int = 1
+    strategy: str = "auto"  # auto | ddp | ddp_spawn (Lightning's DDP: gloo on CPU, nccl on GPU)
     checkpoint_every: int = 0  # also write the resume checkpoint every N training steps (0: after each epoch only)
 
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video | captioning | image_classes (see seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast (see seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -26,7 +26,12 @@ def rnn_flops(module: torch.nn.RNNBase, steps: int) -> int:
 
 
 def forward_gflops(model: torch.nn.Module, height: int, width: int) -> float:
-    """GFLOPs of one forward pass on a single ``height x width`` line.
+    """GFLOPs of one forward pass on a single ``height x width`` grey line (see :func:`count_gflops`)."""
+    return count_gflops(model, (torch.zeros(1, 1, height, width), torch.tensor([width])))
+
+
+def count_gflops(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...]) -> float:
+    """GFLOPs of ``model(*inputs)`` (a line, a clip ...; batch 1 gives the cost per sample).
 
     An LSTM/GRU that the counter cannot see (a fused kernel) is added by :func:`rnn_flops`; one
     it can see (on CPU the GRU runs as visible matmuls) is not counted twice.
@@ -47,7 +52,7 @@ def forward_gflops(model: torch.nn.Module, height: int, width: int) -> float:
     rnns = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.RNNBase)}
     hooks = [m.register_forward_hook(count(n)) for n, m in rnns.items()]
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, 1, height, width), torch.tensor([width]))
+        model(*inputs)
     for h in hooks:
         h.remove()
     seen = counter.get_flop_counts()

@@ -126,3 +126,23 @@ def digits_small(*, sequence: str = "lstm", height: int = 32) -> ModelConfig:
         sequence=SequenceConfig(sequence, hidden=128, layers=2),
         head=HeadConfig("classify", pooling="mean"),
     )
+
+
+@PRESETS.register("convlstm-small")
+def convlstm_small(*, size: int = 64, patch: int = 4, hidden: int = 48) -> ModelConfig:
+    """Forecasting (Shi et al. 2015): 4x4 space-to-depth -> 2-layer ConvLSTM encoder-forecaster (3x3 gates) -> frames.
+
+    >>> convlstm_small().sequence.name
+    'convlstm'
+    """
+    return ModelConfig(
+        preset="convlstm-small",
+        input="frames",
+        height=size,
+        in_channels=1,
+        encoder=EncoderConfig("patch", dropout=0.0, patch=patch),
+        sequence=SequenceConfig(
+            "convlstm", hidden=hidden, layers=2, bidirectional=False, dropout=0.0, spatial_kernel=3
+        ),
+        head=HeadConfig("frames"),
+    )

@@ -77,7 +77,13 @@ def load_network(
     return model, meta, path, _session(export(model, meta), threads)
 
 
-TASK_NAMES = {"text_lines": "text-line", "video": "video", "captioning": "captioning", "image_classes": "image-class"}
+TASK_NAMES = {
+    "text_lines": "text-line",
+    "video": "video",
+    "captioning": "captioning",
+    "image_classes": "image-class",
+    "forecast": "forecasting",
+}
 
 
 def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:

@@ -56,6 +56,8 @@ class Registry(Generic[F]):
 
 ENCODERS: Registry = Registry("encoder")
 SEQUENCES: Registry = Registry("sequence model")
+# (B, T, C, H, W) maps -> (B, T, C', H, W): ConvLSTM; a sibling of SEQUENCES because the contract differs
+SPATIAL_SEQUENCES: Registry = Registry("spatial sequence model")
 HEADS: Registry = Registry("head")
 PRESETS: Registry = Registry("preset")
 TASKS: Registry = Registry("task")

@@ -7,16 +7,27 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from seqvision.checkpoint import model_task
 from seqvision.errors import ConfigError
 
+if TYPE_CHECKING:
+    from seqvision.compare import Study
+
 
 def set_threads(n: int) -> None:
     if n and n > 0:
         torch.set_num_threads(n)
+
+
+def is_rank_zero() -> bool:
+    """False in the extra processes of a data-parallel run (Lightning sets the rank when training starts)."""
+    from lightning.pytorch.utilities import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
 
 
 def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
@@ -61,6 +72,10 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
         "train.max_minutes": args.max_minutes,
         "train.threads": args.threads,
         "train.seed": args.seed,
+        "train.accelerator": args.accelerator,
+        "train.devices": args.devices,
+        "train.num_nodes": args.num_nodes,
+        "train.strategy": args.strategy,
     }
     apply_overrides(cfg, [f"{k}={v}" for k, v in flags.items() if v is not None])
     apply_overrides(cfg, args.overrides)
@@ -76,6 +91,8 @@ def train(args: argparse.Namespace) -> int:
     if not args.resume and not args.out:
         raise ConfigError("--out RUN_DIR is required (or --resume RUN_DIR)")
     path = run_training(cfg, out, resume=bool(args.resume), progress=not args.quiet)
+    if not is_rank_zero():  # the other data-parallel processes end quietly
+        return 0
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     print(f"model: {path}  ({get_task(cfg.task).describe(meta.get('metrics', {}))})")
     return 0
@@ -92,6 +109,15 @@ def export(args: argparse.Namespace) -> int:
             f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"
         )
     start = time.perf_counter()
+    if model_task(args.model) == "forecast":
+        from seqvision.forecast.onnx import export_forecaster
+
+        if args.int8:
+            raise ConfigError("--int8 quantises LSTM and linear layers; a ConvLSTM forecaster has none")
+        meta = export_forecaster(args.model, out)
+        inp = meta["input"]
+        print(f"{out}  (fp32, {out.stat().st_size / 1e6:.1f} MB, {inp['frames_in']} -> {inp['frames_out']} frames)")
+        return 0
     meta = export_model(args.model, out, int8=args.int8)
     size = out.stat().st_size / 1e6
     kind = "int8 (LSTM/MatMul/Gemm weights)" if args.int8 else "fp32"
@@ -193,9 +219,14 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from seqvision.compare import Study, run_study
-    from seqvision.compare.report import write_reports
+    from seqvision.compare import Study, remeasure, run_study
 
+    out = Path(args.out)
+    if args.remeasure:
+        study, cells = remeasure(out)
+        return _report_study(study, cells, out)
+    if not args.suite:
+        raise ConfigError("--suite is required (or --remeasure to time a finished study again)")
     study = Study(
         suite=args.suite,
         sequences=[s.strip() for s in args.sequences.split(",") if s.strip()],
@@ -215,8 +246,12 @@ def compare(args: argparse.Namespace) -> int:
         raise ConfigError("--sequences names no sequence model")
     if args.epochs < 1 or args.max_minutes < 0 or args.batch_size < 1:
         raise ConfigError("--epochs and --batch-size must be at least 1, --max-minutes not negative")
-    out = Path(args.out)
-    cells = run_study(study, out, progress=args.progress)
+    return _report_study(study, run_study(study, out, progress=args.progress), out)
+
+
+def _report_study(study: Study, cells: list[dict[str, Any]], out: Path) -> int:
+    from seqvision.compare.report import write_reports
+
     rows = write_reports(study, cells, out)
     for r in rows:
         print(f"{r['sequence']:12s} {r['metric']} {r['mean']:.4f} ± {r['std']:.4f}  {r['latency_ms_batch1']:.2f} ms")
@@ -229,13 +264,14 @@ def models(args: argparse.Namespace) -> int:
     import seqvision.presets
     import seqvision.tasks  # noqa: F401
     from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
-    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, TASKS
+    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, TASKS
 
     for title, registry in (
         ("tasks", TASKS),
         ("presets", PRESETS),
         ("encoders", ENCODERS),
         ("sequence models", SEQUENCES),
+        ("spatial sequence models (B, T, C, H, W)", SPATIAL_SEQUENCES),
         ("heads", HEADS),
     ):
         print(f"{title}:")

@@ -61,15 +61,17 @@ def _load_recognizer(args: argparse.Namespace, what: str):  # -> tuple[Recognize
     return recognizer_for(model, args), inputs
 
 
-def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
+def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False, load=None, text_only: bool = False):
     # -> tuple[dict[int, Decoded], list[tuple[int, SeqvisionError]]]
     """Read every sample: ``({index: decoded}, [(index, error)])`` for the lines that failed to load.
 
     Beam search runs on all cores, a block of lines at a time, after the network has read them
     (the network pass itself decodes greedily); the network's outputs are dropped once decoded
-    unless ``keep_log_probs`` (tuning and calibration need them).
+    unless ``keep_log_probs`` (tuning and calibration need them). ``text_only`` keeps just the text and
+    confidence of each line (``eval``: memory stays small for 100k lines), not the per-character details.
     """
     from seqvision.decoding.beam import DecoderSpec
+    from seqvision.decoding.ctc import Decoded
     from seqvision.decoding.tune import decode_all
 
     spec = rec.decoder
@@ -81,7 +83,7 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
         lines, _ = decode_all(spec, [d.log_probs for _, d in pending], rec.alphabet, temperature=rec.temperature)
         for (i, old), new in zip(pending, lines, strict=True):
             new.width, new.log_probs = old.width, (old.log_probs if keep_log_probs else None)
-            decoded_by_index[i] = new
+            decoded_by_index[i] = Decoded(new.text, new.confidence) if text_only else new
         pending.clear()
 
     if beam:
@@ -89,7 +91,7 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
     try:
         with _progress(len(samples), "read") as bar:
             lines = rec.read_many(
-                _page_loader(samples),
+                load or _page_loader(samples),
                 len(samples),
                 batch_size,
                 on_batch=bar.update,
@@ -103,7 +105,7 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
                     if len(pending) >= 1024:
                         flush()
                 else:
-                    decoded_by_index[i] = outcome
+                    decoded_by_index[i] = Decoded(outcome.text, outcome.confidence) if text_only else outcome
             if pending:
                 flush()
     finally:
@@ -111,15 +113,28 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False):
     return decoded_by_index, errors
 
 
-def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False):
+def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False, text_only: bool = False):
     # -> tuple[list[LineSample], list[Decoded], int, float]
     """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left."""
     from seqvision.data.readers import read_lines
+    from seqvision.data.shards import ShardImages, ShardIndex, is_shards
 
-    report = read_lines(data)
-    samples, skipped = report.samples, list(report.skipped)
     start = time.perf_counter()
-    decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs)
+    if is_shards(data):  # streamed from the shards (the transcriptions in memory, never the images)
+        shards = ShardImages(ShardIndex.load(data))
+        samples, skipped = shards.samples, []
+        start = time.perf_counter()
+        try:
+            decoded_by_index, errors = recognise(
+                rec, samples, batch_size, keep_log_probs, load=shards.load, text_only=text_only
+            )
+        finally:
+            shards.close()
+    else:
+        report = read_lines(data)
+        samples, skipped = report.samples, list(report.skipped)
+        start = time.perf_counter()
+        decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs, text_only=text_only)
     seconds = time.perf_counter() - start
     skipped += [str(e) for _, e in errors]
     for message in skipped[:5]:
@@ -167,10 +182,15 @@ def evaluate(args: argparse.Namespace) -> int:
         from seqvision.cli import video
 
         return video.evaluate(args, model, inputs)
+    if model_task(model) == "forecast":
+        from seqvision.cli import forecasting
+
+        return forecasting.evaluate(args, model, inputs)
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
     rec = recognizer_for(model, args)
-    samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, args.tune_lm)
+    tune = args.tune_lm
+    samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, tune, text_only=not tune)
     texts = _tune(rec, samples, decoded) if args.tune_lm else [d.text for d in decoded]
     unknown = rec.alphabet.unknown(s.text for s in samples)
     rates = ErrorRates()

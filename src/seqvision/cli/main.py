@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, lines, reading, video
+    from seqvision.cli import captions, commands, forecasting, lines, reading, shards, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -60,17 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
         "--task",
-        help="what to learn: text_lines (default), video, captioning or image_classes (see `seqvision models`)",
+        help="what to learn: text_lines (default), video, captioning, image_classes or forecast "
+        "(see `seqvision models`)",
     )
     p.add_argument(
         "--preset",
         help="named model preset (see `seqvision models`); "
-        "default crnn-small, lrcn-small for video, sat-small for captioning",
+        "default crnn-small, lrcn-small for video, sat-small for captioning, convlstm-small for forecast",
     )
     p.add_argument(
         "--train",
-        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder; "
-        "video: a folder per class or a path,label[,group] CSV/TSV",
+        help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder, "
+        "a shard folder (seqvision pack); "
+        "video: a folder per class or a path,label[,group] CSV/TSV; "
+        "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
     p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
@@ -83,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("data-parallel training (docs/scaling.md)")
+    g.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
+    g.add_argument("--devices", type=int, help="processes (CPU) or GPUs per node; --batch-size is split across all")
+    g.add_argument("--num-nodes", type=int, help="machines taking part (default 1)")
+    g.add_argument("--strategy", choices=["auto", "ddp", "ddp_spawn"], help="Lightning strategy (gloo/nccl DDP)")
     p.set_defaults(func=commands.train)
 
     p = sub.add_parser("eval", help="character and word error rates of a model on labelled data")
@@ -164,6 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
     p.set_defaults(func=captions.caption)
 
+    p = sub.add_parser("forecast", help="forecasting models: draw a forecast (.png strip, .gif) or save them (.npy)")
+    p.add_argument("model", help="forecasting model (.safetensors or run folder)")
+    p.add_argument(
+        "data",
+        help="moving-mnist:mnist.npz (its test set), radar .npz events, or .npy/.npz frames (N, T, H, W) or (T, H, W); "
+        "sequences shorter than frames_in + frames_out are forecast beyond their end",
+    )
+    p.add_argument("--out", required=True, help=".png strip or .gif of one window, or .npy of every window's forecast")
+    p.add_argument("--index", type=int, default=0, help="which window to draw (default 0)")
+    p.add_argument("--batch-size", type=int, default=16, help="windows per batch (default 16)")
+    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
+    p.set_defaults(func=forecasting.forecast)
+
     p = sub.add_parser("export", help="export a model to a self-contained ONNX file")
     p.add_argument("model", help=MODEL_HELP)
     p.add_argument("--out", required=True, help="the .onnx file to write")
@@ -185,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-fonts", action="store_true", help="print the fonts that would be used, then stop")
     p.set_defaults(func=commands.synth)
 
+    p = sub.add_parser("pack", help="convert line data into tar shards for streaming training (large collections)")
+    p.add_argument("data", nargs="+", metavar="DATA", help="labels.tsv, sidecar folders, PAGE/ALTO files or folders")
+    p.add_argument("--out", required=True, help="new folder for the shards and their index.json")
+    p.add_argument("--shard-size", type=int, default=1000, help="lines per shard (default 1000)")
+    p.add_argument("--shard-mb", type=float, default=0, help="also start a new shard past this many MB (default: off)")
+    p.add_argument("--height", type=int, default=0, help="scale lines to this height when packing (default: keep)")
+    p.set_defaults(func=shards.pack)
+
     p = sub.add_parser("synth-video", help="write synthetic video clips (motion, order and appearance classes)")
     p.add_argument("--out", required=True, help="folder to write (CLASS/*.mp4, clips.csv, synth-video.json)")
     p.add_argument("--clips", type=int, default=40, help="clips per class (default 40)")
@@ -192,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the files (default 10)")
     p.add_argument("--groups", type=int, default=5, help="scenes (gXX in file names), shared by clips (default 5)")
+    p.add_argument(
+        "--first-group",
+        type=int,
+        default=1,
+        help="number of the first scene (default 1); a validation set with other numbers does not leak",
+    )
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
     p.add_argument(
         "--container",
@@ -237,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.serve)
 
     p = sub.add_parser("compare", help="train the same encoder and head with each sequence model; tables and a plot")
-    p.add_argument("--suite", required=True, help="mnist, mnist-seq or lines (see docs/compare/README.md)")
+    p.add_argument("--suite", help="mnist, mnist-seq, lines or video (see docs/compare/README.md)")
     p.add_argument(
         "--sequences",
         default="none,lstm,gru,tcn,transformer",
@@ -248,14 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=30, help="at most this many epochs per cell (default 30)")
     p.add_argument("--batch-size", type=int, default=32, help="samples per batch (default 32)")
     p.add_argument("--threads", type=int, default=0, help="torch threads for training and timing (default: all)")
-    p.add_argument("--data", help="the suite's source: mnist.npz (mnist, mnist-seq) or a folder with train/ and val/")
-    p.add_argument("--train", help="your own line-format training data instead of the suite's (with --val)")
-    p.add_argument("--val", help="your own line-format validation data")
+    p.add_argument(
+        "--data",
+        help="the suite's source: mnist.npz (mnist, mnist-seq), a folder with train/ and val/ (lines, video), "
+        "or 'synthetic' (video, the default: generated clips)",
+    )
+    p.add_argument(
+        "--train",
+        help="your own training data (lines or clips, as the suite's task reads) instead of the suite's (with --val)",
+    )
+    p.add_argument("--val", help="your own validation data (with --train)")
     p.add_argument("--train-samples", type=int, default=0, help="training samples to use/generate (0: default)")
     p.add_argument("--val-samples", type=int, default=0, help="validation samples to use/generate (0: default)")
     add_set_option(p, "override a config key in every cell, e.g. --set model.sequence.layers=3")
     p.add_argument("--out", required=True, help="study folder: runs/, cells.csv, results.{md,csv,png}")
     p.add_argument("--progress", action="store_true", help="show each run's progress bar")
+    p.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="time the finished cells in --out again (e.g. on an idle machine); trains nothing",
+    )
     p.set_defaults(func=commands.compare)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")

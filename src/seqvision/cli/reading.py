@@ -111,6 +111,8 @@ def read(args: argparse.Namespace) -> int:
 
         args.json = fmt == "json"
         return video.read(args, model, inputs)
+    if model_task(model) == "forecast":
+        raise ConfigError(f"{model} is a forecasting model: use `seqvision forecast MODEL DATA --out FILE`")
     rec = recognizer_for(model, args)
     samples = _read_inputs(inputs)
     if fmt in ("page", "alto") and any(s.polygon is not None for s in samples):

@@ -23,6 +23,7 @@ def synth_video(args: argparse.Namespace) -> int:
         size=args.size,
         fps=args.fps,
         groups=args.groups,
+        first_group=args.first_group,
         seed=args.seed,
         container=args.container,
         **({"classes": classes} if classes else {}),

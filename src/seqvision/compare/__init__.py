@@ -1,6 +1,6 @@
 """``seqvision compare``: the same encoder and head with each sequence model, equal budgets, several seeds."""
 
-from seqvision.compare.study import Study, run_study
+from seqvision.compare.study import Study, remeasure, run_study
 from seqvision.compare.suites import SUITES, Suite, get_suite
 
-__all__ = ["SUITES", "Study", "Suite", "get_suite", "run_study"]
+__all__ = ["SUITES", "Study", "Suite", "get_suite", "remeasure", "run_study"]

@@ -71,8 +71,12 @@ def budget_line(study: Study, cells: list[dict[str, Any]]) -> str:
     size = cells[0].get("input", "?") if cells else "?"
     return (
         f"Budget per cell: {study.epochs} epoch(s){time_cap} (cells ran {ran}), batch {study.batch_size}, "
-        f"{threads} CPU threads; latency and FLOPs on one {size} input (height x median validation width)."
+        f"{threads} CPU threads; latency and FLOPs on one {size} input ({_size_words(size)})."
     )
+
+
+def _size_words(size: str) -> str:
+    return "frames x channels x height x width" if size.count("x") == 3 else "height x median validation width"
 
 
 def markdown(study: Study, rows: list[dict[str, Any]], cells: list[dict[str, Any]]) -> str:

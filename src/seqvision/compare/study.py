@@ -122,6 +122,26 @@ def run_study(study: Study, out: Path, progress: bool = False) -> list[dict[str,
     return finished_cells(out)
 
 
+def remeasure(out: Path) -> tuple[Study, list[dict[str, Any]]]:
+    """Time every finished cell in ``out`` again (e.g. on an idle machine), without training anything.
+
+    Latency, throughput and FLOPs are replaced in each ``cell.json``; the metric and training time stay.
+    """
+    from seqvision.config import from_dict, load_yaml
+
+    saved = out / "study.json"
+    if not saved.is_file():
+        raise ConfigError(f"{out}: no study here (study.json is missing)")
+    study = Study(**json.loads(saved.read_text(encoding="utf-8")))
+    for record in sorted((out / "runs").glob("*/cell.json")):
+        cell = json.loads(record.read_text(encoding="utf-8"))
+        cfg = from_dict(ExperimentConfig, load_yaml(record.parent / "config.yaml"), "")
+        print(f"compare: {cell['sequence']} seed {cell['seed']}: timing again", file=sys.stderr)
+        cell.update(measure(record.parent / "model.safetensors", cfg))
+        atomic_write_text(record, json.dumps(cell, indent=2))
+    return study, finished_cells(out)
+
+
 def finished_cells(out: Path) -> list[dict[str, Any]]:
     """Every finished cell of the study in ``out``, also those of earlier calls (more seeds or sequence models),
     in the order of the study's sequence models, then by seed."""
@@ -172,10 +192,25 @@ def typical_width(cfg: ExperimentConfig) -> int:
     return int(statistics.median(widths)) if widths else cfg.model.height
 
 
+def example_input(cfg: ExperimentConfig, batch: int) -> tuple[str, tuple[torch.Tensor, torch.Tensor]]:
+    """A typical input of the suite's model, repeated ``batch`` times, and its size in words.
+
+    Clips: the configured frames at the model's size; lines and digits: the model's height by the
+    median validation width.
+    """
+    height, channels = cfg.model.height, cfg.model.in_channels
+    if cfg.model.input == "clip":
+        frames = cfg.data.clip.frames
+        clips = torch.rand(batch, frames, channels, height, height)
+        return f"{frames}x{channels}x{height}x{height}", (clips, torch.full((batch,), frames))
+    width = typical_width(cfg)
+    return f"{height}x{width}", (torch.rand(batch, channels, height, width), torch.full((batch,), width))
+
+
 def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str, Any]:
     """Parameters, FLOPs per sample, latency at batch 1 (median ms) and throughput at batch 32 (samples/s)."""
     from seqvision.decoding.alphabet import Alphabet
-    from seqvision.flops import forward_gflops
+    from seqvision.flops import count_gflops
     from seqvision.recognizer import load_network
 
     def classes(meta: dict[str, Any]) -> int:
@@ -183,9 +218,8 @@ def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str
 
     model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"", task=None)
     assert model is not None
-    height, width = cfg.model.height, typical_width(cfg)
-    one = (torch.rand(1, 1, height, width), torch.tensor([width]))
-    many = (torch.rand(32, 1, height, width), torch.full((32,), width))
+    size, one = example_input(cfg, 1)
+    _, many = example_input(cfg, 32)
     with torch.inference_mode():
         for _ in range(3):
             model(*one)
@@ -202,8 +236,8 @@ def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str
         batch_seconds = (time.perf_counter() - start) / 5
     return {
         "parameters": meta["parameters"],
-        "gflops": round(forward_gflops(model, height, width), 4),
-        "input": f"{height}x{width}",
+        "gflops": round(count_gflops(model, one), 4),
+        "input": size,
         "latency_ms": round(1000 * statistics.median(times), 2),
         "throughput": round(32 / batch_seconds, 1),
         "threads": torch.get_num_threads(),

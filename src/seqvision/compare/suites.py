@@ -18,6 +18,7 @@ from seqvision.errors import ConfigError, DataError
 from seqvision.io import atomic_write_text
 
 SHARED_DATA = Path("../shared/data")
+SYNTHETIC = "synthetic"  # a suite's source that is generated, not read
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def _done(request: DataRequest) -> bool:
 
 
 def _stamp(request: DataRequest) -> dict:
-    return {"source": str(Path(request.source).resolve()), "train": request.train_samples, "val": request.val_samples}
+    source = request.source if request.source == SYNTHETIC else str(Path(request.source).resolve())
+    return {"source": source, "train": request.train_samples, "val": request.val_samples}
 
 
 def _mnist_digits(request: DataRequest) -> tuple[str, str]:
@@ -100,6 +102,32 @@ def _lines(request: DataRequest) -> tuple[str, str]:
         atomic_write_text(tsv, "".join(f"{s.image.resolve()}\t{s.text}\n" for s in samples))
         paths.append(str(tsv))
     return paths[0], paths[1]
+
+
+def _video_clips(request: DataRequest) -> tuple[str, str]:
+    """Synthetic clips of the video task (``synth-video``), or a folder with ``train/`` and ``val/`` clip sets.
+
+    Generated training and validation clips come from different scenes and seeds; the sample counts
+    are totals, spread evenly over the 8 classes (6 told apart only by the order of frames, 2 by appearance).
+    """
+    from seqvision.data.synth_video import CLASSES, write_clips
+
+    source = Path(request.source)
+    if request.source != SYNTHETIC:
+        for split in ("train", "val"):
+            if not (source / split).exists():
+                raise DataError(f"{source}: expected train/ and val/ clip sets inside (or pass --train and --val)")
+        return str(source / "train"), str(source / "val")
+    # (clips, scenes, first scene, seed): validation scenes are new ones, drawn with another seed
+    sets = {"train": (request.train_samples, 8, 1, 0), "val": (request.val_samples, 4, 9, 1)}
+    if not _done(request):
+        for split, (clips, scenes, first, seed) in sets.items():
+            per_class = max(1, -(-clips // len(CLASSES)))
+            write_clips(
+                request.folder / split, per_class, frames=16, size=32, groups=scenes, first_group=first, seed=seed
+            )
+        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+    return str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
 
 
 def _shuffled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,6 +182,19 @@ SUITES: dict[str, Suite] = {
             (0, 0),
             _lines,
             ("model.height=32", "model.sequence.hidden=128"),
+        ),
+        Suite(
+            "video",
+            "synthetic 16-frame clips of 8 classes, 6 told apart only by the order of frames; accuracy",
+            "video",
+            "lrcn-small",
+            "val_acc",
+            "accuracy",
+            "max",
+            SYNTHETIC,
+            (320, 160),
+            _video_clips,
+            ("model.height=32", "data.clip.frames=16"),
         ),
     ]
 }

@@ -5,15 +5,16 @@ from __future__ import annotations
 import itertools
 import random
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset
 
 from seqvision.data.augment import augment_line
+from seqvision.data.batches import RankBatches
 from seqvision.data.images import PageCache, image_size, load_line, normalise, resize_to_height
 from seqvision.data.samples import LineSample
 from seqvision.decoding.alphabet import Alphabet
@@ -101,39 +102,28 @@ class LineDataset(Dataset):
         return normalise(img), self.alphabet.encode(s.text), s.text
 
 
-class WidthBucketSampler(Sampler[list[int]]):
+class WidthBucketSampler(RankBatches):
     """Batches of similar width (little padding), in a new random order every epoch.
 
     Widths get multiplicative noise before sorting so batch composition varies between epochs.
-    Each pass is one epoch, and the order of epoch ``e`` depends only on ``(seed, e)``, so a resumed
-    run can ask with :meth:`resume_at` for exactly the rest of the epoch a killed run had started.
+    The order of epoch ``e`` depends only on ``(seed, e)`` (see :class:`~seqvision.data.batches.RankBatches`).
+    ``batch_size`` is the global batch, split across data-parallel ranks (:mod:`seqvision.data.batches`).
     """
 
     def __init__(self, widths: list[int], batch_size: int, shuffle: bool = True, seed: int = 0):
-        self.widths, self.batch_size, self.shuffle, self.seed = widths, batch_size, shuffle, seed
-        self.epoch = 0
-        self.resume: tuple[int, int] | None = None  # (epoch, batches already done in it)
+        super().__init__(shuffle, seed)
+        self.widths, self.batch_size = widths, batch_size
 
-    def __len__(self) -> int:
+    def global_count(self) -> int:
         return (len(self.widths) + self.batch_size - 1) // self.batch_size
 
-    def resume_at(self, epoch: int, batches: int) -> None:
-        """The next pass is epoch ``epoch`` without its first ``batches`` batches (the next epoch once all are done)."""
-        if batches >= len(self):
-            epoch, batches = epoch + 1, 0
-        self.epoch, self.resume = epoch, (epoch, batches)
-
-    def __iter__(self) -> Iterator[list[int]]:
-        rng = random.Random(f"{self.seed}/{self.epoch}")
-        keys = [w * rng.uniform(0.9, 1.1) for w in self.widths] if self.shuffle else list(self.widths)
+    def global_batches(self) -> list[list[int]]:
+        keys = [w * self.rng.uniform(0.9, 1.1) for w in self.widths] if self.shuffle else list(self.widths)
         order = sorted(range(len(keys)), key=keys.__getitem__)
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         if self.shuffle:
-            rng.shuffle(batches)
-        skip = self.resume[1] if self.resume and self.resume[0] == self.epoch else 0
-        self.resume = None
-        self.epoch += 1
-        return iter(batches[skip:])
+            self.rng.shuffle(batches)
+        return batches
 
 
 def pad_batch(arrays: list[np.ndarray], multiple: int = 16) -> tuple[Tensor, Tensor]:

@@ -74,6 +74,8 @@ def read_lines(path: str | Path) -> ReadReport:
         if path.suffix.lower() == ".xml":
             return read_page_file(path)
         return read_tsv(path)
+    if (path / "index.json").is_file() and any(path.glob("lines-*.tar")):
+        raise DataError(f"{path}: a shard folder (seqvision pack); text-line training and eval read it, this cannot")
     if (path / "labels.tsv").is_file():
         return read_tsv(path / "labels.tsv")
     report = read_sidecars(path)

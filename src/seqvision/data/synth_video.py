@@ -154,11 +154,15 @@ def write_clips(
     size: int = 32,
     fps: float = 10.0,
     groups: int = 5,
+    first_group: int = 1,
     seed: int = 0,
     container: str = "mp4",
     classes: tuple[str, ...] = tuple(CLASSES),
 ) -> Path:
     """Write ``out/CLASS/v_CLASS_gXX_cYY.EXT`` clips, ``out/clips.csv`` (path,label,group) and ``synth-video.json``.
+
+    Groups (scenes: background, colours, sizes) are numbered from ``first_group``; give a second set
+    other numbers (and another seed) to validate on unseen scenes without a leak between the sets.
 
     >>> write_clips("data/synth-video", 40, frames=16, size=32)      # doctest: +SKIP
     PosixPath('data/synth-video/clips.csv')
@@ -178,7 +182,7 @@ def write_clips(
         for label in classes:
             (root / label).mkdir(parents=True, exist_ok=True)
             for c in range(clips_per_class):
-                group, take = c % groups + 1, c // groups + 1
+                group, take = c % groups + first_group, c // groups + 1
                 scene, rng = random.Random(f"{seed}-scene-{group}"), random.Random(f"{seed}-{label}-{c}")
                 name = f"{label}/v_{label}_g{group:02d}_c{take:02d}"
                 clip = render_clip(label, frames, size, scene, rng)
@@ -199,6 +203,7 @@ def write_clips(
         "size": size,
         "fps": fps,
         "groups": groups,
+        "first_group": first_group,
         "seed": seed,
         "container": container,
     }

@@ -1,6 +1,9 @@
-"""Tasks: text lines, video clips, captions, image classes. Importing registers them in ``seqvision.registry.TASKS``."""
+"""Tasks: text lines, video clips, captions, image classes, forecasting.
 
-from seqvision.tasks import captioning, image_classes, text_lines, video  # noqa: F401
+Importing registers them in ``seqvision.registry.TASKS``.
+"""
+
+from seqvision.tasks import captioning, forecast, image_classes, text_lines, video  # noqa: F401
 from seqvision.tasks.base import Prepared, Task, TrainingModule, get_task
 
 __all__ = ["Prepared", "Task", "TrainingModule", "get_task"]

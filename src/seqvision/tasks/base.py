@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from seqvision.config import ExperimentConfig, TrainConfig
 from seqvision.model import SeqModel
+from seqvision.training.distributed import sum_across_ranks
 
 
 def training_seconds(trainer: L.Trainer, since: float) -> float:
@@ -92,9 +93,13 @@ class ClassifierModule(TrainingModule):
         self.total += len(target)
 
     def on_validation_epoch_end(self) -> None:
-        if self.total:
-            self.log("val_acc", self.correct / self.total, prog_bar=True)
-            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+        # counts summed over data-parallel ranks first, so every rank logs the accuracy of the whole val set
+        correct, total, loss_sum, batches = sum_across_ranks(
+            self, [self.correct, self.total, sum(self.val_losses), len(self.val_losses)]
+        )
+        if total:
+            self.log("val_acc", correct / total, prog_bar=True)
+            self.log("val_loss", loss_sum / max(batches, 1))
         self.correct = self.total = 0
         self.val_losses = []
 

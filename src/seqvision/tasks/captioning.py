@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from seqvision.caption_metrics import _require, caption_scores
 from seqvision.config import ExperimentConfig, to_dict
+from seqvision.data.batches import RandomBatches
 from seqvision.data.caption_dataset import CAPTION_NORMALISATION, CaptionDataset, collate_captions, load_samples
 from seqvision.data.captions import CaptionSample, read_captions
 from seqvision.decoding.search import decode
@@ -29,6 +30,7 @@ from seqvision.io import atomic_write_text
 from seqvision.model import CaptionModel, build_model
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.training.distributed import gather_lists, sum_across_ranks
 
 
 def caption_loss(
@@ -76,11 +78,14 @@ class CaptioningModule(TrainingModule):
         self.refs += batch["refs"]
 
     def on_validation_epoch_end(self) -> None:
-        if self.hyps:
-            scores, _ = caption_scores(self.refs, self.hyps, meteor=False)
+        # BLEU and CIDEr are corpus-level: every rank scores all ranks' captions (data-parallel runs)
+        hyps, refs = gather_lists(self.hyps), gather_lists(self.refs)
+        loss_sum, batches = sum_across_ranks(self, [sum(self.val_losses), len(self.val_losses)])
+        if hyps:
+            scores, _ = caption_scores(refs, hyps, meteor=False)
             self.log("val_bleu4", scores["bleu4"], prog_bar=True)
             self.log("val_cider", scores["cider"], prog_bar=True)
-            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+            self.log("val_loss", loss_sum / max(batches, 1))
         self._reset()
 
 
@@ -143,9 +148,11 @@ class Captioning(Task):
         flip = cfg.data.augment
         train_ds = CaptionDataset(train_images, train_samples, vocab, max_words, flip=flip)
         val_ds = CaptionDataset(val_images, val_samples, vocab, max_words, flip=False)
-        loader = dict(batch_size=cfg.data.batch_size, collate_fn=collate_captions, num_workers=0)
-        train_loader = DataLoader(train_ds, shuffle=True, **loader)  # type: ignore[arg-type]
-        val_loader = DataLoader(val_ds, shuffle=False, **loader)  # type: ignore[arg-type]
+        batch, seed = cfg.data.batch_size, cfg.train.seed
+        train_batches = RandomBatches(len(train_ds), batch, shuffle=True, seed=seed)
+        train_loader = DataLoader(train_ds, batch_sampler=train_batches, collate_fn=collate_captions)
+        val_batches = RandomBatches(len(val_ds), batch, shuffle=False)
+        val_loader = DataLoader(val_ds, batch_sampler=val_batches, collate_fn=collate_captions)
         params = sum(p.numel() for p in model.parameters())
         metadata: dict[str, Any] = {
             "task": self.name,

@@ -18,6 +18,7 @@ from seqvision.metrics import ErrorRates
 from seqvision.model import SeqModel, build_model
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, TrainingModule, training_seconds
+from seqvision.training.distributed import sum_across_ranks
 
 __all__ = ["TextLineTask", "TextLines", "model_metadata", "training_seconds"]
 
@@ -58,10 +59,15 @@ class TextLineTask(TrainingModule):
             self.rates.update(greedy_decode(lp[i], int(lengths[i]), self.alphabet).text, reference)
 
     def on_validation_epoch_end(self) -> None:
-        if self.rates.lines:
-            self.log("val_cer", self.rates.cer, prog_bar=True)
-            self.log("val_wer", self.rates.wer, prog_bar=True)
-            self.log("val_loss", sum(self.val_losses) / len(self.val_losses))
+        # edit and length counts summed over data-parallel ranks first: the CER of the whole val set on every rank
+        r = self.rates
+        counts = [r.char_edits, r.chars, r.word_edits, r.words, r.lines, sum(self.val_losses), len(self.val_losses)]
+        *totals, loss_sum, batches = sum_across_ranks(self, counts)
+        rates = ErrorRates(*(int(t) for t in totals))
+        if rates.lines:
+            self.log("val_cer", rates.cer, prog_bar=True)
+            self.log("val_wer", rates.wer, prog_bar=True)
+            self.log("val_loss", loss_sum / max(batches, 1))
         self.rates, self.val_losses = ErrorRates(), []
 
 
@@ -86,18 +92,22 @@ class TextLines(Task):
     metric_names = ("val_cer", "val_wer")
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        from seqvision.training.data import make_loaders, read_split
+        from seqvision.data.shards import ShardIndex, is_shards
+        from seqvision.training.data import make_loaders, read_split, shard_loaders
 
-        train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
         alphabet_file = out / "alphabet.json"
-        if resume and alphabet_file.exists():
-            alphabet = Alphabet(json.loads(alphabet_file.read_text(encoding="utf-8")))
+        saved = json.loads(alphabet_file.read_text(encoding="utf-8")) if resume and alphabet_file.exists() else None
+        if is_shards(cfg.data.train):  # streamed: the alphabet comes from the shard index
+            alphabet = Alphabet(saved if saved is not None else ShardIndex.load(cfg.data.train).characters)
+            model = build_model(cfg.model, len(alphabet))
+            loaders = shard_loaders(cfg.data, alphabet, model, cfg.model.height, cfg.train.seed)
         else:
-            alphabet = Alphabet.from_texts(s.text for s in train_samples)
-        model = build_model(cfg.model, len(alphabet))
-        loaders = make_loaders(
-            train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
-        )
+            train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
+            alphabet = Alphabet(saved) if saved is not None else Alphabet.from_texts(s.text for s in train_samples)
+            model = build_model(cfg.model, len(alphabet))
+            loaders = make_loaders(
+                train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
+            )
         atomic_write_text(alphabet_file, json.dumps(alphabet.chars, ensure_ascii=False))
         params = sum(p.numel() for p in model.parameters())
         summary = (

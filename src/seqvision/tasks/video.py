@@ -16,6 +16,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from seqvision.config import ExperimentConfig, to_dict
+from seqvision.data.batches import RandomBatches
 from seqvision.data.clip_dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
 from seqvision.data.clips import ClipSample, check_no_leak, grouped_split, read_clips
 from seqvision.data.decode import CLIP_NORMALISATION
@@ -123,13 +124,9 @@ class Video(Task):
     def _loader(clips: list[ProbedClip], labels: list[str], cfg: ExperimentConfig, augment: bool) -> DataLoader:
         ds = ClipDataset(clips, labels, cfg.model.height, cfg.data.clip, augment=augment and cfg.data.augment)
         workers = cfg.data.num_workers
+        batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=augment, seed=cfg.train.seed)
         return DataLoader(
-            ds,
-            batch_size=cfg.data.batch_size,
-            shuffle=augment,
-            collate_fn=collate_clips,
-            num_workers=workers,
-            persistent_workers=workers > 0,
+            ds, batch_sampler=batches, collate_fn=collate_clips, num_workers=workers, persistent_workers=workers > 0
         )
 
     def describe(self, metrics: dict[str, float]) -> str:

@@ -109,3 +109,36 @@ def make_loaders(
         len(checked_train.samples),
         len(checked_val.samples),
     )
+
+
+def shard_loaders(cfg: DataConfig, alphabet: Alphabet, model: SeqModel, height: int, seed: int) -> Loaders:
+    """Loaders streaming from shard folders (``seqvision pack``): no pass over the data before training starts."""
+    from seqvision.data.shard_stream import ShardLines
+    from seqvision.data.shards import ShardIndex, is_shards
+
+    if not is_shards(cfg.val):
+        raise DataError(
+            f"{cfg.train} is a shard folder: give validation shards too (--val, made by `seqvision pack VAL --out ...`)"
+        )
+    train_index, val_index = ShardIndex.load(cfg.train), ShardIndex.load(cfg.val)
+    unknown = set(val_index.characters) - set(alphabet.chars)
+    if unknown:
+        warn(f"validation text has character(s) never seen in training, counted as errors: {''.join(sorted(unknown))}")
+    workers = cfg.num_workers
+
+    def loader(index: ShardIndex, train: bool) -> DataLoader:
+        stream = ShardLines(
+            index,
+            alphabet,
+            height,
+            cfg.batch_size,
+            model.encoder.output_length,
+            cfg.max_width,
+            shuffle=train,
+            augment=train and cfg.augment,
+            seed=seed,
+            workers=workers,
+        )
+        return DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=workers > 0)
+
+    return Loaders(loader(train_index, True), loader(val_index, False), train_index.lines, val_index.lines)

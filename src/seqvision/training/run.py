@@ -14,7 +14,11 @@ loop, checkpoints, time budget and model export are the same for every task.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import os
+import sys
 import time
 import warnings
 from datetime import timedelta
@@ -27,11 +31,12 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from seqvision.checkpoint import save_model
-from seqvision.config import ExperimentConfig, save_yaml
-from seqvision.errors import DataError, OutputError
+from seqvision.config import ExperimentConfig, TrainConfig, save_yaml
+from seqvision.errors import ConfigError, DataError, OutputError
 from seqvision.io import remove_stale_temps
 from seqvision.tasks.base import TrainingModule, get_task, training_seconds
 from seqvision.tasks.text_lines import model_metadata
+from seqvision.training.distributed import launch_rank
 from seqvision.training.faults import (
     AtomicCheckpointIO,
     ResumeCheckpoint,
@@ -59,7 +64,9 @@ class ExportBest(Callback):
         value = trainer.callback_metrics.get(self.monitor)
         if trainer.sanity_checking or value is None or self.sign * float(value) >= self.best:
             return
-        self.best = self.sign * float(value)
+        self.best = self.sign * float(value)  # on every rank (the metric is summed over ranks), written by rank 0
+        if not trainer.is_global_zero:
+            return
         metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith("val_")}
         seconds = training_seconds(trainer, self.started)
         training = {
@@ -89,10 +96,60 @@ def keep_metrics_segment(out: Path) -> None:
         current.rename(out / f"metrics-{len(list(out.glob('metrics-*.csv'))) + 1:02d}.csv")
 
 
+NOISE = (
+    "does not have many workers",
+    "predefined batch_sampler",
+    "LeafSpec",
+    "exists and is not empty",
+    "sync_dist=True",  # validation metrics are summed over ranks by the tasks themselves
+    "IterableDataset. has .__len__. defined",  # shard streams know their epoch length from the index
+)
+
+
+def quiet() -> None:
+    """No GPU/TPU banners, tips or known-harmless warnings (in this process)."""
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    for noise in NOISE:
+        warnings.filterwarnings("ignore", f".*{noise}.*")
+
+
+class Quiet(Callback):
+    """:func:`quiet` in the processes ``--strategy ddp_spawn`` starts too (they do not inherit warning filters)."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        quiet()
+
+
+def parallel_options(cfg: TrainConfig) -> dict[str, Any]:
+    """Trainer arguments for where and on how many processes to train (docs/scaling.md)."""
+    if cfg.accelerator not in ("cpu", "gpu", "auto"):
+        raise ConfigError(f"train.accelerator must be cpu, gpu or auto, not {cfg.accelerator!r}")
+    if cfg.strategy not in ("auto", "ddp", "ddp_spawn"):
+        raise ConfigError(f"train.strategy must be auto, ddp or ddp_spawn, not {cfg.strategy!r}")
+    if cfg.devices < 1 or cfg.num_nodes < 1:
+        raise ConfigError(f"train.devices and train.num_nodes must be at least 1, not {cfg.devices}, {cfg.num_nodes}")
+    if cfg.accelerator == "gpu" and not torch.cuda.is_available():
+        raise ConfigError("train.accelerator=gpu, but torch sees no CUDA GPU (use cpu or auto)")
+    gpu = cfg.accelerator == "gpu" or (cfg.accelerator == "auto" and torch.cuda.is_available())
+    parallel = cfg.devices * cfg.num_nodes > 1
+    return {
+        "accelerator": cfg.accelerator,
+        "devices": cfg.devices,
+        "num_nodes": cfg.num_nodes,
+        "strategy": "ddp" if parallel and cfg.strategy == "auto" else cfg.strategy,
+        # our batch samplers split each global batch across ranks; Lightning's sampler cannot wrap them
+        "use_distributed_sampler": False,
+        # same global batch, same BatchNorm statistics (torch's SyncBatchNorm runs on GPUs only)
+        "sync_batchnorm": parallel and gpu,
+    }
+
+
 def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
     """Train a model for ``cfg.task`` into run folder ``out``; returns the exported model path."""
     task = get_task(cfg.task)
-    probe = out / ".write-test"
+    parallel = parallel_options(cfg.train)  # checked before any data is read
+    rank = launch_rank(cfg.train.devices)  # 0 unless this is an extra process of a data-parallel run
+    probe = out / f".write-test-{os.getpid()}"
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe.write_text("ok")
@@ -100,20 +157,23 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     except OSError as exc:
         raise OutputError(f"{out}: run folder is not writable ({exc.strerror or exc})") from None
     last = out / "checkpoints" / "last.ckpt"
-    for folder in (out, out / "checkpoints"):
+    for folder in (out, out / "checkpoints") if rank == 0 else ():
         remove_stale_temps(folder)  # what a kill -9 during an atomic write left behind
     if resume and last.exists():
         check_resume_file(last)  # before reading the data: a bad checkpoint is a quick, clear error
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     L.seed_everything(cfg.train.seed, verbose=False)
-    skipped_log = out / "skipped.txt"
-    skipped_log.unlink(missing_ok=True)
+    skipped_log: Path | None = out / "skipped.txt" if rank == 0 else None
+    if skipped_log:
+        skipped_log.unlink(missing_ok=True)
 
-    prepared = task.prepare(cfg, out, resume, skipped_log)
-    save_yaml(cfg, out / "config.yaml")
-    print(prepared.summary)
-    check_free_space(out, sum(p.numel() for p in prepared.model.parameters()))
+    with contextlib.redirect_stderr(sys.stderr if rank == 0 else io.StringIO()):  # data warnings once, not per rank
+        prepared = task.prepare(cfg, out, resume, skipped_log)
+    if rank == 0:
+        save_yaml(cfg, out / "config.yaml")
+        print(prepared.summary)
+    check_free_space(out, sum(p.numel() for p in prepared.model.parameters()))  # every rank: none may go on alone
     export = ExportBest(out / "model.safetensors", prepared.metadata, prepared.counts, task.monitor, task.mode)
     callbacks: list[Callback] = [
         ModelCheckpoint(out / "checkpoints", "best", monitor=task.monitor, mode=task.mode),
@@ -124,19 +184,17 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     ]
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no GPU/TPU banners and tips
-    if resume:
+    if resume and rank == 0:
         keep_metrics_segment(out)
+    callbacks.append(Quiet())
     with warnings.catch_warnings():
-        for noise in ("does not have many workers", "predefined batch_sampler", "LeafSpec", "exists and is not empty"):
-            warnings.filterwarnings("ignore", f".*{noise}.*")
+        quiet()
         if hasattr(prepared.train.batch_sampler, "resume_at"):  # ResumeState makes it resumable mid-epoch
             warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
         trainer = L.Trainer(
             max_epochs=cfg.train.epochs,
             max_time=timedelta(minutes=cfg.train.max_minutes) if cfg.train.max_minutes > 0 else None,
-            accelerator="cpu",
-            devices=1,
+            **parallel,
             logger=CSVLogger(out, name="", version=""),
             callbacks=callbacks,
             gradient_clip_val=cfg.train.grad_clip,
@@ -149,6 +207,8 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
         # our own resume files only, and even those are loaded without unpickling arbitrary objects
         ckpt = last if resume and last.exists() else None
         trainer.fit(prepared.module, prepared.train, prepared.val, ckpt_path=ckpt, weights_only=True)
+    if not trainer.is_global_zero:
+        return out / "model.safetensors"
     plot_curves(metric_files(out), out / "curves.png", task.metric_names)
     model_path = out / "model.safetensors"
     if not model_path.exists():
