@@ -10,7 +10,7 @@ ones (:class:`DataError`, :class:`CheckpointError`, :class:`ConfigError`).
 CI runs ``FUZZ_EXAMPLES`` cases per target, derandomized so every run tries the same ones; set
 ``SEQVISION_FUZZ_EXAMPLES=5000`` for a long run, and ``SEQVISION_FUZZ_REPORT=file.jsonl`` to
 record how many cases each target tried and how many ended in a clear error.
-FASTA is fuzzed on its own branch with its reader.
+FASTA is fuzzed in tests/test_bio_fuzz.py.
 """
 
 from __future__ import annotations

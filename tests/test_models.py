@@ -3,9 +3,11 @@
 For each model: output shapes and lengths as the encoder declares them, finite log-probabilities,
 a padded batch gives the same output as each line alone (even with noise in the padding), every
 parameter gets a gradient from a CTC loss, and the ONNX export matches eager mode on a batch of
-another size and width than the one it was traced with. Spatial sequence models (``SPATIAL_SEQUENCES``,
-``(B, T, C, H, W)`` maps: ConvLSTM) and the frames presets built on them have their own contract
-below: shapes, no NaN, every parameter gets a gradient, any number of steps, state carried over.
+another size and width than the one it was traced with. Each encoder gets the input it reads:
+line images for the image CNNs, one-hot DNA/RNA (4 channels, 1 high) for ``onehot-cnn1d``.
+Spatial sequence models (``SPATIAL_SEQUENCES``, ``(B, T, C, H, W)`` maps: ConvLSTM) and the frames
+presets built on them have their own contract below: shapes, no NaN, every parameter gets a
+gradient, any number of steps, state carried over.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from seqvision.config import EncoderConfig, HeadConfig, ModelConfig, SequenceConfig
+from seqvision.encoders import SEQUENCE_ENCODERS
 from seqvision.errors import ConfigError
 from seqvision.export import to_onnx
 from seqvision.forecast.model import build_forecaster
@@ -36,14 +39,20 @@ SMALL_CHANNELS = {
     "vgg": [8, 8, 12, 12, 16],  # five stages
     "resnet": [8, 8, 12, 16],  # stem = first block, then three more blocks
     "mobile": [8, 8, 12, 12, 16],  # stem, then four separable blocks
+    "onehot-cnn1d": [12],  # motif filters
 }
+# (height, channels) of each encoder's input: line images, or one-hot sequences (4 x 1 x L)
+INPUT_SHAPE = {name: (1, 4) if name in SEQUENCE_ENCODERS else (32, 1) for name in ENCODERS.names()}
 
 
 def small_config(encoder: str, sequence: str, head: str = "ctc", pooling: str = "mean") -> ModelConfig:
+    height, channels = INPUT_SHAPE.get(encoder, (32, 1))
     return ModelConfig(
         preset="test",
-        height=32,
-        encoder=EncoderConfig(encoder, channels=SMALL_CHANNELS.get(encoder, []), dropout=0.1),
+        input="sequence" if encoder in SEQUENCE_ENCODERS else "line",
+        height=height,
+        in_channels=channels,
+        encoder=EncoderConfig(encoder, channels=SMALL_CHANNELS.get(encoder, []), dropout=0.1, kernel=7, pool=3),
         sequence=SequenceConfig(sequence, hidden=32, layers=2, dropout=0.1, heads=4),
         head=HeadConfig(head, pooling),
     )
@@ -69,14 +78,29 @@ def build(cfg: ModelConfig, seed: int = 0) -> SeqModel:
     return build_model(cfg, NUM_CLASSES)
 
 
-def line_batch(height: int, widths: list[int], pad_to: int | None = None, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """``(B, 1, H, W)`` random ink, padded on the right with large noise the model must never read."""
+def line_batch(
+    height: int, widths: list[int], pad_to: int | None = None, seed: int = 0, channels: int = 1
+) -> tuple[Tensor, Tensor]:
+    """``(B, C, H, W)`` random ink, padded on the right with large noise the model must never read.
+
+    With ``channels=4, height=1`` it is a batch of one-hot sequences (random bases, some N) instead.
+    """
     gen = torch.Generator().manual_seed(seed)
     width = pad_to or max(widths)
-    images = torch.rand(len(widths), 1, height, width, generator=gen) * 8 - 4  # the padding: noise in [-4, 4)
+    images = torch.rand(len(widths), channels, height, width, generator=gen) * 8 - 4  # the padding: noise in [-4, 4)
     for i, w in enumerate(widths):
-        images[i, :, :, :w] = torch.rand(1, height, w, generator=gen)
+        if channels == 4 and height == 1:  # one-hot bases, every fifth one N (0.25 each)
+            bases = F.one_hot(torch.randint(0, 4, (w,), generator=gen), 4).T.float()  # (L,) -> (4, L)
+            bases[:, ::5] = 0.25
+            images[i, :, 0, :w] = bases
+        else:
+            images[i, :, :, :w] = torch.rand(channels, height, w, generator=gen)
     return images, torch.tensor(widths)
+
+
+def batch_for(cfg: ModelConfig, widths: list[int], pad_to: int | None = None, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """The input this config's encoder reads: line images, or one-hot sequences for a sequence encoder."""
+    return line_batch(cfg.height, widths, pad_to, seed, cfg.in_channels)
 
 
 def ctc_targets(lengths: Tensor, seed: int = 0) -> tuple[Tensor, Tensor]:
@@ -102,9 +126,10 @@ def assert_all_gradients(model: torch.nn.Module, may_be_zero: tuple[str, ...] = 
 def test_model_keys_cover_every_registry_entry() -> None:
     assert PRESETS.names() and ENCODERS.names() and SEQUENCES.names() and SPATIAL_SEQUENCES.names()
     assert len(MODEL_KEYS) == len(LINE_PRESETS) + len(ENCODERS.names()) * len(SEQUENCES.names())
-    # every preset is checked somewhere: line CTC here, frames below, clip/image/classify in their own files
+    # every preset is checked somewhere: line CTC here, frames below, clip/image/classify/sequence
+    # (danq-small: test_dna.py) in their own files
     inputs = {get_preset(name).input for name in PRESETS}
-    assert inputs <= {"line", "clip", "image", "frames"}, inputs
+    assert inputs <= {"line", "clip", "image", "frames", "sequence"}, inputs
     assert FRAME_PRESETS and "convlstm" in SPATIAL_SEQUENCES
 
 
@@ -112,7 +137,7 @@ def test_model_keys_cover_every_registry_entry() -> None:
 def test_output_shapes_and_lengths(key: str) -> None:
     cfg = model_config(key)
     model = build(cfg).eval()
-    images, widths = line_batch(cfg.height, WIDTHS)
+    images, widths = batch_for(cfg, WIDTHS)
     with torch.no_grad():
         log_probs, lengths = model(images, widths)
     expected = model.encoder.output_lengths(widths)
@@ -139,7 +164,7 @@ def test_declared_stride_and_channels(key: str) -> None:
     out = encoder.output_lengths(odd)
     assert ((out >= odd // stride) & (out <= -(-odd // stride))).all(), out.tolist()
 
-    images, widths = line_batch(cfg.height, [13 * stride, 8 * stride])
+    images, widths = batch_for(cfg, [13 * stride, 8 * stride])
     with torch.no_grad():
         feats, lengths = encoder(images, widths)
         assert feats.shape == (2, 13, encoder.out_channels)
@@ -153,7 +178,7 @@ def test_declared_stride_and_channels(key: str) -> None:
 def test_padded_batch_matches_each_line_alone(key: str) -> None:
     cfg = model_config(key)
     model = build(cfg).eval()
-    images, widths = line_batch(cfg.height, WIDTHS, pad_to=max(WIDTHS) + EXTRA_PAD)
+    images, widths = batch_for(cfg, WIDTHS, pad_to=max(WIDTHS) + EXTRA_PAD)
     with torch.no_grad():
         batched, lengths = model(images, widths)
         assert batched.shape[1] == int(model.encoder.output_lengths(torch.tensor([images.shape[-1]])))
@@ -168,7 +193,7 @@ def test_padded_batch_matches_each_line_alone(key: str) -> None:
 def test_every_parameter_gets_a_ctc_gradient(key: str) -> None:
     cfg = model_config(key)
     model = build(cfg).train()
-    images, widths = line_batch(cfg.height, WIDTHS)
+    images, widths = batch_for(cfg, WIDTHS)
     log_probs, lengths = model(images, widths)
     targets, target_lengths = ctc_targets(lengths)
     loss = F.ctc_loss(log_probs.transpose(0, 1), targets, lengths, target_lengths, blank=0, zero_infinity=False)
@@ -182,7 +207,7 @@ def test_every_parameter_gets_a_ctc_gradient(key: str) -> None:
 def test_classify_head(sequence: str, pooling: str) -> None:
     cfg = small_config(DEFAULT_ENCODER, sequence, head="classify", pooling=pooling)
     model = build(cfg).eval()
-    images, widths = line_batch(cfg.height, WIDTHS, pad_to=max(WIDTHS) + EXTRA_PAD)
+    images, widths = batch_for(cfg, WIDTHS, pad_to=max(WIDTHS) + EXTRA_PAD)
     with torch.no_grad():
         logits, lengths = model(images, widths)
         assert logits.shape == (len(WIDTHS), NUM_CLASSES)
@@ -236,7 +261,7 @@ def assert_onnx_parity(cfg: ModelConfig) -> None:
     ort = pytest.importorskip("onnxruntime")
     model = build(cfg).eval()
     session = ort.InferenceSession(to_onnx(model, cfg.height), providers=["CPUExecutionProvider"])
-    images, widths = line_batch(cfg.height, [37, 101, 58], seed=2)  # batch 3: not the traced shape
+    images, widths = batch_for(cfg, [37, 101, 58], seed=2)  # batch 3: not the traced shape
     log_probs, lengths = session.run(None, {"images": images.numpy(), "widths": widths.numpy()})
     with torch.no_grad():
         expected, expected_lengths = model(images, widths)

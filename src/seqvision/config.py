@@ -30,6 +30,8 @@ class EncoderConfig:
     dropout: float = 0.1
     grid: int = 8  # image input (captioning): the feature map is pooled to a grid x grid map of cells
     patch: int = 4  # frames input (forecasting): each patch x patch block of pixels becomes one cell's channels
+    kernel: int = 26  # onehot-cnn1d: motif (filter) width in bases
+    pool: int = 13  # onehot-cnn1d: max-pool size, the time stride
 
 
 @dataclass
@@ -60,6 +62,7 @@ class ModelConfig:
     preset: str = "crnn-small"
     input: str = "line"  # line: (B, C, H, W) images | clip: (B, T, C, H, W) frames | image: square photos -> grid
     # | frames: (B, T, C, H, W) past frames -> future frames (forecasting)
+    # | sequence: one-hot DNA/RNA as (B, 4, 1, L)
     height: int = 48  # line height, or the side of a square clip frame or (captioning) image
     in_channels: int = 1
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -102,6 +105,7 @@ class DataConfig:
     batch_size: int = 32
     num_workers: int = 1
     max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning
+    labels: str = ""  # dna: a labels TSV (id<TAB>label(s)) for FASTA files whose headers carry none
     clip: ClipConfig = field(default_factory=ClipConfig)  # video task
     caption: CaptionConfig = field(default_factory=CaptionConfig)  # captioning task
     forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
@@ -126,7 +130,7 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast (see seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast | dna (seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -112,8 +112,9 @@ def _session(data: bytes, threads: int = 1) -> Any:
 
 def _part_mismatch(model: SeqModel, height: int) -> str:
     """Which part fails on its own: each is exported at the traced width and run at twice it."""
-    images, widths = _example(height, _trace_widths(model))
-    longer_images, longer_widths = _example(height, [2 * w for w in widths.tolist()], seed=3)
+    channels = model.encoder.in_channels
+    images, widths = _example(height, _trace_widths(model), channels)
+    longer_images, longer_widths = _example(height, [2 * w for w in widths.tolist()], channels, seed=3)
     with torch.no_grad():
         feats, lengths = model.encoder(images, widths)
         seq = model.sequence(feats, lengths)
@@ -157,7 +158,10 @@ def to_onnx(model: SeqModel, height: int, metadata: dict[str, Any] | None = None
     name = "/".join(model.parts.values()) or type(model).__name__
     try:
         data = _export_bytes(
-            model, _example(height, _trace_widths(model)), ["images", "widths"], ["log_probs", "lengths"]
+            model,
+            _example(height, _trace_widths(model), model.encoder.in_channels),
+            ["images", "widths"],
+            ["log_probs", "lengths"],
         )
     except Exception as exc:  # the exporter raises many types
         raise ExportError(
@@ -180,7 +184,8 @@ def with_metadata(data: bytes, metadata: dict[str, Any] | None) -> bytes:
 def check_parity(model: SeqModel, data: bytes, height: int, name: str, tolerance: float = TOLERANCE) -> float:
     """Max |difference| of log-probabilities between onnxruntime and eager on widths not traced."""
     stride = model.encoder.time_stride
-    images, widths = _example(height, [9 * stride + 1, 37 * stride + 3, 23 * stride], seed=1)
+    widths_ = [9 * stride + 1, 37 * stride + 3, 23 * stride]
+    images, widths = _example(height, widths_, model.encoder.in_channels, seed=1)
     try:
         got, got_lengths = _session(data).run(None, {"images": images.numpy(), "widths": widths.numpy()})
     except Exception as exc:

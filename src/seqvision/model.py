@@ -12,6 +12,7 @@ from seqvision.config import ModelConfig
 from seqvision.encoders.base import Encoder
 from seqvision.encoders.frames import FrameEncoder
 from seqvision.encoders.grid import GridEncoder
+from seqvision.encoders.onehot import SEQUENCE_ENCODERS
 from seqvision.errors import ConfigError
 from seqvision.registry import ENCODERS, HEADS, SEQUENCES
 from seqvision.sequence.base import SequenceModel
@@ -64,8 +65,15 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SeqModel:
     >>> model.encoder.time_stride
     4
     """
-    if cfg.input not in ("line", "clip", "image"):
-        raise ConfigError(f"model.input must be line, clip or image, not {cfg.input!r}")
+    if cfg.input not in ("line", "clip", "image", "sequence"):
+        raise ConfigError(f"model.input must be line, clip, image or sequence, not {cfg.input!r}")
+    if cfg.encoder.name in SEQUENCE_ENCODERS and cfg.input != "sequence":
+        raise ConfigError(
+            f"encoder {cfg.encoder.name!r} reads one-hot sequences (model.input=sequence), not {cfg.input}"
+        )
+    if cfg.input == "sequence" and cfg.encoder.name in ENCODERS and cfg.encoder.name not in SEQUENCE_ENCODERS:
+        choices = ", ".join(sorted(SEQUENCE_ENCODERS))
+        raise ConfigError(f"model.input=sequence needs a sequence encoder ({choices}), not {cfg.encoder.name!r}")
     try:
         frame_or_line: Encoder = ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, cfg.in_channels)
         encoder: Encoder | FrameEncoder | GridEncoder = frame_or_line

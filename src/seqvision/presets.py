@@ -146,3 +146,23 @@ def convlstm_small(*, size: int = 64, patch: int = 4, hidden: int = 48) -> Model
         ),
         head=HeadConfig("frames"),
     )
+
+
+@PRESETS.register("danq-small")
+def danq_small(*, sequence: str = "lstm", filters: int = 128) -> ModelConfig:
+    """DNA/RNA (DanQ, Quang & Xie 2016) for CPUs: 128 motifs x 19 -> pool 5 -> BiLSTM(64) -> dense 64 -> sigmoid.
+
+    DanQ itself (1000 bp): 320 motifs x 26 -> pool 13 -> dropout 0.2 -> BiLSTM(320) -> dense 925.
+
+    >>> danq_small(sequence="none").encoder.name
+    'onehot-cnn1d'
+    """
+    return ModelConfig(
+        preset="danq-small",
+        input="sequence",
+        height=1,
+        in_channels=4,
+        encoder=EncoderConfig("onehot-cnn1d", channels=[filters], dropout=0.2, kernel=19, pool=5),
+        sequence=SequenceConfig(sequence, hidden=64, layers=1, bidirectional=True, dropout=0.5, heads=4),
+        head=HeadConfig("sigmoid", pooling="max", hidden=64, dropout=0.5),
+    )

@@ -83,6 +83,7 @@ TASK_NAMES = {
     "captioning": "captioning",
     "image_classes": "image-class",
     "forecast": "forecasting",
+    "dna": "DNA/RNA",
 }
 
 

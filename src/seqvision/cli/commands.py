@@ -67,6 +67,7 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
     flags = {
         "data.train": args.train,
         "data.val": args.val,
+        "data.labels": getattr(args, "labels", None),
         "data.batch_size": args.batch_size,
         "train.epochs": args.epochs,
         "train.max_minutes": args.max_minutes,
@@ -104,6 +105,8 @@ def export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".onnx":
         raise ConfigError(f"{out}: the output file should end in .onnx")
+    if model_task(args.model) == "dna":
+        raise ConfigError(f"{args.model}: ONNX export of DNA/RNA models is not supported yet (use the torch backend)")
     if model_task(args.model) == "captioning":
         raise ConfigError(
             f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"

@@ -186,6 +186,10 @@ def evaluate(args: argparse.Namespace) -> int:
         from seqvision.cli import forecasting
 
         return forecasting.evaluate(args, model, inputs)
+    if model_task(model) == "dna":
+        from seqvision.cli import dna
+
+        return dna.evaluate(args, model, inputs)
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
     rec = recognizer_for(model, args)

@@ -49,7 +49,7 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, forecasting, lines, reading, shards, video
+    from seqvision.cli import captions, commands, dna, forecasting, lines, reading, shards, video
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
         "--task",
-        help="what to learn: text_lines (default), video, captioning, image_classes or forecast "
+        help="what to learn: text_lines (default), video, captioning, image_classes, forecast or dna "
         "(see `seqvision models`)",
     )
     p.add_argument(
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")
+    p.add_argument("--labels", help="dna: labels TSV (id<TAB>label(s)) for FASTA files whose headers carry none")
     p.add_argument("--out", help="run folder to create (config, logs, curves, checkpoints, model)")
     p.add_argument("--config", help="YAML experiment config (sections model, data, train)")
     add_set_option(p, "override a config key, e.g. --set model.sequence.name=gru (repeatable)")
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines (or labels)"
     )
     p.add_argument("--confusion", metavar="PNG", help="video models: also draw the confusion matrix")
+    p.add_argument("--labels", help="DNA models: labels TSV (id<TAB>label(s)) for a FASTA data file")
     p.add_argument(
         "--tune-lm",
         action="store_true",
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="same as --format json (for a video model: one object per clip)")
     p.add_argument("--top-k", type=int, default=5, help="video models: how many labels to show (default 5)")
+    p.add_argument("--labels", help="DNA models: labels TSV for FASTA input (labels are optional for prediction)")
     p.add_argument(
         "--page",
         metavar="XML",
@@ -304,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="time the finished cells in --out again (e.g. on an idle machine); trains nothing",
     )
     p.set_defaults(func=commands.compare)
+
+    dna.add_motifs_parser(sub)
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)

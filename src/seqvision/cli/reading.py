@@ -113,6 +113,11 @@ def read(args: argparse.Namespace) -> int:
         return video.read(args, model, inputs)
     if model_task(model) == "forecast":
         raise ConfigError(f"{model} is a forecasting model: use `seqvision forecast MODEL DATA --out FILE`")
+    if model_task(model) == "dna":
+        from seqvision.cli import dna
+
+        args.json = fmt == "json"
+        return dna.read(args, model, inputs)
     rec = recognizer_for(model, args)
     samples = _read_inputs(inputs)
     if fmt in ("page", "alto") and any(s.polygon is not None for s in samples):

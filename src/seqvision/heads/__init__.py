@@ -1,3 +1,3 @@
 """Heads: sequence features -> task outputs. Importing registers them."""
 
-from seqvision.heads import attention, classify, ctc  # noqa: F401
+from seqvision.heads import attention, classify, ctc, sigmoid  # noqa: F401

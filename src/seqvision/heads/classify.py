@@ -19,14 +19,17 @@ class ClassifyHead(nn.Module):
         self.proj = nn.Linear(in_channels, num_classes)
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        mask = length_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1)
-        if self.pooling == "mean":
-            pooled = (x * mask).sum(1) / lengths.clamp(min=1)[:, None].to(x.dtype)
-        elif self.pooling == "max":
-            pooled = x.masked_fill(~mask, float("-inf")).amax(1)
-        else:  # the last valid step: (B, T, C) -> (B, C)
-            pooled = x[torch.arange(x.shape[0], device=x.device), (lengths - 1).clamp(min=0)]
-        return self.proj(pooled)  # (B, K)
+        return self.proj(pool_steps(x, lengths, self.pooling))  # (B, K)
+
+
+def pool_steps(x: Tensor, lengths: Tensor, pooling: str) -> Tensor:
+    """``(B, T, C)`` -> ``(B, C)``: the mean, max or last of each sequence's valid steps (padding never read)."""
+    mask = length_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1)
+    if pooling == "mean":
+        return (x * mask).sum(1) / lengths.clamp(min=1)[:, None].to(x.dtype)
+    if pooling == "max":
+        return x.masked_fill(~mask, float("-inf")).amax(1)
+    return x[torch.arange(x.shape[0], device=x.device), (lengths - 1).clamp(min=0)]  # the last valid step
 
 
 @HEADS.register("classify")
