@@ -66,7 +66,13 @@ class Captioner:
         vocab = Vocabulary(list(meta["vocabulary"]))  # load_network has already built it once for the head size
         if not isinstance(model, CaptionModel):
             raise CheckpointError(f"{path}: metadata does not describe an image model")
-        return cls(model, vocab, meta, path)
+        captioner = cls(model, vocab, meta, path)
+        try:  # the metadata read later (photo size, caption length) must be usable now, not mid-way through a job
+            if captioner.size < 1 or captioner.max_words < 1:
+                raise ValueError(f"input {meta['input']}, decoding {meta.get('decoding')}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
+        return captioner
 
     @property
     def size(self) -> int:

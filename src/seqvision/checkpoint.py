@@ -103,7 +103,10 @@ def load_state(name_or_path: str | Path) -> tuple[dict[str, torch.Tensor], dict[
         raise CheckpointError(f"{path}: truncated or not a safetensors file ({str(exc).splitlines()[0]})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a safetensors file, but not a seqvision model (no seqvision metadata)")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path}: seqvision metadata is corrupt (format_version {version!r})")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: saved by a newer seqvision ({meta.get('seqvision_version')}); upgrade to load it"
         )

@@ -19,7 +19,7 @@ from seqvision.config import ClipConfig
 from seqvision.data.clip_dataset import ProbedClip, load_clip, pad_clips
 from seqvision.data.clips import ClipSample
 from seqvision.data.decode import probe
-from seqvision.errors import SeqvisionError
+from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.model import SeqModel
 from seqvision.recognizer import load_network
 
@@ -75,7 +75,13 @@ class ClipClassifier:
             export=lambda model, meta: clip_to_onnx(model),
             task="video",
         )
-        return cls(model, list(meta["labels"]), meta, path, session)
+        try:  # the metadata read later (frame size, frames per clip) must be usable now, not mid-way through a job
+            classifier = cls(model, list(meta["labels"]), meta, path, session)
+            if classifier.size < 1 or classifier.clip_config.frames < 1:
+                raise ValueError(f"input {meta['input']}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
+        return classifier
 
     def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
         """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, K)`` logits."""

@@ -125,6 +125,7 @@ class TrainConfig:
     devices: int = 1  # processes per node (CPU) or GPUs per node; data.batch_size is split across all of them
     num_nodes: int = 1
     strategy: str = "auto"  # auto | ddp | ddp_spawn (Lightning's DDP: gloo on CPU, nccl on GPU)
+    checkpoint_every: int = 0  # also write the resume checkpoint every N training steps (0: after each epoch only)
 
 
 @dataclass

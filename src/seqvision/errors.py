@@ -15,3 +15,10 @@ class DataError(SeqvisionError):
 
 class CheckpointError(SeqvisionError):
     """A saved model that is missing, truncated or not a seqvision model."""
+
+
+class OutputError(SeqvisionError, OSError):
+    """An output file or folder that cannot be written: not writable, or the disk is full.
+
+    Also an ``OSError``, so code that already handled a failed write keeps working.
+    """

@@ -89,6 +89,8 @@ TASK_NAMES = {
 
 def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
     found = meta.get("task", "text_lines")
+    if not isinstance(found, str):
+        raise CheckpointError(f"{path}: seqvision metadata is corrupt (task {str(found)[:60]})")
     if task is not None and found != task:
         name = TASK_NAMES.get(found, found)
         raise CheckpointError(f"{path}: a {name} model, not a {TASK_NAMES.get(task, task)} model")
@@ -166,7 +168,13 @@ class Recognizer:
             classes=lambda meta: len(Alphabet(meta["alphabet"])),
             export=lambda model, meta: to_onnx(model, int(meta["input"]["height"])),
         )
-        return cls(model, Alphabet(meta["alphabet"]), meta, path, session)
+        try:  # the metadata read later (input height, calibration) must be usable now, not mid-way through a job
+            recognizer = cls(model, Alphabet(meta["alphabet"]), meta, path, session)
+            if recognizer.height < 1:
+                raise ValueError(f"input height {recognizer.height}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
+        return recognizer
 
     def run(self, images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Padded ``(B, 1, H, W)`` batch + true widths -> (log-probabilities ``(B, T, K)``, lengths ``(B,)``)."""

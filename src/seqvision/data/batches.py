@@ -36,11 +36,25 @@ def rank_piece(batch: list[int], rank: int, world: int) -> list[int]:
 
 
 class RankBatches(Sampler[list[int]]):
-    """Base: subclasses make the global batches of an epoch; this keeps the current rank's share."""
+    """Base: subclasses make the global batches of an epoch; this keeps the current rank's share.
+
+    Each pass is one epoch, and ``self.rng`` is reseeded from ``(seed, epoch)`` before it, so the
+    batches of an epoch do not depend on the passes before: a run resumed after ``kill -9`` asks
+    with :meth:`resume_at` for exactly the rest of the epoch the killed run had started
+    (:class:`~seqvision.training.faults.ResumeState` does).
+    """
 
     def __init__(self, shuffle: bool, seed: int = 0):
-        self.shuffle = shuffle
+        self.shuffle, self.seed = shuffle, seed
         self.rng = random.Random(seed)
+        self.epoch = 0
+        self.resume: tuple[int, int] | None = None  # (epoch, this rank's batches already done in it)
+
+    def resume_at(self, epoch: int, batches: int) -> None:
+        """The next pass is epoch ``epoch`` without its first ``batches`` batches (the next epoch once all are done)."""
+        if batches >= len(self):
+            epoch, batches = epoch + 1, 0
+        self.epoch, self.resume = epoch, (epoch, batches)
 
     def global_batches(self) -> list[list[int]]:
         raise NotImplementedError
@@ -57,17 +71,22 @@ class RankBatches(Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         # a generator, so the batches are drawn when the first one is asked for, as torch's samplers do
+        self.rng = random.Random(f"{self.seed}/{self.epoch}")
+        skip = self.resume[1] if self.resume and self.resume[0] == self.epoch else 0
+        self.resume, self.epoch = None, self.epoch + 1
+        yield from self._rank_batches()[skip:]
+
+    def _rank_batches(self) -> list[list[int]]:
         batches = self.global_batches()
         rank, world = rank_and_world()
         if world == 1:
-            yield from batches
-        elif self.shuffle:
-            yield from (rank_piece(b, rank, world) for b in batches)
-        else:
-            mine = batches[rank::world]
-            if not mine and batches:  # fewer validation batches than ranks: every rank must still validate
-                mine = [rank_piece(batches[-1], rank, world)]
-            yield from mine
+            return batches
+        if self.shuffle:
+            return [rank_piece(b, rank, world) for b in batches]
+        mine = batches[rank::world]
+        if not mine and batches:  # fewer validation batches than ranks: every rank must still validate
+            mine = [rank_piece(batches[-1], rank, world)]
+        return mine
 
 
 class RandomBatches(RankBatches):

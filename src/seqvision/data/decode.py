@@ -53,7 +53,7 @@ def probe(path: Path) -> ClipInfo:
         raise DataError(f"{path}: video file not found")
     av = require_av()
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             if not container.streams.video:
                 raise DataError(f"{path}: no video stream")
             stream = container.streams.video[0]
@@ -125,7 +125,7 @@ def _decode_video(path: Path, wanted: list[int], size: int) -> dict[int, np.ndar
     av = require_av()
     keep, last, got = set(wanted), wanted[-1], {}
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             stream = container.streams.video[0]
             for i, frame in enumerate(container.decode(stream)):
                 if i in keep:

@@ -106,6 +106,7 @@ class WidthBucketSampler(RankBatches):
     """Batches of similar width (little padding), in a new random order every epoch.
 
     Widths get multiplicative noise before sorting so batch composition varies between epochs.
+    The order of epoch ``e`` depends only on ``(seed, e)`` (see :class:`~seqvision.data.batches.RankBatches`).
     ``batch_size`` is the global batch, split across data-parallel ranks (:mod:`seqvision.data.batches`).
     """
 

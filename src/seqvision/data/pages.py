@@ -20,6 +20,7 @@ from seqvision.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2")
 Polygon = tuple[tuple[float, float], ...]
+MAX_COORDINATE = 1e9  # far beyond any page image Pillow will open
 
 
 def _local(tag: object) -> str:
@@ -46,8 +47,11 @@ def _find_image(xml_path: Path, name: str | None) -> Path:
         candidates += [folder / (Path(base).stem + suffix) for suffix in IMAGE_SUFFIXES]
     candidates += [xml_path.with_suffix(suffix) for suffix in IMAGE_SUFFIXES]
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a name this file system cannot hold (too long, ...): no such image
+            continue
     wanted = repr(name.strip()) if name and name.strip() else f"{xml_path.stem}.png/.jpg/..."
     raise DataError(f"{xml_path}: page image {wanted} not found beside the XML")
 
@@ -60,6 +64,8 @@ def _parse_points(text: str, scale: float = 1.0) -> Polygon | str:
         return "coordinates are not numbers"
     if len(values) % 2 or not all(math.isfinite(v) for v in values):
         return "coordinates are not (x, y) pairs"
+    if any(abs(v) > MAX_COORDINATE for v in values):  # else widths and areas overflow to inf
+        return f"coordinates beyond {MAX_COORDINATE:g} pixels"
     points = tuple(zip(values[0::2], values[1::2], strict=True))
     if len(set(points)) < 3:
         return f"polygon has {len(set(points))} distinct points (needs 3)"
@@ -189,6 +195,8 @@ def read_page_file(path: Path) -> ReadReport:
         root = ET.fromstring(raw)
     except ET.ParseError as exc:
         raise DataError(f"{path}: malformed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:  # an unknown or unsupported encoding="..." declaration
+        raise DataError(f"{path}: malformed XML ({str(exc).splitlines()[0][:120]})") from None
     kind = _local(root.tag)
     if kind == "PcGts":
         return _read_page(path, root)

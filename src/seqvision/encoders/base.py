@@ -14,6 +14,20 @@ from torch import Tensor, nn
 from seqvision.masking import conv_length, mask_width
 
 
+def channel_widths(given: list[int], default: list[int], encoder: str) -> list[int]:
+    """``model.encoder.channels`` (or ``default`` when empty), checked: as many widths as the encoder has stages.
+
+    A ``ValueError`` (reported as a config error) instead of an ``IndexError`` deep inside the builder.
+    """
+    widths = list(given) or list(default)
+    if len(widths) != len(default) or not all(isinstance(w, int) and w >= 1 for w in widths):
+        raise ValueError(
+            f"encoder {encoder!r} takes {len(default)} positive channel widths "
+            f"(model.encoder.channels, e.g. {default}), not {list(given)}"
+        )
+    return widths
+
+
 class Block(nn.Module):
     """A layer that also maps input widths/heights to output widths/heights."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from seqvision.config import EncoderConfig
-from seqvision.encoders.base import Block, ConvBNAct, Dropout2d, Encoder
+from seqvision.encoders.base import Block, ConvBNAct, Dropout2d, Encoder, channel_widths
 from seqvision.masking import mask_width
 from seqvision.registry import ENCODERS
 
@@ -28,7 +28,7 @@ class SeparableBlock(Block):
 @ENCODERS.register("mobile")
 def mobile(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
     """Depthwise-separable CNN: stem 32, separable 64-96-128-160, time stride 4, ~0.2 GFLOPs/line."""
-    c = cfg.channels or [32, 64, 96, 128, 160]
+    c = channel_widths(cfg.channels, [32, 64, 96, 128, 160], "mobile")
     blocks: list[Block] = [ConvBNAct(in_channels, c[0], 3, (2, 2))]
     strides = [(2, 2), (1, 1), (2, 1), (2, 1)]
     cin = c[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from seqvision.config import EncoderConfig
-from seqvision.encoders.base import Block, ConvBNAct, Dropout2d, Encoder
+from seqvision.encoders.base import Block, ConvBNAct, Dropout2d, Encoder, channel_widths
 from seqvision.masking import mask_width
 from seqvision.registry import ENCODERS
 
@@ -34,7 +34,7 @@ class ResBlock(Block):
 @ENCODERS.register("resnet")
 def resnet(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
     """Small ResNet: stem 32, basic blocks 32-64-128-160, time stride 4."""
-    c = cfg.channels or [32, 64, 128, 160]
+    c = channel_widths(cfg.channels, [32, 64, 128, 160], "resnet")
     blocks: list[Block] = [ConvBNAct(in_channels, c[0], 3, (2, 2))]
     strides = [(1, 1), (2, 2), (2, 1), (2, 1)]
     cin = c[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seqvision.config import EncoderConfig
-from seqvision.encoders.base import Block, ConvBNAct, Dropout2d, Encoder, MaxPool
+from seqvision.encoders.base import Block, ConvBNAct, Dropout2d, Encoder, MaxPool, channel_widths
 from seqvision.registry import ENCODERS
 
 
@@ -26,7 +26,7 @@ def _vgg(
 @ENCODERS.register("vgg")
 def vgg(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
     """CRNN paper (Shi et al. 2015) VGG: 64-128-256x2-512x2-512, time stride 4. Accurate but ~20 GFLOPs/line."""
-    c = cfg.channels or [64, 128, 256, 512, 512]
+    c = channel_widths(cfg.channels, [64, 128, 256, 512, 512], "vgg")
     stages = [[c[0]], [c[1]], [c[2], c[2]], [c[3], c[3]], [c[4]]]
     pools = [(2, 2), (2, 2), (2, 1), (2, 1), (1, 1)]
     return _vgg(stages, pools, in_channels, height, cfg.dropout)
@@ -35,7 +35,7 @@ def vgg(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
 @ENCODERS.register("small")
 def small(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
     """CPU-sized VGG: stride-2 stem 32, then 64-96x2-128x2 channels, time stride 4, ~0.5 GFLOPs per 48x356 line."""
-    c = cfg.channels or [32, 64, 96, 128]
+    c = channel_widths(cfg.channels, [32, 64, 96, 128], "small")
     stages = [[c[1]], [c[2], c[2]], [c[3], c[3]]]
     pools = [(2, 2), (2, 1), (2, 1)]
     return _vgg(stages, pools, in_channels, height, cfg.dropout, stem=c[0])

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch.utils.data import DataLoader
 
 from seqvision.config import DataConfig
@@ -92,7 +93,14 @@ def make_loaders(
     def loader(ds: LineDataset, sampler: WidthBucketSampler) -> DataLoader:
         workers = cfg.num_workers
         return DataLoader(
-            ds, batch_sampler=sampler, collate_fn=collate_lines, num_workers=workers, persistent_workers=workers > 0
+            ds,
+            batch_sampler=sampler,
+            collate_fn=collate_lines,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            # its own generator: starting an epoch draws nothing from torch's global one, so a run
+            # resumed mid-epoch (which starts a fresh iterator) keeps the dropout draws of the killed one
+            generator=torch.Generator().manual_seed(seed),
         )
 
     return Loaders(

@@ -4,7 +4,7 @@ Run folder layout::
 
     config.yaml        resolved experiment config      alphabet.json   the model's characters (text lines)
     metrics.csv        per-step/epoch log (Lightning)   labels.json     the model's classes (video)
-    checkpoints/       Lightning's best/last resume files (trusted: written by this run)
+    checkpoints/       best.ckpt and last.ckpt, resume files written atomically (trusted: written by this run)
     model.safetensors  best model (+ model.json)        skipped.txt     every input left out, and why
     curves.png         loss and the task's validation metrics
 
@@ -21,7 +21,6 @@ import os
 import sys
 import time
 import warnings
-import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,18 @@ from lightning.pytorch.loggers import CSVLogger
 
 from seqvision.checkpoint import save_model
 from seqvision.config import ExperimentConfig, TrainConfig, save_yaml
-from seqvision.errors import CheckpointError, ConfigError, DataError
+from seqvision.errors import ConfigError, DataError, OutputError
+from seqvision.io import remove_stale_temps
 from seqvision.tasks.base import TrainingModule, get_task, training_seconds
 from seqvision.tasks.text_lines import model_metadata
 from seqvision.training.distributed import launch_rank
+from seqvision.training.faults import (
+    AtomicCheckpointIO,
+    ResumeCheckpoint,
+    ResumeState,
+    check_free_space,
+    check_resume_file,
+)
 from seqvision.training.plot import plot_curves
 
 __all__ = ["ExportBest", "model_metadata", "train"]
@@ -148,10 +155,12 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise DataError(f"{out}: run folder is not writable ({exc.strerror or exc})") from None
+        raise OutputError(f"{out}: run folder is not writable ({exc.strerror or exc})") from None
     last = out / "checkpoints" / "last.ckpt"
-    if resume and last.exists() and not zipfile.is_zipfile(last):
-        raise CheckpointError(f"{last}: resume checkpoint is truncated or corrupt (delete it to start over)")
+    for folder in (out, out / "checkpoints") if rank == 0 else ():
+        remove_stale_temps(folder)  # what a kill -9 during an atomic write left behind
+    if resume and last.exists():
+        check_resume_file(last)  # before reading the data: a bad checkpoint is a quick, clear error
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     L.seed_everything(cfg.train.seed, verbose=False)
@@ -164,9 +173,12 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     if rank == 0:
         save_yaml(cfg, out / "config.yaml")
         print(prepared.summary)
+    check_free_space(out, sum(p.numel() for p in prepared.model.parameters()))  # every rank: none may go on alone
     export = ExportBest(out / "model.safetensors", prepared.metadata, prepared.counts, task.monitor, task.mode)
     callbacks: list[Callback] = [
-        ModelCheckpoint(out / "checkpoints", "best", monitor=task.monitor, mode=task.mode, save_last=True),
+        ModelCheckpoint(out / "checkpoints", "best", monitor=task.monitor, mode=task.mode),
+        ResumeCheckpoint(last, every_n_steps=cfg.train.checkpoint_every),
+        ResumeState(prepared.train.batch_sampler),
         EarlyStopping(task.monitor, patience=cfg.train.patience, mode=task.mode),
         export,
     ]
@@ -177,6 +189,8 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     callbacks.append(Quiet())
     with warnings.catch_warnings():
         quiet()
+        if hasattr(prepared.train.batch_sampler, "resume_at"):  # ResumeState makes it resumable mid-epoch
+            warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
         trainer = L.Trainer(
             max_epochs=cfg.train.epochs,
             max_time=timedelta(minutes=cfg.train.max_minutes) if cfg.train.max_minutes > 0 else None,
@@ -188,6 +202,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
             enable_model_summary=False,
             num_sanity_val_steps=0,
             log_every_n_steps=min(10, len(prepared.train)),
+            plugins=[AtomicCheckpointIO()],
         )
         # our own resume files only, and even those are loaded without unpickling arbitrary objects
         ckpt = last if resume and last.exists() else None
