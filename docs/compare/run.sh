@@ -12,7 +12,9 @@ seqvision compare --suite mnist-seq --sequences none,lstm --seeds 1 --epochs 6 -
   --train-samples 6000 --val-samples 500 $COMMON --data ../shared/data/mnist.npz --out studies/mnist-seq-6ep
 seqvision compare --suite lines --seeds 1 --epochs 2 --max-minutes 5 --batch-size 16 \
   --val-samples 200 $COMMON --data ../shared/data/hooker --out studies/lines
+seqvision compare --suite lines --sequences none,lstm,tcn --seeds 1 --epochs 8 --max-minutes 0 --batch-size 16 \
+  $COMMON --data ../shared/data/hooker --out studies/lines-8ep
 # video: the lrcn-small preset as it is (its own learning rate), generated clips (no --data needed)
 seqvision compare --suite video --seeds 2 --epochs 15 --max-minutes 0 --batch-size 32 --threads 1 --out studies/video
 # timings of every study again, on an idle machine (trains nothing)
-for s in mnist mnist-seq mnist-seq-6ep lines video; do seqvision compare --out studies/$s --remeasure; done
+for s in mnist mnist-seq mnist-seq-6ep lines lines-8ep video; do seqvision compare --out studies/$s --remeasure; done
