@@ -30,7 +30,7 @@ class AttentionDecoder(nn.Module):
         self.init_c = nn.Linear(in_channels, cfg.hidden)
         self.att_cells = nn.Linear(in_channels, cfg.attention)
         self.att_state = nn.Linear(cfg.hidden, cfg.attention)
-        self.att_score = nn.Linear(cfg.attention, 1)
+        self.att_score = nn.Linear(cfg.attention, 1, bias=False)  # a bias would cancel in the softmax
         self.gate = nn.Linear(cfg.hidden, in_channels)
         self.lstm = nn.LSTMCell(cfg.embedding + in_channels, cfg.hidden)
         self.drop = nn.Dropout(cfg.dropout)
