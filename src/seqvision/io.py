@@ -6,6 +6,7 @@ import errno
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from seqvision.errors import OutputError
 
@@ -98,3 +99,25 @@ def read_text_lines(path: str | Path, what: str) -> list[str]:
         raise DataError(f"{path}: {what} is not UTF-8 text") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
+
+
+def load_npz(path: str | Path, names: tuple[str, ...], what: str) -> list[Any]:
+    """The arrays ``names`` of an ``.npz`` file, never unpickled; a missing or corrupt file, or a missing
+    array, is a ``DataError`` naming the file (``what`` says what it should have been)."""
+    import zipfile
+
+    import numpy as np
+
+    from seqvision.errors import DataError
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [n for n in names if n not in data.files]
+            if missing:
+                raise DataError(f"{path}: no {'/'.join(missing)} array (expected {what})")
+            return [data[n] for n in names]
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file ({what})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from None

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from seqvision.errors import DataError
+from seqvision.io import load_npz
 
 PROVIDERS = {"knmi": 5, "fmi": 5, "bom": 6}  # provider -> default minutes between frames
 
@@ -87,15 +88,7 @@ def read_event(path: str | Path, downsample_by: int = 1) -> RadarEvent:
     provider = provider_of(path)
     if provider is None:
         raise DataError(f"{path}: radar file names start with the provider ({', '.join(PROVIDERS)}), e.g. knmi_...")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            pv = data["pv"]
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such radar file") from None
-    except KeyError:
-        raise DataError(f"{path}: no 'pv' array (raw radar values)") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
+    (pv,) = load_npz(path, ("pv",), "a radar event: 'pv' holds the raw values")
     if pv.ndim != 3 or min(pv.shape) == 0:
         raise DataError(f"{path}: 'pv' must be (T, H, W) frames, got shape {pv.shape}")
     interval = float(_meta(path).get("interval_min", PROVIDERS[provider]))

@@ -10,28 +10,19 @@ neighbours overlap, so reading it needs segmentation and context, not one glimps
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from seqvision.errors import DataError
-from seqvision.io import atomic_write_text
+from seqvision.io import atomic_write_text, load_npz
 
 
 def load_mnist(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """``(N, 28, 28)`` uint8 digits and ``(N,)`` labels of an ``mnist.npz`` (``x_train``/``y_train``, ...)."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            x, y = data[f"x_{split}"], data[f"y_{split}"]
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file (an mnist.npz with x_train, y_train, x_test, y_test)") from None
-    except KeyError:
-        raise DataError(f"{path}: no x_{split}/y_{split} arrays (expected an mnist.npz)") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
+    x, y = load_npz(path, (f"x_{split}", f"y_{split}"), "an mnist.npz with x_train, y_train, x_test, y_test")
     if x.ndim != 3 or len(x) != len(y) or len(x) == 0:
         raise DataError(f"{path}: x_{split} must be (N, H, W) with one label per image, got {x.shape}, {y.shape}")
     return x.astype(np.uint8), y.astype(np.int64)
