@@ -105,6 +105,15 @@ class ClassifierModule(TrainingModule):
         self.val_losses = []
 
 
+def model_line(cfg: ExperimentConfig, params: int, encoder: str = "") -> str:
+    """The start of the line ``seqvision train`` opens with: preset, encoder -> sequence model -> head, size."""
+    m = cfg.model
+    return (
+        f"seqvision: {m.preset} ({encoder or m.encoder.name} -> {m.sequence.name} -> {m.head.name}), "
+        f"{params / 1e6:.2f} M parameters"
+    )
+
+
 @dataclass
 class Prepared:
     """Everything a training run needs, made by :meth:`Task.prepare`."""

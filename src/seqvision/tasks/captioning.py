@@ -30,6 +30,7 @@ from seqvision.io import atomic_write_text
 from seqvision.model import CaptionModel, build_model
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.training.data import report_skipped
 from seqvision.training.distributed import gather_lists, sum_across_ranks
 
 
@@ -89,12 +90,6 @@ class CaptioningModule(TrainingModule):
         self._reset()
 
 
-def _report(what: str, skipped: list[str], log: Path | None) -> None:
-    from seqvision.training.data import report_skipped
-
-    report_skipped(what, skipped, log)
-
-
 @TASKS.register("captioning")
 class Captioning(Task):
     """Photos -> captions (Show, Attend and Tell): captions.csv or COCO/Karpathy JSON; BLEU, CIDEr."""
@@ -110,10 +105,10 @@ class Captioning(Task):
         if not cfg.data.train:
             raise DataError("no training data: pass --train DATA (captions.csv, a caption JSON or their folder)")
         train = read_captions(cfg.data.train)
-        _report(f"train data {cfg.data.train}", train.skipped, log)
+        report_skipped(f"train data {cfg.data.train}", train.skipped, log)
         if cfg.data.val:
             val = read_captions(cfg.data.val)
-            _report(f"val data {cfg.data.val}", val.skipped, log)
+            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
             seen = {s.image.resolve() for s in train.samples}
             leaked = [s for s in val.samples if s.image.resolve() in seen]
             if leaked:
@@ -129,9 +124,9 @@ class Captioning(Task):
         train_samples, val_samples = self.split(cfg, log)
         size = cfg.model.height
         train_images, train_samples, bad = load_samples(train_samples, size)
-        _report("train images", bad, log)
+        report_skipped("train images", bad, log)
         val_images, val_samples, bad = load_samples(val_samples, size)
-        _report("val images", bad, log)
+        report_skipped("val images", bad, log)
         if not train_samples:
             raise DataError(f"{cfg.data.train}: no usable captioned image")
         if not val_samples:

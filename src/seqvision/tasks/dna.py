@@ -28,7 +28,7 @@ from seqvision.io import atomic_write_text
 from seqvision.model import SeqModel, build_model
 from seqvision.ranking import average_precision, macro, roc_auc
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.tasks.base import Prepared, Task, TrainingModule, model_line
 from seqvision.training.distributed import gather_lists
 
 
@@ -156,8 +156,7 @@ class Dna(Task):
         }
         positives = ", ".join(f"{n} {int(c)}" for n, c in zip(labels, y_train.sum(0), strict=True))
         summary = (
-            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} -> {cfg.model.sequence.name} -> "
-            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(labels)} label(s) (train positives: "
+            f"{model_line(cfg, params)}, {len(labels)} label(s) (train positives: "
             f"{positives[:200]}), {len(train.records)} train / {len(val)} val sequences -> {out}"
         )
         module = DnaModule(model, labels, cfg.train, total_steps=cfg.train.epochs * len(train_loader))

@@ -21,7 +21,7 @@ from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import SeqModel, build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import ClassifierModule, Prepared, Task
+from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
 
 
 class ImageClassTask(ClassifierModule):
@@ -78,8 +78,7 @@ class ImageClasses(Task):
             "parameters": params,
         }
         summary = (
-            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} -> {cfg.model.sequence.name} -> "
-            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(labels)} classes, "
+            f"{model_line(cfg, params)}, {len(labels)} classes, "
             f"{loaders.train_lines} train / {loaders.val_lines} val images -> {out}"
         )
         module = ImageClassTask(model, labels, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))

@@ -17,7 +17,7 @@ from seqvision.io import atomic_write_text
 from seqvision.metrics import ErrorRates
 from seqvision.model import SeqModel, build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, TrainingModule, training_seconds
+from seqvision.tasks.base import Prepared, Task, TrainingModule, model_line, training_seconds
 from seqvision.training.distributed import sum_across_ranks
 
 __all__ = ["TextLineTask", "TextLines", "model_metadata", "training_seconds"]
@@ -113,8 +113,7 @@ class TextLines(Task):
         atomic_write_text(alphabet_file, json.dumps(alphabet.chars, ensure_ascii=False))
         params = sum(p.numel() for p in model.parameters())
         summary = (
-            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} -> {cfg.model.sequence.name} -> "
-            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(alphabet) - 1} characters, "
+            f"{model_line(cfg, params)}, {len(alphabet) - 1} characters, "
             f"{loaders.train_lines} train / {loaders.val_lines} val lines -> {out}"
         )
         module = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))

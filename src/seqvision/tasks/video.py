@@ -24,7 +24,8 @@ from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.model import build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import ClassifierModule, Prepared, Task
+from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
+from seqvision.training.data import report_skipped
 
 
 class VideoTask(ClassifierModule):
@@ -48,12 +49,6 @@ def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
     }
 
 
-def _report(what: str, skipped: list[str], log: Path | None) -> None:
-    from seqvision.training.data import report_skipped
-
-    report_skipped(what, skipped, log)
-
-
 @TASKS.register("video")
 class Video(Task):
     """Video clips -> one class each (LRCN): a folder per class or path,label[,group] lists; accuracy."""
@@ -69,10 +64,10 @@ class Video(Task):
         if not cfg.data.train:
             raise DataError("no training data: pass --train DATA (or set data.train)")
         train = read_clips(cfg.data.train)
-        _report(f"train data {cfg.data.train}", train.skipped, log)
+        report_skipped(f"train data {cfg.data.train}", train.skipped, log)
         if cfg.data.val:
             val = read_clips(cfg.data.val)
-            _report(f"val data {cfg.data.val}", val.skipped, log)
+            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
             check_no_leak(train.samples, val.samples)
             return train.samples, val.samples
         return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
@@ -82,8 +77,8 @@ class Video(Task):
         train_samples, val_samples = self.split(cfg, log)
         train, train_bad = probe_clips(train_samples)
         val, val_bad = probe_clips(val_samples)
-        _report("train clips", train_bad, log)
-        _report("val clips", val_bad, log)
+        report_skipped("train clips", train_bad, log)
+        report_skipped("val clips", val_bad, log)
         if not train:
             raise DataError(f"{cfg.data.train}: no usable training clip ({len(train_bad)} skipped)")
         labels_file = out / "labels.json"
@@ -92,7 +87,9 @@ class Video(Task):
         else:
             labels = sorted({c.sample.label for c in train})
         unknown = [c for c in val if c.sample.label not in labels]
-        _report("val clips", [f"{c.sample.source}: label {c.sample.label!r} not in training" for c in unknown], log)
+        report_skipped(
+            "val clips", [f"{c.sample.source}: label {c.sample.label!r} not in training" for c in unknown], log
+        )
         val = [c for c in val if c.sample.label in labels]
         if not val:
             raise DataError("no usable validation clip (see the warnings above)")
@@ -112,8 +109,7 @@ class Video(Task):
             "parameters": params,
         }
         summary = (
-            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} per frame -> {cfg.model.sequence.name} -> "
-            f"{cfg.model.head.name}), {params / 1e6:.2f} M parameters, {len(labels)} classes, "
+            f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {len(labels)} classes, "
             f"{len(train)} train / {len(val)} val clips of {cfg.data.clip.frames} frames -> {out}"
         )
         module = VideoTask(model, labels, cfg.train, total_steps=cfg.train.epochs * len(train_loader))
