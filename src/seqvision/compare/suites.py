@@ -84,13 +84,19 @@ def _mnist_strings(request: DataRequest) -> tuple[str, str]:
     return str(train / "labels.tsv"), str(val / "labels.tsv")
 
 
+def _split_folders(source: str, what: str) -> Path:
+    """A suite's ``--data`` folder, which must hold ``train/`` and ``val/`` sets of ``what``."""
+    folder = Path(source)
+    if not (folder / "train").exists() or not (folder / "val").exists():
+        raise DataError(f"{folder}: expected train/ and val/ {what} inside (or pass --train and --val)")
+    return folder
+
+
 def _lines(request: DataRequest) -> tuple[str, str]:
     """A folder with ``train/`` and ``val/`` line sets (hooker's layout); ``--train-samples`` keeps the first N."""
     from seqvision.data.readers import read_lines
 
-    source = Path(request.source)
-    if not (source / "train").exists() or not (source / "val").exists():
-        raise DataError(f"{source}: expected train/ and val/ line data sets inside (or pass --train and --val)")
+    source = _split_folders(request.source, "line data sets")
     paths = []
     for split, limit in (("train", request.train_samples), ("val", request.val_samples)):
         if not limit:
@@ -112,11 +118,8 @@ def _video_clips(request: DataRequest) -> tuple[str, str]:
     """
     from seqvision.data.synth_video import CLASSES, write_clips
 
-    source = Path(request.source)
     if request.source != SYNTHETIC:
-        for split in ("train", "val"):
-            if not (source / split).exists():
-                raise DataError(f"{source}: expected train/ and val/ clip sets inside (or pass --train and --val)")
+        source = _split_folders(request.source, "clip sets")
         return str(source / "train"), str(source / "val")
     # (clips, scenes, first scene, seed): validation scenes are new ones, drawn with another seed
     sets = {"train": (request.train_samples, 8, 1, 0), "val": (request.val_samples, 4, 9, 1)}
