@@ -15,9 +15,9 @@ from collections import Counter
 
 import numpy as np
 
-from seqvision.caption_metrics import caption_scores
-from seqvision.data.captions import load_image, read_captions
-from seqvision.decoding.vocab import tokenize
+from seqvision.tasks.captioning.captions import load_image, read_captions
+from seqvision.tasks.captioning.metrics import caption_scores
+from seqvision.tasks.captioning.vocab import tokenize
 
 
 def thumbnails(samples) -> np.ndarray:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from seqvision.model import build_model
-from seqvision.presets import get_preset
+from seqvision.nn.model import build_model
+from seqvision.nn.presets import get_preset
 from seqvision.registry import PRESETS
 from seqvision.training.faults import AtomicCheckpointIO, load_resume_file
 

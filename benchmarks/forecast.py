@@ -5,7 +5,7 @@
 
 mnist: `convlstm-small` trained for a wall-clock budget on fresh Moving MNIST sequences (2 digits of
 x_train bouncing in 64x64), selected on validation sequences from held-out x_train digits, then
-scored on the fixed-seed test set (1,000 sequences of x_test digits, `seqvision.data.moving_mnist.test_set`)
+scored on the fixed-seed test set (1,000 sequences of x_test digits, `seqvision.tasks.forecast.moving_mnist.test_set`)
 against copying the last input frame: MSE and MAE per frame (summed over the 64x64 pixels, values
 0-1, as OpenSTL reports) and SSIM, per lead time.
 
@@ -30,11 +30,11 @@ import numpy as np
 import torch
 
 from seqvision.config import ExperimentConfig, apply_overrides
-from seqvision.forecast import render
-from seqvision.forecast.data import eval_set
-from seqvision.forecast.evaluate import evaluate, load_forecaster, table
-from seqvision.forecast.normalise import Normalisation
-from seqvision.presets import convlstm_small
+from seqvision.nn.presets import convlstm_small
+from seqvision.tasks.forecast import render
+from seqvision.tasks.forecast.data import eval_set
+from seqvision.tasks.forecast.evaluate import evaluate, load_forecaster, table
+from seqvision.tasks.forecast.normalise import Normalisation
 from seqvision.training.run import train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,11 +30,12 @@ from vs_tesseract import run_tesseract  # this folder: one process over a list f
 
 from seqvision.data.images import open_image
 from seqvision.data.readers import read_lines
-from seqvision.data.synth import find_fonts, write_dataset
-from seqvision.export import _session, quantize_int8, to_onnx
-from seqvision.flops import forward_gflops
-from seqvision.metrics import ErrorRates
-from seqvision.recognizer import Recognizer
+from seqvision.export.onnx import quantize_int8, to_onnx
+from seqvision.export.runtime import session as ort_session
+from seqvision.nn.flops import forward_gflops
+from seqvision.tasks.lines.metrics import ErrorRates
+from seqvision.tasks.lines.predictor import Recognizer
+from seqvision.tasks.lines.synth import find_fonts, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -53,7 +54,7 @@ def peak_gflops(sizes: tuple[int, ...] = (256, 512, 1024, 2048), seconds: float 
             [helper.make_tensor_value_info(x, TensorProto.FLOAT, [n, n]) for x in "ab"],
             [helper.make_tensor_value_info("c", TensorProto.FLOAT, [n, n])],
         )
-        session = _session(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+        session = ort_session(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
         a = np.random.default_rng(0).random((n, n), dtype=np.float32)
         session.run(None, {"a": a, "b": a})
         reps = max(1, int(seconds * 100e9 / (2 * n**3)))
@@ -82,7 +83,7 @@ def backends(rec: Recognizer) -> dict[str, Recognizer | str]:
         found["torch.compile"] = f"fails: {str(exc).splitlines()[0][:80]}"
     fp32 = to_onnx(rec.model, rec.height)
     for name, data in (("onnxruntime fp32", fp32), ("onnxruntime int8", quantize_int8(fp32))):
-        found[name] = replace(rec, session=_session(data, threads=1))
+        found[name] = replace(rec, session=ort_session(data, threads=1))
     return found
 
 

@@ -23,19 +23,19 @@ from pathlib import Path
 
 import torch
 
-from seqvision.calibration import (
+from seqvision.data.images import load_line
+from seqvision.data.readers import read_lines
+from seqvision.tasks.lines.calibration import (
     expected_calibration_error,
     fit_temperature,
     matched_words,
     reliability_plot,
     word_confidences,
 )
-from seqvision.data.images import load_line
-from seqvision.data.readers import read_lines
-from seqvision.decoding.beam import DecoderSpec, make_decoder
-from seqvision.decoding.lm import NgramLM
-from seqvision.decoding.tune import decode_all, score, tune_lm
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.decoding.beam import DecoderSpec, make_decoder
+from seqvision.tasks.lines.decoding.lm import NgramLM
+from seqvision.tasks.lines.decoding.tune import decode_all, score, tune_lm
+from seqvision.tasks.lines.predictor import Recognizer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "hooker"

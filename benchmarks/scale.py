@@ -79,7 +79,7 @@ def make_shards(base: Path, out: Path, n: int, shard_size: int) -> None:
     from PIL import Image
 
     from seqvision.data.readers import read_lines
-    from seqvision.data.shards import ShardWriter
+    from seqvision.tasks.lines.shards import ShardWriter
 
     if (out / "index.json").exists():
         return
@@ -103,7 +103,7 @@ def child_train(args: argparse.Namespace) -> None:
     import torch
 
     from seqvision.config import ExperimentConfig, apply_overrides
-    from seqvision.presets import get_preset
+    from seqvision.nn.presets import get_preset
     from seqvision.tasks import get_task
 
     torch.set_num_threads(args.threads)
@@ -165,7 +165,7 @@ def main() -> None:
         child_train(args)
         return
 
-    from seqvision.data.synth import find_fonts, write_dataset
+    from seqvision.tasks.lines.synth import find_fonts, write_dataset
 
     work = Path(args.work)
     base = work / f"base-{args.base}"

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from seqvision.data.readers import read_lines
-from seqvision.data.synth import find_fonts, write_dataset
 from seqvision.errors import DataError
+from seqvision.tasks.lines.synth import find_fonts, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,14 +19,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from seqvision.data.alphabet import Alphabet
 from seqvision.data.lines import LineDataset, WidthBucketSampler, check_lines, collate_lines
 from seqvision.data.readers import read_lines
-from seqvision.data.synth import find_fonts, write_dataset
-from seqvision.decoding.alphabet import Alphabet
-from seqvision.flops import forward_gflops
-from seqvision.model import build_model
-from seqvision.presets import get_preset
+from seqvision.nn.flops import forward_gflops
+from seqvision.nn.model import build_model
+from seqvision.nn.presets import get_preset
 from seqvision.registry import PRESETS
+from seqvision.tasks.lines.synth import find_fonts, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKER = ROOT.parent / "shared" / "data" / "hooker" / "train"

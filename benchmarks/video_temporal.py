@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqvision.classifier import ClipClassifier
 from seqvision.config import ExperimentConfig, apply_overrides
-from seqvision.data.clip_dataset import pad_clips
-from seqvision.data.clips import read_clips
-from seqvision.data.synth_video import APPEARANCE, ORDER_ONLY, write_clips
-from seqvision.presets import lrcn_small
+from seqvision.nn.presets import lrcn_small
+from seqvision.tasks.video.clips import read_clips
+from seqvision.tasks.video.dataset import pad_clips
+from seqvision.tasks.video.predictor import ClipClassifier
+from seqvision.tasks.video.synth import APPEARANCE, ORDER_ONLY, write_clips
 from seqvision.training.run import train
 
 ROOT = Path(__file__).resolve().parents[1]

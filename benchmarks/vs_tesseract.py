@@ -32,9 +32,9 @@ import torch
 
 from seqvision.data.images import open_image
 from seqvision.data.readers import read_lines
-from seqvision.data.synth import HELD_OUT, find_fonts, write_dataset
-from seqvision.metrics import ErrorRates
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.metrics import ErrorRates
+from seqvision.tasks.lines.predictor import Recognizer
+from seqvision.tasks.lines.synth import HELD_OUT, find_fonts, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

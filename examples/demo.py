@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from seqvision.cli import main
-from seqvision.data.synth import PILLOW_FONT, find_fonts, write_dataset
 from seqvision.errors import DataError
+from seqvision.tasks.lines.synth import PILLOW_FONT, find_fonts, write_dataset
 
 HERE = Path(__file__).resolve().parent
 RUN = Path.cwd() / "demo-run"

@@ -14,8 +14,8 @@ import argparse
 from pathlib import Path
 
 from seqvision.data.readers import read_tsv
-from seqvision.data.synth import CHARSET
 from seqvision.io import atomic_write_text
+from seqvision.tasks.lines.synth import CHARSET
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from seqvision.cli.main import main
-from seqvision.data.synth import PILLOW_FONT, Font, find_fonts, write_dataset
 from seqvision.errors import DataError
+from seqvision.tasks.lines.synth import PILLOW_FONT, Font, find_fonts, write_dataset
 
 HEIGHT = 32
 # A model small enough to train in seconds on two cores; one thread, no loader workers.

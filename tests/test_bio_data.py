@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from seqvision.data.bio import BINARY, read_sequences, targets
-from seqvision.data.bio_batches import collate_sequences, one_hot
 from seqvision.errors import DataError
-from seqvision.ranking import average_precision, macro, roc_auc
+from seqvision.tasks.dna.batches import collate_sequences, one_hot
+from seqvision.tasks.dna.bio import BINARY, read_sequences, targets
+from seqvision.tasks.dna.ranking import average_precision, macro, roc_auc
 
 
 def write(path: Path, text: str) -> Path:

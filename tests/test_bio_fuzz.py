@@ -18,8 +18,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqvision.data.bio import ALLOWED, read_sequences, targets
 from seqvision.errors import DataError
+from seqvision.tasks.dna.bio import ALLOWED, read_sequences, targets
 
 CASES = 400  # examples per test (x 2 tests, plus hypothesis' own explicit and shrinking runs)
 FUZZ = settings(

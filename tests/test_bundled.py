@@ -12,8 +12,8 @@ from seqvision.checkpoint import BUNDLED, save_model
 from seqvision.cli import main
 from seqvision.data.images import open_image
 from seqvision.data.readers import read_lines
-from seqvision.metrics import ErrorRates
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.metrics import ErrorRates
+from seqvision.tasks.lines.predictor import Recognizer
 
 
 def test_hooker_en_is_bundled_and_self_describing() -> None:

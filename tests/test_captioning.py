@@ -13,16 +13,16 @@ from PIL import Image, ImageDraw
 
 from seqvision.cli.main import main
 from seqvision.config import SequenceConfig
-from seqvision.data.caption_dataset import collate_captions
-from seqvision.data.captions import read_captions
-from seqvision.decoding.search import beam_search, greedy
-from seqvision.decoding.vocab import Vocabulary, tokenize
-from seqvision.encoders import encoders_for
 from seqvision.errors import DataError
-from seqvision.model import CaptionModel, build_model
-from seqvision.presets import get_preset
+from seqvision.nn.encoders import encoders_for
+from seqvision.nn.model import CaptionModel, build_model
+from seqvision.nn.presets import get_preset
 from seqvision.registry import PRESETS, SEQUENCES
-from seqvision.tasks.captioning import caption_loss
+from seqvision.tasks.captioning.captions import read_captions
+from seqvision.tasks.captioning.dataset import collate_captions
+from seqvision.tasks.captioning.search import beam_search, greedy
+from seqvision.tasks.captioning.task import caption_loss
+from seqvision.tasks.captioning.vocab import Vocabulary, tokenize
 
 pytest.importorskip("pycocoevalcap")
 
@@ -164,7 +164,7 @@ def test_vocabulary_round_trip() -> None:
 
 
 def test_metric_wrapper_on_known_pairs() -> None:
-    from seqvision.caption_metrics import caption_scores
+    from seqvision.tasks.captioning.metrics import caption_scores
 
     refs = [["a dog runs on the grass", "a brown dog runs"], ["a man rides a red bike", "a cyclist on a road"]]
     same, _ = caption_scores(refs, ["a dog runs on the grass", "a man rides a red bike"], meteor=False)
@@ -179,7 +179,7 @@ def test_metric_wrapper_on_known_pairs() -> None:
 
 
 def test_metric_wrapper_meteor_or_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seqvision import caption_metrics
+    from seqvision.tasks.captioning import metrics as caption_metrics
 
     monkeypatch.setattr(caption_metrics.shutil, "which", lambda name: None)
     scores, notes = caption_metrics.caption_scores([["a dog runs"]], ["a dog runs"])
@@ -228,7 +228,7 @@ def test_tiny_run_overfits_two_photos(caption_run: Path, photos: tuple[Path, Pat
 def test_eval_read_and_attention_maps(
     caption_run: Path, photos: tuple[Path, Path], tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seqvision import caption_metrics
+    from seqvision.tasks.captioning import metrics as caption_metrics
 
     monkeypatch.setattr(caption_metrics.shutil, "which", lambda name: None)  # METEOR's JVM takes ~15 s to start
     capsys.readouterr()
@@ -280,7 +280,7 @@ def test_scheduled_sampling_feeds_the_models_own_words() -> None:
 
 def test_text_line_loaders_refuse_a_captioning_model(caption_run: Path) -> None:
     from seqvision.errors import CheckpointError
-    from seqvision.recognizer import Recognizer
+    from seqvision.tasks.lines.predictor import Recognizer
 
     with pytest.raises(CheckpointError, match="a captioning model, not a text-line model"):
         Recognizer.load(caption_run)

@@ -14,16 +14,16 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-import seqvision.model
-import seqvision.presets  # noqa: F401  (fill the registries)
+import seqvision.nn.model
+import seqvision.nn.presets  # noqa: F401  (fill the registries)
 from conftest import HEIGHT, TINY
 from seqvision import __version__
 from seqvision.checkpoint import save_model
 from seqvision.cli.main import main
 from seqvision.config import load_yaml
-from seqvision.data.synth import render_text
-from seqvision.recognizer import Recognizer
 from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES
+from seqvision.tasks.lines.predictor import Recognizer
+from seqvision.tasks.lines.synth import render_text
 
 
 def one_error(err: str, rc: int, *needles: str, only_line: bool = True) -> str:

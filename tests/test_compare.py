@@ -150,8 +150,8 @@ def test_other_budget_in_same_folder_refused(fake_mnist: Path, tmp_path: Path, c
 def test_digits_preset_gives_class_logits(sequence: str) -> None:
     import torch
 
-    from seqvision.model import build_model
-    from seqvision.presets import get_preset
+    from seqvision.nn.model import build_model
+    from seqvision.nn.presets import get_preset
 
     cfg = get_preset("digits-small")
     cfg.sequence.name = sequence
@@ -166,9 +166,9 @@ def test_digits_preset_gives_class_logits(sequence: str) -> None:
 def test_gru_flops_counted_once() -> None:
     """A GRU (3 gates) costs less than an LSTM (4 gates) of the same size; on CPU the counter sees the GRU's
     matmuls itself, and they were once added a second time."""
-    from seqvision.flops import forward_gflops
-    from seqvision.model import build_model
-    from seqvision.presets import get_preset
+    from seqvision.nn.flops import forward_gflops
+    from seqvision.nn.model import build_model
+    from seqvision.nn.presets import get_preset
 
     flops = {}
     for sequence in ("none", "lstm", "gru"):

@@ -19,7 +19,7 @@ from seqvision.config import (
     to_dict,
 )
 from seqvision.errors import ConfigError
-from seqvision.presets import DEFAULT_PRESET, get_preset
+from seqvision.nn.presets import DEFAULT_PRESET, get_preset
 
 
 def test_defaults() -> None:

@@ -9,14 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqvision.calibration import expected_calibration_error, fit_temperature, matched_words, reliability_plot
 from seqvision.cli import main
-from seqvision.decoding.alphabet import Alphabet
-from seqvision.decoding.beam import DecoderSpec, make_decoder
-from seqvision.decoding.ctc import greedy_decode
-from seqvision.decoding.lm import SPACE, NgramLM, tokenize
-from seqvision.decoding.tune import tune_lm
+from seqvision.data.alphabet import Alphabet
 from seqvision.errors import ConfigError, DataError
+from seqvision.tasks.lines.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    matched_words,
+    reliability_plot,
+)
+from seqvision.tasks.lines.decoding.beam import DecoderSpec, make_decoder
+from seqvision.tasks.lines.decoding.ctc import greedy_decode
+from seqvision.tasks.lines.decoding.lm import SPACE, NgramLM, tokenize
+from seqvision.tasks.lines.decoding.tune import tune_lm
 
 pytest.importorskip("flashlight.lib.text.decoder", reason="beam search needs flashlight-text (the [lm] extra)")
 
@@ -267,7 +272,7 @@ def test_eval_with_lm_tuning_and_calibrate(trained_run: Path, lines_dir: Path, t
     assert main(argv) == 0
     assert "word-confidence ECE" in capsys.readouterr().out
     meta = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
-    from seqvision.recognizer import Recognizer
+    from seqvision.tasks.lines.predictor import Recognizer
 
     rec = Recognizer.load(out.with_suffix(".safetensors"))
     assert rec.temperature == pytest.approx(meta["calibration"]["temperature"]) and rec.temperature != 1.0
@@ -293,7 +298,7 @@ def test_read_json_with_beam_and_lm(trained_run: Path, lines_dir: Path, tmp_path
 
 
 def test_a_temperature_fitted_without_an_lm_is_not_applied_with_one(char_lm: Path) -> None:
-    from seqvision.recognizer import Recognizer
+    from seqvision.tasks.lines.predictor import Recognizer
 
     rec = Recognizer.load("print-en")  # bundled, calibrated for greedy decoding
     assert rec.temperature == pytest.approx(rec.metadata["calibration"]["temperature"]) != 1.0

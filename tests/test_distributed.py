@@ -23,10 +23,10 @@ import seqvision.data.batches as batches_module
 from conftest import TINY
 from seqvision.cli.main import main
 from seqvision.config import ExperimentConfig, from_dict, load_yaml
+from seqvision.data.alphabet import Alphabet
 from seqvision.data.batches import RandomBatches, rank_piece
 from seqvision.data.lines import WidthBucketSampler
-from seqvision.decoding.alphabet import Alphabet
-from seqvision.model import build_model
+from seqvision.nn.model import build_model
 
 
 def epoch_on_ranks(make, world: int, monkeypatch: pytest.MonkeyPatch) -> list[list[list[int]]]:

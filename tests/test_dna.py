@@ -15,13 +15,13 @@ import torch.nn.functional as F
 
 from seqvision.cli.main import main
 from seqvision.config import ExperimentConfig, ModelConfig
-from seqvision.data.bio import read_sequences
-from seqvision.encoders import SEQUENCE_ENCODERS, encoders_for
 from seqvision.errors import ConfigError, DataError
-from seqvision.model import build_model
-from seqvision.presets import danq_small, get_preset
+from seqvision.nn.encoders import SEQUENCE_ENCODERS, encoders_for
+from seqvision.nn.model import build_model
+from seqvision.nn.presets import danq_small, get_preset
 from seqvision.registry import ENCODERS, SEQUENCES
 from seqvision.tasks import get_task
+from seqvision.tasks.dna.bio import read_sequences
 
 MOTIF = "TGTAAATA"  # planted in every positive synthetic sequence (PUM2's UGUAAAUA, as DNA)
 TINY = [
@@ -279,8 +279,8 @@ def test_multi_label_fasta_with_labels_file(tmp_path: Path, capsys) -> None:
 def test_activation_pwm_of_a_hand_made_filter(motif: str) -> None:
     """A filter that fires only on ``motif`` gives exactly its one-hot PWM, wherever it sits (edges too);
     a filter that never fires is left out; MEME text for RNA has no strands line and parses."""
-    from seqvision.data.bio import SeqRecord
-    from seqvision.motifs import filter_motifs, meme_text
+    from seqvision.tasks.dna.bio import SeqRecord
+    from seqvision.tasks.dna.motifs import filter_motifs, meme_text
 
     cfg = danq_small(sequence="none", filters=2)
     cfg.encoder.kernel, cfg.encoder.pool, cfg.encoder.dropout = len(motif), 1, 0.0

@@ -13,13 +13,13 @@ from torch import Tensor
 
 from seqvision.cli.main import main
 from seqvision.data.readers import read_lines
-from seqvision.data.synth import HELD_OUT, LineGenerator, find_fonts
 from seqvision.errors import DataError
-from seqvision.export import ExportError, read_metadata, to_onnx
-from seqvision.metrics import ErrorRates
-from seqvision.model import SeqModel
-from seqvision.recognizer import Recognizer
-from seqvision.sequence.base import SequenceModel
+from seqvision.export.onnx import ExportError, read_metadata, to_onnx
+from seqvision.nn.model import SeqModel
+from seqvision.nn.sequence.base import SequenceModel
+from seqvision.tasks.lines.metrics import ErrorRates
+from seqvision.tasks.lines.predictor import Recognizer
+from seqvision.tasks.lines.synth import HELD_OUT, LineGenerator, find_fonts
 
 pytest.importorskip("onnxruntime")
 

@@ -16,14 +16,14 @@ import torch
 from PIL import Image
 
 from seqvision.cli.main import main
-from seqvision.data.arrays import read_frames
-from seqvision.data.frame_windows import FrameWindows, Source, find_windows
-from seqvision.data.moving_mnist import MovingMnist, moving_mnist_sequence
-from seqvision.data.radar import decode, downsample, marshall_palmer, read_event
 from seqvision.errors import DataError
-from seqvision.forecast.metrics import ForecastScores, ssim
-from seqvision.forecast.normalise import Normalisation
-from seqvision.tasks.forecast import masked_mse
+from seqvision.tasks.forecast.arrays import read_frames
+from seqvision.tasks.forecast.metrics import ForecastScores, ssim
+from seqvision.tasks.forecast.moving_mnist import MovingMnist, moving_mnist_sequence
+from seqvision.tasks.forecast.normalise import Normalisation
+from seqvision.tasks.forecast.radar import decode, downsample, marshall_palmer, read_event
+from seqvision.tasks.forecast.task import masked_mse
+from seqvision.tasks.forecast.windows import FrameWindows, Source, find_windows
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 RADAR = SHARED / "radar"
@@ -58,7 +58,7 @@ def test_moving_mnist_dataset_items() -> None:
 
 @pytest.mark.skipif(not (SHARED / "mnist.npz").is_file(), reason="../shared/data/mnist.npz absent")
 def test_moving_mnist_from_real_digits_has_a_fixed_test_set() -> None:
-    from seqvision.data.moving_mnist import test_set, train_val
+    from seqvision.tasks.forecast.moving_mnist import test_set, train_val
 
     a, b = test_set(SHARED / "mnist.npz", n=3), test_set(SHARED / "mnist.npz", n=3)
     assert len(a) == 3 and torch.equal(a[2]["targets"], b[2]["targets"])  # the same on every call and machine
@@ -265,7 +265,7 @@ def test_forecast_model_refused_by_other_commands(squares_run: tuple[Path, Path]
 def test_onnx_export_matches_eager(squares_run: tuple[Path, Path], tmp_path: Path) -> None:
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    from seqvision.forecast.evaluate import load_forecaster
+    from seqvision.tasks.forecast.evaluate import load_forecaster
 
     run, val = squares_run
     assert main(["export", str(run), "--out", str(tmp_path / "f.onnx")]) == 0

@@ -43,7 +43,7 @@ from seqvision.data.pages import read_page_file
 from seqvision.data.readers import read_lines
 from seqvision.data.samples import LineSample
 from seqvision.errors import CheckpointError, DataError, SeqvisionError
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.predictor import Recognizer
 
 FUZZ_EXAMPLES = int(os.environ.get("SEQVISION_FUZZ_EXAMPLES", "150"))
 CASE_SECONDS = 10  # one case running longer than this is a hang
@@ -298,8 +298,8 @@ def test_fuzz_page_files(kind: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_fuzz_video(tmp_path_factory: pytest.TempPathFactory) -> None:
     av = pytest.importorskip("av")
-    from seqvision.data.decode import decode, probe, sample_indices
-    from seqvision.data.synth_video import write_video
+    from seqvision.tasks.video.decode import decode, probe, sample_indices
+    from seqvision.tasks.video.synth import write_video
 
     folder = tmp_path_factory.mktemp("fuzz-video")
     rng = np.random.default_rng(0)
@@ -402,9 +402,9 @@ def video_model(folder: Path) -> Path:
     """A tiny untrained video model saved as ``seqvision train --task video`` saves one."""
     from seqvision.checkpoint import save_model
     from seqvision.config import ExperimentConfig, apply_overrides, to_dict
-    from seqvision.model import build_model
-    from seqvision.presets import get_preset
-    from seqvision.tasks.video import input_metadata
+    from seqvision.nn.model import build_model
+    from seqvision.nn.presets import get_preset
+    from seqvision.tasks.video.task import input_metadata
 
     cfg = ExperimentConfig(task="video", model=get_preset("lrcn-small"))
     apply_overrides(cfg, ["model.height=16", "model.encoder.channels=[4,8,8,8]", "model.sequence.hidden=8"])
@@ -420,7 +420,7 @@ def video_model(folder: Path) -> Path:
 
 
 def test_fuzz_saved_video_models(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from seqvision.classifier import ClipClassifier
+    from seqvision.tasks.video.predictor import ClipClassifier
 
     folder = tmp_path_factory.mktemp("fuzz-video-model")
     seed = video_model(folder).read_bytes()
@@ -445,9 +445,9 @@ def caption_model(folder: Path) -> Path:
     """A tiny untrained captioning model saved as ``seqvision train --task captioning`` saves one."""
     from seqvision.checkpoint import save_model
     from seqvision.config import ExperimentConfig, apply_overrides, to_dict
-    from seqvision.decoding.vocab import SPECIALS
-    from seqvision.model import build_model
-    from seqvision.presets import get_preset
+    from seqvision.nn.model import build_model
+    from seqvision.nn.presets import get_preset
+    from seqvision.tasks.captioning.vocab import SPECIALS
 
     cfg = ExperimentConfig(task="captioning", model=get_preset("sat-small"))
     apply_overrides(cfg, ["model.height=32", "model.encoder.channels=[4,8,8,8]", "model.encoder.grid=2"])
@@ -465,7 +465,7 @@ def caption_model(folder: Path) -> Path:
 
 
 def test_fuzz_saved_caption_models(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from seqvision.captioner import Captioner
+    from seqvision.tasks.captioning.predictor import Captioner
 
     folder = tmp_path_factory.mktemp("fuzz-caption-model")
     seed = caption_model(folder).read_bytes()
@@ -532,7 +532,7 @@ def test_coordinates_that_overflow_skip_the_line(points: str, tmp_path: Path) ->
 
 def test_video_with_non_utf8_metadata_still_decodes(tmp_path: Path) -> None:
     av = pytest.importorskip("av")
-    from seqvision.data.decode import decode, probe
+    from seqvision.tasks.video.decode import decode, probe
 
     path = tmp_path / "meta.mp4"
     with av.open(str(path), "w", format="mp4") as out:
@@ -571,7 +571,7 @@ def test_corrupt_model_metadata_is_a_checkpoint_error(
 
 
 def test_video_model_with_corrupt_input_metadata_is_a_checkpoint_error(tmp_path: Path) -> None:
-    from seqvision.classifier import ClipClassifier
+    from seqvision.tasks.video.predictor import ClipClassifier
 
     header, body = safetensors_parts(video_model(tmp_path).read_bytes())
     meta = json.loads(header["__metadata__"]["seqvision"])
@@ -584,7 +584,7 @@ def test_video_model_with_corrupt_input_metadata_is_a_checkpoint_error(tmp_path:
 
 
 def test_caption_model_with_corrupt_decoding_metadata_is_a_checkpoint_error(tmp_path: Path) -> None:
-    from seqvision.captioner import Captioner
+    from seqvision.tasks.captioning.predictor import Captioner
 
     header, body = safetensors_parts(caption_model(tmp_path).read_bytes())
     meta = json.loads(header["__metadata__"]["seqvision"])
@@ -601,8 +601,8 @@ def test_caption_model_with_corrupt_decoding_metadata_is_a_checkpoint_error(tmp_
 def test_wrong_encoder_widths_are_a_config_error(encoder: str, channels: list[int]) -> None:
     """Found through a fuzzed video model; ``--set model.encoder.channels=[8]`` was an IndexError traceback too."""
     from seqvision.errors import ConfigError
-    from seqvision.model import build_model
-    from seqvision.presets import get_preset
+    from seqvision.nn.model import build_model
+    from seqvision.nn.presets import get_preset
 
     cfg = get_preset("crnn-small")
     cfg.encoder.name, cfg.encoder.channels = encoder, channels

@@ -20,13 +20,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from seqvision.config import EncoderConfig, HeadConfig, ModelConfig, SequenceConfig
-from seqvision.encoders import SEQUENCE_ENCODERS
 from seqvision.errors import ConfigError
-from seqvision.export import to_onnx
-from seqvision.forecast.model import build_forecaster
-from seqvision.model import SeqModel, build_model
-from seqvision.presets import get_preset
+from seqvision.export.onnx import to_onnx
+from seqvision.nn.encoders import SEQUENCE_ENCODERS
+from seqvision.nn.model import SeqModel, build_model
+from seqvision.nn.presets import get_preset
 from seqvision.registry import ENCODERS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES
+from seqvision.tasks.forecast.model import build_forecaster
 
 NUM_CLASSES = 11
 WIDTHS = [45, 70, 29]  # one batch of lines of different widths (pixels)
@@ -256,7 +256,7 @@ def test_height_too_small_raises_config_error() -> None:
 
 
 def assert_onnx_parity(cfg: ModelConfig) -> None:
-    """seqvision.export checks onnxruntime against eager on untraced widths; check it again here, independently."""
+    """seqvision.export.onnx checks onnxruntime against eager on untraced widths; check it again here, independently."""
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     model = build(cfg).eval()

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from seqvision.cli import main
-from seqvision.data.page_writer import PageDocument
 from seqvision.data.pages import read_page_file
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.page_writer import PageDocument
+from seqvision.tasks.lines.predictor import Recognizer
 
 pytest.importorskip("lxml", reason="schema validation needs lxml (in the [dev] extra)")
 from seqvision.data.schemas import validate

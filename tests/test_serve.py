@@ -28,14 +28,14 @@ from fastapi.testclient import TestClient
 
 from seqvision.checkpoint import BUNDLED
 from seqvision.cli.main import main
-from seqvision.decoding.lm import NgramLM
 from seqvision.errors import ConfigError
-from seqvision.recognizer import Recognizer
 from seqvision.serving import ServeConfig, create_app
 from seqvision.serving.engine import WIDTH_RATIO, forward
 from seqvision.serving.errors import ApiError
 from seqvision.serving.models import beam_available, load_models
 from seqvision.serving.uploads import read_body
+from seqvision.tasks.lines.decoding.lm import NgramLM
+from seqvision.tasks.lines.predictor import Recognizer
 
 LINES = Path(__file__).resolve().parents[1] / "examples" / "lines"
 LINE = LINES / "line1.png"

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from seqvision.decoding.lm import NgramLM
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.decoding.lm import NgramLM
+from seqvision.tasks.lines.predictor import Recognizer
 
 pytestmark = pytest.mark.browser
 LINES = Path(__file__).resolve().parents[1] / "examples" / "lines"

@@ -17,14 +17,14 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-import seqvision.data.shard_stream as stream_module
+import seqvision.tasks.lines.shard_stream as stream_module
 from conftest import HEIGHT, TINY
 from seqvision.cli.main import main
+from seqvision.data.alphabet import Alphabet
 from seqvision.data.readers import read_lines
-from seqvision.data.shard_stream import ShardLines
-from seqvision.data.shards import ShardIndex, read_shard
-from seqvision.decoding.alphabet import Alphabet
 from seqvision.errors import DataError
+from seqvision.tasks.lines.shard_stream import ShardLines
+from seqvision.tasks.lines.shards import ShardIndex, read_shard
 
 N = 40
 

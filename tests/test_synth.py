@@ -14,11 +14,11 @@ import pytest
 
 from seqvision.cli.main import main
 from seqvision.data.readers import read_lines
-from seqvision.data.synth import CHARSET, HELD_OUT, LineGenerator, find_fonts, load_corpus, write_dataset
-from seqvision.data.synth.text import TextSampler
 from seqvision.errors import DataError
-from seqvision.metrics import ErrorRates
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.metrics import ErrorRates
+from seqvision.tasks.lines.predictor import Recognizer
+from seqvision.tasks.lines.synth import CHARSET, HELD_OUT, LineGenerator, find_fonts, load_corpus, write_dataset
+from seqvision.tasks.lines.synth.text import TextSampler
 
 ROOT = Path(__file__).resolve().parents[1]
 

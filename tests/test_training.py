@@ -8,17 +8,17 @@ import lightning as L
 import pytest
 import torch
 
-import seqvision.model  # noqa: F401  (fill the registries)
+import seqvision.nn.model  # noqa: F401  (fill the registries)
 from conftest import HEIGHT
 from fitting import fit_quietly
 from seqvision.config import ExperimentConfig, apply_overrides
+from seqvision.data.alphabet import Alphabet
+from seqvision.data.loaders import make_loaders
 from seqvision.data.readers import read_lines
-from seqvision.decoding.alphabet import Alphabet
-from seqvision.model import build_model
-from seqvision.presets import get_preset
+from seqvision.nn.model import build_model
+from seqvision.nn.presets import get_preset
 from seqvision.registry import SEQUENCES
-from seqvision.tasks.text_lines import TextLineTask
-from seqvision.training.data import make_loaders
+from seqvision.tasks.lines.task import TextLineTask
 
 EPOCHS = 10
 

@@ -15,19 +15,19 @@ import torch
 from PIL import Image, ImageDraw
 from safetensors.torch import save_file
 
-import seqvision.presets  # noqa: F401  (fills PRESETS)
+import seqvision.nn.presets  # noqa: F401  (fills PRESETS)
 from seqvision.checkpoint import load_state, save_model
 from seqvision.config import EncoderConfig, ExperimentConfig, HeadConfig, ModelConfig, SequenceConfig, to_dict
+from seqvision.data.alphabet import Alphabet
 from seqvision.data.images import normalise
 from seqvision.data.lines import WidthBucketSampler, ctc_frames_needed, pad_batch
-from seqvision.decoding.alphabet import Alphabet
-from seqvision.decoding.ctc import greedy_decode
 from seqvision.errors import CheckpointError, ConfigError
-from seqvision.masking import conv_length, length_mask, mask_steps, mask_width
-from seqvision.metrics import ErrorRates, edit_distance
-from seqvision.model import SeqModel, build_model
-from seqvision.recognizer import Recognizer
+from seqvision.nn.masking import conv_length, length_mask, mask_steps, mask_width
+from seqvision.nn.model import SeqModel, build_model
 from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, Registry
+from seqvision.tasks.lines.decoding.ctc import greedy_decode
+from seqvision.tasks.lines.metrics import ErrorRates, edit_distance
+from seqvision.tasks.lines.predictor import Recognizer
 from seqvision.training.run import model_metadata
 
 # ------------------------------------------------------------------------------------------ registry

@@ -12,7 +12,7 @@ from PIL import Image
 
 from seqvision.cli.main import main
 from seqvision.config import load_yaml
-from seqvision.data.synth_video import CLASSES
+from seqvision.tasks.video.synth import CLASSES
 
 pytest.importorskip("av")
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seqvision.data.clip_dataset import probe_clips
-from seqvision.data.clips import ClipSample, check_no_leak, group_of, grouped_split, read_clips
-from seqvision.data.decode import ClipInfo, decode, probe, sample_indices
-from seqvision.data.synth_video import CLASSES, CONTAINERS, render_clip, write_clips
 from seqvision.errors import DataError
+from seqvision.tasks.video.clips import ClipSample, check_no_leak, group_of, grouped_split, read_clips
+from seqvision.tasks.video.dataset import probe_clips
+from seqvision.tasks.video.decode import ClipInfo, decode, probe, sample_indices
+from seqvision.tasks.video.synth import CLASSES, CONTAINERS, render_clip, write_clips
 
 av = pytest.importorskip("av")
 

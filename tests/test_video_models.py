@@ -13,12 +13,12 @@ import torch.nn.functional as F
 
 from fitting import fit_quietly
 from seqvision.config import EncoderConfig, ExperimentConfig, HeadConfig, ModelConfig, SequenceConfig, apply_overrides
-from seqvision.encoders import encoders_for
-from seqvision.encoders.frames import FrameEncoder
-from seqvision.model import SeqModel, build_model
-from seqvision.presets import get_preset
+from seqvision.nn.encoders import encoders_for
+from seqvision.nn.encoders.frames import FrameEncoder
+from seqvision.nn.model import SeqModel, build_model
+from seqvision.nn.presets import get_preset
 from seqvision.registry import ENCODERS, PRESETS, SEQUENCES
-from seqvision.tasks.video import Video, VideoTask
+from seqvision.tasks.video.task import Video, VideoTask
 
 NUM_CLASSES = 5
 SIZE = 32
@@ -97,7 +97,7 @@ def test_clip_presets(name: str) -> None:
 @pytest.mark.parametrize("sequence", SEQUENCES.names())
 def test_onnx_export_parity(sequence: str) -> None:
     pytest.importorskip("onnxruntime")
-    from seqvision.export import check_clip_parity, clip_to_onnx
+    from seqvision.export.onnx import check_clip_parity, clip_to_onnx
 
     torch.manual_seed(0)
     model = build_model(clip_config(sequence), NUM_CLASSES).eval()
@@ -119,7 +119,7 @@ def test_tiny_training_reduces_loss(sequence: str, tmp_path: Path) -> None:
     Classes separable by appearance too, so that ``none`` can learn them: this is about the training loop.
     PNG frame folders, not mp4: x264 output can differ by a few pixel values from run to run."""
     pytest.importorskip("av")
-    from seqvision.data.synth_video import write_clips
+    from seqvision.tasks.video.synth import write_clips
 
     torch.set_num_threads(1)
     L.seed_everything(0, verbose=False)

@@ -119,7 +119,7 @@ def model_task(name_or_path: str | Path) -> str:
 
     try:
         if str(name_or_path).endswith(".onnx"):
-            from seqvision.export import read_metadata
+            from seqvision.export.runtime import read_metadata
 
             meta = read_metadata(name_or_path) if Path(name_or_path).is_file() else {}
         else:

@@ -5,50 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from seqvision.checkpoint import model_task
+from seqvision.cli.common import is_rank_zero
 from seqvision.errors import ConfigError
 
 if TYPE_CHECKING:
     from seqvision.compare import Study
 
 
-def set_threads(n: int) -> None:
-    if n and n > 0:
-        torch.set_num_threads(n)
-
-
-def is_rank_zero() -> bool:
-    """False in the extra processes of a data-parallel run (Lightning sets the rank when training starts)."""
-    from lightning.pytorch.utilities import rank_zero_only
-
-    return getattr(rank_zero_only, "rank", 0) == 0
-
-
-def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
-    """``[MODEL] INPUT...`` -> (model, inputs): the first input is the model if it names one, else the default."""
-    from seqvision.checkpoint import DEFAULT_MODEL, is_model
-
-    inputs = list(args.inputs)
-    if args.model:
-        return args.model, inputs
-    looks_like_model = Path(inputs[0]).suffix in (".safetensors", ".onnx")  # even if missing: say so
-    if len(inputs) > 1 and (looks_like_model or is_model(inputs[0])):
-        return inputs[0], inputs[1:]
-    if len(inputs) == 1 and is_model(inputs[0]):
-        raise ConfigError(f"{inputs[0]} is a model; give the {what} to read after it")
-    return DEFAULT_MODEL, inputs
-
-
 def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
     """Preset < config file < flags < ``--set``; a resumed run starts from its own config.yaml."""
     from seqvision.config import ExperimentConfig, apply_overrides, from_dict, load_yaml, update
-    from seqvision.presets import get_preset
+    from seqvision.nn.presets import get_preset
     from seqvision.tasks import get_task
 
     if args.resume:
@@ -99,38 +71,8 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def export(args: argparse.Namespace) -> int:
-    from seqvision.export import export_model
-
-    out = Path(args.out)
-    if out.suffix != ".onnx":
-        raise ConfigError(f"{out}: the output file should end in .onnx")
-    if model_task(args.model) == "dna":
-        raise ConfigError(f"{args.model}: ONNX export of DNA/RNA models is not supported yet (use the torch backend)")
-    if model_task(args.model) == "captioning":
-        raise ConfigError(
-            f"{args.model}: ONNX export of captioning models is not supported yet (use the torch backend)"
-        )
-    start = time.perf_counter()
-    if model_task(args.model) == "forecast":
-        from seqvision.forecast.onnx import export_forecaster
-
-        if args.int8:
-            raise ConfigError("--int8 quantises LSTM and linear layers; a ConvLSTM forecaster has none")
-        meta = export_forecaster(args.model, out)
-        inp = meta["input"]
-        print(f"{out}  (fp32, {out.stat().st_size / 1e6:.1f} MB, {inp['frames_in']} -> {inp['frames_out']} frames)")
-        return 0
-    meta = export_model(args.model, out, int8=args.int8)
-    size = out.stat().st_size / 1e6
-    kind = "int8 (LSTM/MatMul/Gemm weights)" if args.int8 else "fp32"
-    classes = f"{len(meta['labels'])} classes" if "labels" in meta else f"{len(meta['alphabet'])} characters"
-    print(f"{out}  ({kind}, {size:.1f} MB, {classes}, {time.perf_counter() - start:.1f} s)")
-    return 0
-
-
 def synth(args: argparse.Namespace) -> int:
-    from seqvision.data.synth import HELD_OUT, find_fonts, write_dataset
+    from seqvision.tasks.lines.synth import HELD_OUT, find_fonts, write_dataset
 
     if args.lines < 1:
         raise ConfigError(f"--lines must be at least 1, got {args.lines}")
@@ -263,8 +205,8 @@ def _report_study(study: Study, cells: list[dict[str, Any]], out: Path) -> int:
 
 
 def models(args: argparse.Namespace) -> int:
-    import seqvision.model
-    import seqvision.presets
+    import seqvision.nn.model
+    import seqvision.nn.presets
     import seqvision.tasks  # noqa: F401
     from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
     from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, TASKS

@@ -8,48 +8,16 @@ from collections.abc import Sequence
 
 from seqvision import __version__
 from seqvision.checkpoint import DEFAULT_MODEL
+from seqvision.cli.common import MODEL_HELP, add_decoder_options, add_inference_options, add_set_option
 from seqvision.errors import SeqvisionError
-
-MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (default {DEFAULT_MODEL})"
-
-
-def add_inference_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference runtime (default torch)")
-    p.add_argument("--batch-size", type=int, default=16, help="lines per batch, formed by width (default 16)")
-    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
-
-
-def add_set_option(p: argparse.ArgumentParser, help: str) -> None:
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
-
-
-def add_decoder_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("decoding")
-    g.add_argument(
-        "--decoder",
-        choices=["greedy", "beam"],
-        help="best path, or CTC beam search (default: beam when --lm or --lexicon is given, else greedy)",
-    )
-    g.add_argument("--beam-width", type=int, default=16, help="hypotheses kept per frame (default 16)")
-    g.add_argument("--lm", metavar="ARPA", help="n-gram language model from `seqvision lm build` (or any ARPA file)")
-    g.add_argument("--lm-weight", type=float, default=0.8, help="weight of the LM's log-probability (default 0.8)")
-    g.add_argument(
-        "--lm-bonus",
-        type=float,
-        default=2.0,
-        help="insertion bonus per character (character LM) or per word (word LM) (default 2.0)",
-    )
-    g.add_argument("--lexicon", metavar="FILE", help="only words from this list (one per line); closed vocabulary")
-    g.add_argument(
-        "--length-norm",
-        type=float,
-        default=1.0,
-        help="captioning beam search: rank finished captions by log P / length**this (default 1.0)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import captions, commands, dna, forecasting, lines, reading, tools
+    from seqvision.cli import commands, dispatch, tools
+    from seqvision.tasks.captioning import cli as captions
+    from seqvision.tasks.dna import cli as dna
+    from seqvision.tasks.forecast import cli as forecasting
+    from seqvision.tasks.lines import cli as lines
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
@@ -110,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="pick --lm-weight and --lm-bonus by CER on this data (run on validation lines, not test lines)",
     )
-    p.set_defaults(func=lines.evaluate)
+    p.set_defaults(func=dispatch.evaluate)
 
     p = sub.add_parser("calibrate", help="fit a confidence temperature on labelled lines; write a calibrated model")
     p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
@@ -160,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file (--page, txt, json) or folder (page, alto) to write; default: standard output")
     add_inference_options(p)
     add_decoder_options(p)
-    p.set_defaults(func=reading.read)
+    p.set_defaults(func=dispatch.read)
 
     p = sub.add_parser("caption", help="describe photos with a captioning model; optionally draw attention maps")
     p.add_argument(
@@ -192,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help=MODEL_HELP)
     p.add_argument("--out", required=True, help="the .onnx file to write")
     p.add_argument("--int8", action="store_true", help="dynamic int8 weights for the LSTM and linear layers")
-    p.set_defaults(func=commands.export)
+    p.set_defaults(func=dispatch.export)
 
     tools.add_tool_parsers(sub)
     dna.add_motifs_parser(sub)

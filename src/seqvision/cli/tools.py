@@ -7,8 +7,10 @@ from typing import Any
 
 def add_tool_parsers(sub: Any) -> None:
     """``synth``, ``pack``, ``synth-video``, ``serve`` and ``compare`` (their handlers stay in their modules)."""
-    from seqvision.cli import commands, shards, video
-    from seqvision.cli.main import add_set_option
+    from seqvision.cli import commands
+    from seqvision.cli.common import add_set_option
+    from seqvision.tasks.lines import pack as shards
+    from seqvision.tasks.video import cli as video
 
     p = sub.add_parser("synth", help="render synthetic printed lines: images + labels.tsv")
     p.add_argument("--out", required=True, help="folder to write (images/, labels.tsv, fonts.tsv, synth.json)")

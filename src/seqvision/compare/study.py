@@ -45,7 +45,7 @@ class Study:
 
 
 def cell_config(study: Study, suite: Suite, sequence: str, seed: int, train: str, val: str) -> ExperimentConfig:
-    from seqvision.presets import get_preset
+    from seqvision.nn.presets import get_preset
 
     cfg = ExperimentConfig(task=suite.task, model=get_preset(suite.preset))
     apply_overrides(cfg, list(suite.overrides))
@@ -89,7 +89,7 @@ def check_settings(study: Study, out: Path) -> None:
 
 def run_study(study: Study, out: Path, progress: bool = False) -> list[dict[str, Any]]:
     """Train and measure every cell not yet finished; returns the records of all finished cells in ``out``."""
-    import seqvision.sequence  # noqa: F401  (fill the registry)
+    import seqvision.nn.sequence  # noqa: F401  (fill the registry)
     from seqvision.registry import SEQUENCES as REGISTRY
 
     suite = get_suite(study.suite)
@@ -209,9 +209,9 @@ def example_input(cfg: ExperimentConfig, batch: int) -> tuple[str, tuple[torch.T
 
 def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str, Any]:
     """Parameters, FLOPs per sample, latency at batch 1 (median ms) and throughput at batch 32 (samples/s)."""
-    from seqvision.decoding.alphabet import Alphabet
-    from seqvision.flops import count_gflops
-    from seqvision.recognizer import load_network
+    from seqvision.data.alphabet import Alphabet
+    from seqvision.nn.flops import count_gflops
+    from seqvision.tasks.predictor import load_network
 
     def classes(meta: dict[str, Any]) -> int:
         return len(meta["labels"]) if "labels" in meta else len(Alphabet(meta["alphabet"]))

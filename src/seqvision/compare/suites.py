@@ -58,7 +58,7 @@ def _stamp(request: DataRequest) -> dict:
 
 
 def _mnist_digits(request: DataRequest) -> tuple[str, str]:
-    from seqvision.data.synth_digits import load_mnist, write_digits
+    from seqvision.tasks.image_classes.synth_digits import load_mnist, write_digits
 
     train, val = request.folder / "train", request.folder / "val"
     if not _done(request):
@@ -71,7 +71,7 @@ def _mnist_digits(request: DataRequest) -> tuple[str, str]:
 
 
 def _mnist_strings(request: DataRequest) -> tuple[str, str]:
-    from seqvision.data.synth_digits import load_mnist, write_digit_strings
+    from seqvision.tasks.image_classes.synth_digits import load_mnist, write_digit_strings
 
     train, val = request.folder / "train", request.folder / "val"
     if not _done(request):
@@ -116,7 +116,7 @@ def _video_clips(request: DataRequest) -> tuple[str, str]:
     Generated training and validation clips come from different scenes and seeds; the sample counts
     are totals, spread evenly over the 8 classes (6 told apart only by the order of frames, 2 by appearance).
     """
-    from seqvision.data.synth_video import CLASSES, write_clips
+    from seqvision.tasks.video.synth import CLASSES, write_clips
 
     if request.source != SYNTHETIC:
         source = _split_folders(request.source, "clip sets")

@@ -13,11 +13,11 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from seqvision.data.alphabet import Alphabet
 from seqvision.data.augment import augment_line
 from seqvision.data.batches import RankBatches
 from seqvision.data.images import PageCache, image_size, load_line, normalise, resize_to_height
 from seqvision.data.samples import LineSample
-from seqvision.decoding.alphabet import Alphabet
 from seqvision.errors import DataError
 
 

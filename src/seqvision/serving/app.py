@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqvision import __version__
-from seqvision.recognizer import Recognizer
 from seqvision.serving import schemas
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.engine import Engine, Line
 from seqvision.serving.errors import ApiError, invalid, unsupported
 from seqvision.serving.uploads import Upload, from_base64, parse_multipart, read_body
+from seqvision.tasks.lines.predictor import Recognizer
 
 log = logging.getLogger("seqvision.serve")
 STATIC = files("seqvision.serving") / "static"

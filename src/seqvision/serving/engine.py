@@ -32,14 +32,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqvision.decoding.beam import Decoder, DecoderSpec, make_decoder
-from seqvision.decoding.ctc import Decoded
 from seqvision.errors import ConfigError
-from seqvision.recognizer import Recognizer
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.errors import ApiError, invalid
 from seqvision.serving.models import beam_available
 from seqvision.serving.uploads import Upload, decode_image
+from seqvision.tasks.lines.decoding.beam import Decoder, DecoderSpec, make_decoder
+from seqvision.tasks.lines.decoding.ctc import Decoded
+from seqvision.tasks.lines.predictor import Recognizer
 
 DECODERS_PER_WORKER = 16  # most recently used (model, beam width, LM) decoders each worker keeps
 WIDTH_RATIO = 1.5  # lines share a forward pass only if the widest is at most this much wider than the narrowest

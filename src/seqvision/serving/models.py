@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from seqvision.errors import ConfigError
-from seqvision.recognizer import Recognizer
+from seqvision.tasks.lines.predictor import Recognizer
 
 
 def model_name(name_or_path: str) -> str:

@@ -7,6 +7,7 @@ the training loop, run folder, checkpoints and CLI are shared by every task.
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from abc import ABC, abstractmethod
@@ -21,7 +22,7 @@ from torch.utils.data import DataLoader
 
 from seqvision.config import ExperimentConfig, TrainConfig
 from seqvision.errors import ConfigError
-from seqvision.model import SeqModel
+from seqvision.nn.model import SeqModel
 from seqvision.training.distributed import sum_across_ranks
 
 
@@ -156,6 +157,22 @@ class Task(ABC):
     def describe(self, metrics: dict[str, float]) -> str:
         """The validation metrics of a saved model, for the line ``seqvision train`` ends with."""
         return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+
+    # The verbs a saved model answers: `seqvision read`, `eval` and `export` find the model's task in
+    # the registry and call these (seqvision.cli.dispatch); a task without one says so in one line.
+    title: str = "this kind of"  # how messages name its models: "a video model"
+
+    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        """``seqvision read MODEL INPUT...``: print or write predictions; returns the exit status."""
+        raise ConfigError(f"{model}: `seqvision read` does not take {self.title} models")
+
+    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        """``seqvision eval MODEL DATA``: scores on labelled data; returns the exit status."""
+        raise ConfigError(f"{model}: `seqvision eval` does not take {self.title} models")
+
+    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
+        """``seqvision export MODEL --out FILE.onnx``: write the ONNX file; returns the exit status."""
+        raise ConfigError(f"{model}: ONNX export of {self.title} models is not supported yet (use the torch backend)")
 
 
 def get_task(name: str) -> Task:

@@ -3,7 +3,7 @@
 Lightning starts the processes (``--devices N --num-nodes M --strategy ddp``, or ``torchrun`` and
 SLURM's ``srun``) and averages gradients; seqvision's own parts are kept rank-aware here:
 
-* the batch samplers (:mod:`seqvision.data.batches`) and shard streams (:mod:`seqvision.data.shards`)
+* the batch samplers (:mod:`seqvision.data.batches`) and shard streams (:mod:`seqvision.tasks.lines.shards`)
   read the rank and world size when an epoch starts, so the loaders built before the processes
   exist still split the data correctly once they do;
 * validation metrics are counts (edits, characters, correct answers) summed over all ranks before

@@ -35,7 +35,7 @@ from seqvision.config import ExperimentConfig, TrainConfig, save_yaml
 from seqvision.errors import ConfigError, DataError, OutputError
 from seqvision.io import remove_stale_temps
 from seqvision.tasks.base import TrainingModule, get_task, training_seconds
-from seqvision.tasks.text_lines import model_metadata
+from seqvision.tasks.lines.task import model_metadata
 from seqvision.training.distributed import launch_rank
 from seqvision.training.faults import (
     AtomicCheckpointIO,

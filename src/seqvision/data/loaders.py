@@ -1,0 +1,111 @@
+"""Turn reader inputs into checked train/val loaders for the text-line task."""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from seqvision.config import DataConfig
+from seqvision.data.alphabet import Alphabet
+from seqvision.data.lines import LineDataset, WidthBucketSampler, check_lines, collate_lines
+from seqvision.data.readers import read_lines
+from seqvision.data.samples import LineSample
+from seqvision.errors import DataError
+from seqvision.nn.model import SeqModel
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def report_skipped(what: str, skipped: list[str], log: Path | None, show: int = 3) -> None:
+    """One summary line per dataset, a few examples, and the full list in the run folder."""
+    if not skipped:
+        return
+    where = f"; all listed in {log}" if log else ""
+    warn(f"{what}: skipped {len(skipped)} line(s){where}")
+    for message in skipped[:show]:
+        print(f"  {message}", file=sys.stderr)
+    if log:
+        with log.open("a", encoding="utf-8") as fh:
+            fh.writelines(f"{what}\t{m}\n" for m in skipped)
+
+
+def read_split(cfg: DataConfig, seed: int, log: Path | None) -> tuple[list[LineSample], list[LineSample]]:
+    """Train and val samples: ``data.val`` when given, else a seeded ``data.val_fraction`` of train."""
+    if not cfg.train:
+        raise DataError("no training data: pass --train DATA (or set data.train)")
+    train = read_lines(cfg.train)
+    report_skipped(f"train data {cfg.train}", train.skipped, log)
+    if not train.samples:
+        raise DataError(f"{cfg.train}: no usable lines ({len(train.skipped)} skipped)")
+    if cfg.val:
+        val = read_lines(cfg.val)
+        report_skipped(f"val data {cfg.val}", val.skipped, log)
+        return train.samples, val.samples
+    samples = list(train.samples)
+    random.Random(seed).shuffle(samples)
+    n_val = max(1, round(len(samples) * cfg.val_fraction)) if len(samples) > 1 else 0
+    return samples[n_val:] or samples, samples[:n_val] or samples
+
+
+@dataclass
+class Loaders:
+    train: DataLoader
+    val: DataLoader
+    train_lines: int
+    val_lines: int
+
+
+def make_loaders(
+    train: list[LineSample],
+    val: list[LineSample],
+    alphabet: Alphabet,
+    model: SeqModel,
+    height: int,
+    cfg: DataConfig,
+    seed: int,
+    log: Path | None,
+) -> Loaders:
+    unknown = alphabet.unknown(s.text for s in val)
+    if unknown:
+        examples = ", ".join(f"{c!r}x{n}" for c, n in unknown.most_common(8))
+        warn(
+            f"validation text has {sum(unknown.values())} character(s) never seen in training, "
+            f"counted as errors: {examples}"
+        )
+    checked_train = check_lines(train, alphabet, height, model.encoder.output_length, cfg.max_width)
+    checked_val = check_lines(val, alphabet, height, model.encoder.output_length, cfg.max_width)
+    report_skipped("train lines", checked_train.skipped, log)
+    report_skipped("val lines", checked_val.skipped, log)
+    if not checked_train.samples:
+        raise DataError("no training line is usable (see the warnings above)")
+    if not checked_val.samples:
+        raise DataError("no validation line is usable (see the warnings above)")
+    train_ds = LineDataset(checked_train.samples, alphabet, height, augment=cfg.augment, seed=seed)
+    val_ds = LineDataset(checked_val.samples, alphabet, height, augment=False)
+
+    def loader(ds: LineDataset, sampler: WidthBucketSampler) -> DataLoader:
+        workers = cfg.num_workers
+        return DataLoader(
+            ds,
+            batch_sampler=sampler,
+            collate_fn=collate_lines,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            # its own generator: starting an epoch draws nothing from torch's global one, so a run
+            # resumed mid-epoch (which starts a fresh iterator) keeps the dropout draws of the killed one
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    return Loaders(
+        loader(train_ds, WidthBucketSampler(checked_train.widths, cfg.batch_size, True, seed)),
+        loader(val_ds, WidthBucketSampler(checked_val.widths, cfg.batch_size, False)),
+        len(checked_train.samples),
+        len(checked_val.samples),
+    )

@@ -1,7 +1,0 @@
-"""Forecasting (nowcasting): past frames -> future frames with a ConvLSTM encoder-forecaster.
-
-:mod:`~seqvision.forecast.model` holds the network, :mod:`~seqvision.forecast.metrics` the scores
-(MSE per frame, MAE, SSIM, CSI per lead time) and :mod:`~seqvision.forecast.render` the PNG strip
-and animated GIF; the data readers are in :mod:`seqvision.data` (``moving_mnist``, ``arrays``,
-``radar``) and the training task in :mod:`seqvision.tasks.forecast`.
-"""

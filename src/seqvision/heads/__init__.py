@@ -1,3 +1,0 @@
-"""Heads: sequence features -> task outputs. Importing registers them."""
-
-from seqvision.heads import attention, classify, ctc, sigmoid  # noqa: F401

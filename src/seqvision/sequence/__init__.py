@@ -1,9 +1,0 @@
-"""Sequence models: ``(B, T, C)`` + lengths -> ``(B, T, C')``; spatial ones (ConvLSTM): ``(B, T, C, H, W)`` maps.
-
-Importing registers them (``SEQUENCES``, ``SPATIAL_SEQUENCES``).
-"""
-
-from seqvision.sequence import convlstm, identity, rnn, tcn, transformer  # noqa: F401
-from seqvision.sequence.base import SequenceModel
-
-__all__ = ["SequenceModel"]

@@ -1,0 +1,1 @@
+"""Captioning: caption files, vocabulary, beam search, metrics, the Captioner and the training task."""

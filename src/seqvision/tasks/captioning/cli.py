@@ -1,0 +1,121 @@
+"""Captioning handlers: ``caption``, and ``eval`` / ``read`` when the model is a captioning model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from seqvision.errors import ConfigError, DataError, SeqvisionError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def image_paths(inputs: list[str]) -> list[Path]:
+    """Image files as given; ``captions.csv``/JSON files -> their images; folders -> the images inside."""
+    from seqvision.tasks.captioning.captions import read_captions
+
+    paths: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        if path.suffix.lower() in (".csv", ".json") and path.is_file():
+            paths += [s.image for s in read_captions(path).samples]
+        elif path.is_dir():
+            paths += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        else:
+            paths.append(path)
+    return paths
+
+
+def beam_width(args: argparse.Namespace) -> int:
+    """``caption --beam-width N``; for ``read``/``eval``: ``--decoder beam`` uses ``--beam-width``, else greedy."""
+    if getattr(args, "decoder", None) is None and args.command == "caption":
+        return max(1, args.beam_width)
+    return max(1, args.beam_width) if args.decoder == "beam" else 1
+
+
+def caption(args: argparse.Namespace) -> int:
+    from seqvision.cli.common import split_model
+    from seqvision.tasks.captioning.predictor import Captioner, save_attention
+
+    model, inputs = split_model(args, "images")
+    if not inputs:
+        raise ConfigError("give the images to caption after the model")
+    cap = Captioner.load(model, args.threads)
+    paths = image_paths(inputs)
+    if not paths:
+        raise DataError(f"{' '.join(inputs)}: no images")
+    failed = 0
+    width = beam_width(args)
+    for i, outcome in cap.caption_many(paths, args.batch_size, width, args.length_norm):
+        if isinstance(outcome, SeqvisionError):
+            print(f"seqvision: error: {outcome}", file=sys.stderr)
+            failed += 1
+            continue
+        maps: list[Path] = []
+        if getattr(args, "attention", None):  # `caption --attention DIR`; `read` has no such flag
+            maps = save_attention(paths[i], outcome, Path(args.attention))
+        if args.json:
+            print(json.dumps({"image": str(paths[i]), "caption": outcome.text, "attention": [str(p) for p in maps]}))
+        else:
+            print(f"{paths[i]}\t{outcome.text}")
+    return 1 if failed else 0
+
+
+def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    from seqvision.tasks.captioning.captions import read_captions
+    from seqvision.tasks.captioning.metrics import caption_scores
+    from seqvision.tasks.captioning.predictor import Captioner
+
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    cap = Captioner.load(model, args.threads)
+    report = read_captions(inputs[0])
+    skipped = list(report.skipped)
+    width = beam_width(args)
+    start = time.perf_counter()
+    refs, hyps, rows = [], [], []
+    samples = report.samples
+    for i, outcome in cap.caption_many([s.image for s in samples], args.batch_size, width, args.length_norm):
+        if isinstance(outcome, SeqvisionError):
+            skipped.append(str(outcome))
+            continue
+        refs.append(list(samples[i].captions))
+        hyps.append(outcome.text)
+        rows.append(f"{samples[i].image}\t{outcome.text}\n")
+    seconds = time.perf_counter() - start
+    for message in skipped[:5]:
+        print(f"warning: skipped {message}", file=sys.stderr)
+    if not hyps:
+        raise DataError(f"{inputs[0]}: no readable captioned image ({len(skipped)} skipped)")
+    scores, notes = caption_scores(refs, hyps)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.predictions:
+        from seqvision.io import atomic_write_text
+
+        try:
+            atomic_write_text(args.predictions, "".join(rows))
+        except OSError as exc:
+            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
+    decoder = "greedy" if width == 1 else f"beam {width}, length norm {args.length_norm:g}"
+    result = {
+        "model": str(cap.path),
+        "data": str(inputs[0]),
+        **{k: round(v, 5) for k, v in scores.items()},
+        "decoder": decoder,
+        "images": len(hyps),
+        "skipped": len(skipped),
+        "seconds": round(seconds, 3),
+        "notes": notes,
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    names = {"bleu1": "BLEU-1", "bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4", "meteor": "METEOR"}
+    names |= {"rouge_l": "ROUGE-L", "cider": "CIDEr"}
+    print("  ".join(f"{names[k]} {100 * v:.1f}" for k, v in scores.items()) + f"  (x100; {decoder})")
+    print(f"on {len(hyps)} images ({len(skipped)} skipped) in {seconds:.1f} s")
+    return 0

@@ -1,0 +1,187 @@
+"""Image captioning task (Show, Attend and Tell): a CNN grid of cells -> an attention LSTM writes the words.
+
+Cross-entropy over the words plus the paper's doubly stochastic attention regulariser
+``lambda * sum_cells (1 - sum_t alpha_t)^2``, optional scheduled sampling (its chance rises
+linearly with training progress to ``data.caption.sampling``). Validation decodes every val photo
+and scores it against all its references with BLEU-4 and CIDEr (pycocoevalcap); the model is
+selected by ``val_cider``. The vocabulary, built from the training captions, is saved in the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from seqvision.config import ExperimentConfig, to_dict
+from seqvision.data.batches import RandomBatches
+from seqvision.data.loaders import report_skipped
+from seqvision.errors import DataError
+from seqvision.io import atomic_write_text
+from seqvision.nn.model import CaptionModel, build_model
+from seqvision.registry import TASKS
+from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.tasks.captioning.captions import CaptionSample, read_captions
+from seqvision.tasks.captioning.dataset import CAPTION_NORMALISATION, CaptionDataset, collate_captions, load_samples
+from seqvision.tasks.captioning.metrics import _require, caption_scores
+from seqvision.tasks.captioning.search import decode
+from seqvision.tasks.captioning.vocab import Vocabulary
+from seqvision.training.distributed import gather_lists, sum_across_ranks
+
+
+def caption_loss(
+    model: CaptionModel, batch: dict, attention_reg: float, sampling: float = 0.0
+) -> tuple[Tensor, Tensor]:
+    """(total loss, word cross-entropy) of a batch from :func:`collate_captions`."""
+    cells = model.cells(batch["images"])[batch["owner"]]  # (B, N, C) -> (M, N, C): one row per caption
+    logits, alphas = model.head(cells, batch["words"], sampling)  # (M, L, V), (M, L, N)
+    targets = batch["targets"]
+    xent = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=Vocabulary.pad)
+    valid = (targets != Vocabulary.pad).float()[:, :, None]  # (M, L, 1): steps that write a word or <eos>
+    coverage = (alphas * valid).sum(1)  # (M, L, N) -> (M, N): attention each cell got over the caption
+    reg = ((1.0 - coverage) ** 2).sum(1).mean()
+    return xent + attention_reg * reg, xent
+
+
+class CaptioningModule(TrainingModule):
+    """Wraps a :class:`CaptionModel`; logs ``train_loss``, ``val_loss``, ``val_bleu4`` and ``val_cider``."""
+
+    def __init__(self, model: CaptionModel, vocab: Vocabulary, cfg: ExperimentConfig, total_steps: int):
+        super().__init__(model, cfg.train, total_steps)
+        self.vocab, self.caption = vocab, cfg.data.caption
+        self._reset()
+
+    def _reset(self) -> None:
+        self.refs: list[list[str]] = []
+        self.hyps: list[str] = []
+        self.val_losses: list[float] = []
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        self._schedule()
+        sampling = self.caption.sampling * self.progress()
+        loss, xent = caption_loss(self.model, batch, self.caption.attention_reg, sampling)  # type: ignore[arg-type]
+        self.log("train_loss", xent, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["refs"]))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        _, xent = caption_loss(self.model, batch, self.caption.attention_reg)  # type: ignore[arg-type]
+        self.val_losses.append(float(xent))
+        cells = self.model.cells(batch["images"])  # type: ignore[operator]
+        ids = decode(
+            self.model.head, cells, Vocabulary.bos, Vocabulary.eos, self.caption.max_words, self.caption.beam_width
+        )
+        self.hyps += [self.vocab.decode(i) for i in ids]
+        self.refs += batch["refs"]
+
+    def on_validation_epoch_end(self) -> None:
+        # BLEU and CIDEr are corpus-level: every rank scores all ranks' captions (data-parallel runs)
+        hyps, refs = gather_lists(self.hyps), gather_lists(self.refs)
+        loss_sum, batches = sum_across_ranks(self, [sum(self.val_losses), len(self.val_losses)])
+        if hyps:
+            scores, _ = caption_scores(refs, hyps, meteor=False)
+            self.log("val_bleu4", scores["bleu4"], prog_bar=True)
+            self.log("val_cider", scores["cider"], prog_bar=True)
+            self.log("val_loss", loss_sum / max(batches, 1))
+        self._reset()
+
+
+@TASKS.register("captioning")
+class Captioning(Task):
+    """Photos -> captions (Show, Attend and Tell): captions.csv or COCO/Karpathy JSON; BLEU, CIDEr."""
+
+    name = "captioning"
+    title = "captioning"
+
+    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.captioning.cli import caption
+
+        return caption(args)
+
+    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.captioning.cli import evaluate
+
+        return evaluate(args, model, inputs)
+
+    default_preset = "sat-small"
+    monitor, mode = "val_cider", "max"
+    metric_names = ("val_bleu4", "val_cider")
+    model_input = "image"
+    model_head = "attention"
+
+    def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[CaptionSample], list[CaptionSample]]:
+        if not cfg.data.train:
+            raise DataError("no training data: pass --train DATA (captions.csv, a caption JSON or their folder)")
+        train = read_captions(cfg.data.train)
+        report_skipped(f"train data {cfg.data.train}", train.skipped, log)
+        if cfg.data.val:
+            val = read_captions(cfg.data.val)
+            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
+            seen = {s.image.resolve() for s in train.samples}
+            leaked = [s for s in val.samples if s.image.resolve() in seen]
+            if leaked:
+                raise DataError(f"{leaked[0].source}: image {leaked[0].image} is in the training data too")
+            return train.samples, val.samples
+        n_val = max(1, round(len(train.samples) * cfg.data.val_fraction))
+        order = sorted(train.samples, key=lambda s: zlib.crc32(f"{cfg.train.seed}:{s.image}".encode()))
+        return order[n_val:], order[:n_val]
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        self.check_model(cfg)
+        _require()  # the metrics, before any time is spent
+        train_samples, val_samples = self.split(cfg, log)
+        size = cfg.model.height
+        train_images, train_samples, bad = load_samples(train_samples, size)
+        report_skipped("train images", bad, log)
+        val_images, val_samples, bad = load_samples(val_samples, size)
+        report_skipped("val images", bad, log)
+        if not train_samples:
+            raise DataError(f"{cfg.data.train}: no usable captioned image")
+        if not val_samples:
+            raise DataError("no usable validation image (see the warnings above)")
+        vocab_file = out / "vocabulary.json"
+        if resume and vocab_file.exists():
+            vocab = Vocabulary(json.loads(vocab_file.read_text(encoding="utf-8")))
+        else:
+            vocab = Vocabulary.build((c for s in train_samples for c in s.captions), cfg.data.caption.min_count)
+        atomic_write_text(vocab_file, json.dumps(vocab.words, ensure_ascii=False))
+        model = build_model(cfg.model, len(vocab))
+        max_words = cfg.data.caption.max_words
+        flip = cfg.data.augment
+        train_ds = CaptionDataset(train_images, train_samples, vocab, max_words, flip=flip)
+        val_ds = CaptionDataset(val_images, val_samples, vocab, max_words, flip=False)
+        batch, seed = cfg.data.batch_size, cfg.train.seed
+        train_batches = RandomBatches(len(train_ds), batch, shuffle=True, seed=seed)
+        train_loader = DataLoader(train_ds, batch_sampler=train_batches, collate_fn=collate_captions)
+        val_batches = RandomBatches(len(val_ds), batch, shuffle=False)
+        val_loader = DataLoader(val_ds, batch_sampler=val_batches, collate_fn=collate_captions)
+        params = sum(p.numel() for p in model.parameters())
+        metadata: dict[str, Any] = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "vocabulary": vocab.words,
+            "input": {"height": size, "width": size, "channels": 3, "normalisation": CAPTION_NORMALISATION},
+            "decoding": {"max_words": max_words},
+            "parameters": params,
+        }
+        n_captions = sum(len(s.captions) for s in train_samples)
+        grid = cfg.model.encoder.grid
+        summary = (
+            f"seqvision: {cfg.model.preset} ({cfg.model.encoder.name} {grid}x{grid} "
+            f"cells -> {cfg.model.sequence.name} -> attention LSTM), {params / 1e6:.2f} M parameters, "
+            f"{len(vocab)} words, {len(train_samples)} train images ({n_captions} captions) / "
+            f"{len(val_samples)} val images at {size} px -> {out}"
+        )
+        module = CaptioningModule(model, vocab, cfg, total_steps=cfg.train.epochs * len(train_loader))  # type: ignore[arg-type]
+        counts = {"train_images": len(train_samples), "train_captions": n_captions, "val_images": len(val_samples)}
+        return Prepared(model, module, train_loader, val_loader, metadata, counts, summary)
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        nan = float("nan")
+        return f"val BLEU-4 {metrics.get('val_bleu4', nan):.4f}, CIDEr {metrics.get('val_cider', nan):.4f}"

@@ -1,0 +1,61 @@
+"""Inference for DNA/RNA models: load a saved model, give each sequence a probability per label.
+
+>>> clf = SequenceClassifier.load("runs/pum2")                                  # doctest: +SKIP
+>>> clf.predict(read_sequences("val.tsv").records)[:2]                          # doctest: +SKIP
+array([[0.93], [0.08]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqvision.errors import ConfigError
+from seqvision.nn.model import SeqModel
+from seqvision.tasks.dna.batches import collate_sequences, one_hot
+from seqvision.tasks.dna.bio import SeqRecord
+from seqvision.tasks.dna.task import check_lengths
+from seqvision.tasks.predictor import load_network
+
+
+def _no_export(model: SeqModel, meta: dict[str, Any]) -> bytes:
+    raise ConfigError("DNA models run on the torch backend only (ONNX export of them is not supported yet)")
+
+
+@dataclass
+class SequenceClassifier:
+    """A DNA/RNA model (task ``dna``) ready to score sequences."""
+
+    model: SeqModel
+    labels: list[str]
+    metadata: dict[str, Any]
+    path: Path
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, threads: int = 0) -> SequenceClassifier:
+        """A ``.safetensors`` file or run folder of a model trained with ``--task dna``."""
+        model, meta, path, _ = load_network(
+            name_or_path, "torch", threads, classes=lambda meta: len(meta["labels"]), export=_no_export, task="dna"
+        )
+        assert model is not None  # a saved model (an .onnx path is refused by the task check)
+        return cls(model, list(meta["labels"]), meta, path)
+
+    @torch.no_grad()
+    def predict(self, records: list[SeqRecord], batch_size: int = 256) -> np.ndarray:
+        """``(N, K)`` probabilities, one column per label (``self.labels``), in the order of ``records``.
+
+        Sequences are batched by length (sorted), so little padding is computed; results come back in order.
+        """
+        check_lengths(records, self.model)
+        order = sorted(range(len(records)), key=lambda i: len(records[i].sequence))
+        out = np.zeros((len(records), len(self.labels)), dtype=np.float32)
+        for start in range(0, len(order), max(1, batch_size)):
+            chunk = order[start : start + batch_size]
+            batch = collate_sequences([(one_hot(records[i].sequence), np.zeros(0, np.float32)) for i in chunk])
+            logits, _ = self.model(batch["images"], batch["widths"])  # (B, K)
+            out[chunk] = torch.sigmoid(logits).numpy()
+        return out

@@ -1,0 +1,188 @@
+"""Forecasting task (nowcasting): ``frames_in`` past frames -> ``frames_out`` future frames.
+
+Masked MSE on the normalised values (radar pixels without data count nowhere); validation scores
+MSE/MAE per frame, SSIM and (radar) CSI at 1 mm/h for the model and for persistence (repeat the
+last input frame), so every run says whether it beats the baseline. The model is selected by
+``val_loss``, the masked MSE it is trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.data.batches import RandomBatches
+from seqvision.errors import ConfigError
+from seqvision.registry import TASKS
+from seqvision.tasks.base import Prepared, Task, TrainingModule
+from seqvision.tasks.forecast.data import ForecastData, load
+from seqvision.tasks.forecast.metrics import ForecastScores
+from seqvision.tasks.forecast.model import ForecastModel, build_forecaster
+from seqvision.tasks.forecast.normalise import Normalisation
+from seqvision.training.distributed import sum_across_ranks
+
+
+def masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Mean squared error over the pixels where ``mask`` is 1 (elsewhere even NaN counts for nothing)."""
+    err = torch.where(mask > 0, pred - target, torch.zeros_like(pred))
+    return (err**2).sum() / mask.sum().clamp_min(1.0)
+
+
+def persistence(inputs: Tensor, frames_out: int) -> Tensor:
+    """The baseline: the last input frame, repeated. ``(B, T_in, C, H, W)`` -> ``(B, T_out, C, H, W)``."""
+    return inputs[:, -1:].expand(-1, frames_out, -1, -1, -1)
+
+
+SUMS = ("sq", "abs", "pixels", "frames", "ssim", "hits", "misses", "false_alarms")  # ForecastScores' counts
+
+
+class ForecastModule(TrainingModule):
+    """Wraps a :class:`ForecastModel`; logs val_loss, val_mse_frame, val_mae_frame, val_ssim, val_csi, val_persist_*."""
+
+    def __init__(
+        self,
+        model: ForecastModel,
+        norm: Normalisation,
+        threshold: float | None,
+        train_cfg: TrainConfig,
+        total_steps: int,
+    ):
+        super().__init__(model, train_cfg, total_steps)  # type: ignore[arg-type]
+        self.norm, self.threshold = norm, threshold
+        self._reset()
+
+    def _reset(self) -> None:
+        frames_out: int = self.model.frames_out  # type: ignore[assignment]
+        self.scores = ForecastScores(frames_out, self.threshold)
+        self.baseline = ForecastScores(frames_out, self.threshold)
+        self.losses: list[tuple[float, int]] = []
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        self._schedule()
+        loss = masked_mse(self.model(batch["inputs"]), batch["targets"], batch["mask"])
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["inputs"]))
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        pred = self.model(batch["inputs"])
+        self.losses.append((float(masked_mse(pred, batch["targets"], batch["mask"])), len(pred)))
+        score(self.scores, pred, batch, self.norm)
+        score(self.baseline, persistence(batch["inputs"], pred.shape[1]), batch, self.norm)
+
+    def on_validation_epoch_end(self) -> None:
+        # each rank validated its own batches: sum the counts of all of them (every rank calls this)
+        weighted, count = sum_across_ranks(self, [sum(v * n for v, n in self.losses), sum(n for _, n in self.losses)])
+        for scores in (self.scores, self.baseline):
+            for name in SUMS:
+                sums = getattr(scores, name)
+                setattr(scores, name, torch.tensor(sum_across_ranks(self, sums.tolist()), dtype=sums.dtype))
+        if count:
+            self.log("val_loss", weighted / count, prog_bar=True)
+            for prefix, scores in (("val_", self.scores), ("val_persist_", self.baseline)):
+                for k, v in scores.summary().items():
+                    if k in ("mse_frame", "mae_frame", "ssim", "csi"):
+                        self.log(prefix + k, v)
+        self._reset()
+
+
+def score(scores: ForecastScores, pred: Tensor, batch: dict, norm: Normalisation) -> None:
+    """Add a batch of normalised predictions to ``scores`` (in data units)."""
+    target = batch["targets"]
+    scores.update(norm.inverse(pred), norm.inverse(target), batch["mask"], pred, target)
+
+
+@TASKS.register("forecast")
+class Forecast(Task):
+    """Past frames -> future frames (ConvLSTM nowcasting): Moving MNIST, radar events, frame arrays; MSE, SSIM, CSI."""
+
+    name = "forecast"
+    title = "forecasting"
+
+    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        raise ConfigError(f"{model} is a forecasting model: use `seqvision forecast MODEL DATA --out FILE`")
+
+    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.forecast.cli import evaluate
+
+        return evaluate(args, model, inputs)
+
+    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
+        from seqvision.tasks.forecast.onnx import export_forecaster
+
+        if args.int8:
+            raise ConfigError("--int8 quantises LSTM and linear layers; a ConvLSTM forecaster has none")
+        meta = export_forecaster(model, out)
+        inp = meta["input"]
+        print(f"{out}  (fp32, {out.stat().st_size / 1e6:.1f} MB, {inp['frames_in']} -> {inp['frames_out']} frames)")
+        return 0
+
+    default_preset = "convlstm-small"
+    monitor, mode = "val_loss", "min"
+    metric_names = ("val_mse_frame", "val_persist_mse_frame")
+    model_input = "frames"
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        self.check_model(cfg)
+        fc = cfg.data.forecast
+        data = load(cfg)
+        model = build_forecaster(cfg.model, fc.frames_out)
+        loader = lambda ds, shuffle: DataLoader(  # noqa: E731
+            ds,
+            batch_sampler=RandomBatches(len(ds), cfg.data.batch_size, shuffle=shuffle, seed=cfg.train.seed),
+            num_workers=cfg.data.num_workers,
+            persistent_workers=cfg.data.num_workers > 0,
+        )
+        train, val = loader(data.train, True), loader(data.val, False)
+        params = sum(p.numel() for p in model.parameters())
+        metadata = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "input": input_metadata(cfg, data),
+            "parameters": params,
+        }
+        counts = dict(data.counts)
+        summary = (
+            f"seqvision: {cfg.model.preset} (patch {cfg.model.encoder.patch} -> {cfg.model.sequence.name} "
+            f"encoder-forecaster, {cfg.model.sequence.layers}x{cfg.model.sequence.hidden}), {params / 1e6:.2f} M "
+            f"parameters, {data.kind}: {len(data.train)} train / {len(data.val)} val windows of "  # type: ignore[arg-type]
+            f"{fc.frames_in} -> {fc.frames_out} frames at {cfg.model.height} px -> {out}"
+        )
+        module = ForecastModule(model, data.normalisation, data.threshold, cfg.train, cfg.train.epochs * len(train))
+        return Prepared(model, module, train, val, metadata, counts, summary)  # type: ignore[arg-type]
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        nan = float("nan")
+        text = (
+            f"val MSE/frame {metrics.get('val_mse_frame', nan):.2f} "
+            f"(persistence {metrics.get('val_persist_mse_frame', nan):.2f})"
+        )
+        if "val_csi" in metrics:
+            text += f", CSI {metrics['val_csi']:.3f} (persistence {metrics.get('val_persist_csi', nan):.3f})"
+        return text
+
+
+def input_metadata(cfg: ExperimentConfig, data: ForecastData) -> dict[str, Any]:
+    """What a saved model needs to read new data: size, frames, normalisation, units, window choice."""
+    fc = cfg.data.forecast
+    return {
+        "kind": data.kind,
+        "height": cfg.model.height,
+        "width": cfg.model.height,
+        "channels": cfg.model.in_channels,
+        "frames_in": fc.frames_in,
+        "frames_out": fc.frames_out,
+        "interval_min": data.interval_min,
+        "normalisation": data.normalisation.to_dict(),
+        "units": data.normalisation.units,
+        "threshold": data.threshold,
+        "stride": fc.stride,
+        "rain_fraction": fc.rain_fraction,
+        "downsample": fc.downsample,
+    }

@@ -1,0 +1,90 @@
+"""Image classification task: one class per image, read as a sequence (columns) by encoder -> sequence -> classify.
+
+The data is the text-line format (``labels.tsv``, sidecars, ...), the transcription being the class
+name, so any line reader works; cross-entropy loss, accuracy (the model is selected by ``val_acc``).
+Used by ``seqvision compare --suite mnist``; a digit is a short "line" whose columns are the steps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from seqvision.config import ExperimentConfig, TrainConfig, to_dict
+from seqvision.data.alphabet import Alphabet
+from seqvision.data.images import NORMALISATION
+from seqvision.errors import DataError
+from seqvision.io import atomic_write_text
+from seqvision.nn.model import SeqModel, build_model
+from seqvision.registry import TASKS
+from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
+
+
+class ImageClassTask(ClassifierModule):
+    """Wraps a line :class:`SeqModel` with a classify head; the class is the line's transcription."""
+
+    def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
+        super().__init__(model, labels, train_cfg, total_steps)
+        self.index = {label: i for i, label in enumerate(labels)}
+
+    def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
+        logits, _ = self.model(batch["images"], batch["widths"])  # (B, K)
+        # a validation class never seen in training gets -100: ignored by the loss, counted wrong
+        target = torch.tensor([self.index.get(t, -100) for t in batch["texts"]], device=logits.device)
+        return F.cross_entropy(logits, target, ignore_index=-100), logits, target
+
+
+@TASKS.register("image_classes")
+class ImageClasses(Task):
+    """Images -> one class each: line-format data whose transcription is the class name; accuracy."""
+
+    name = "image_classes"
+    title = "image-class"
+    default_preset = "digits-small"
+    monitor, mode = "val_acc", "max"
+    metric_names = ("val_acc",)
+    model_input = "line"
+    model_head = "classify"
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.data.loaders import make_loaders, read_split
+
+        self.check_model(cfg)
+        train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
+        labels_file = out / "labels.json"
+        if resume and labels_file.exists():
+            labels = json.loads(labels_file.read_text(encoding="utf-8"))
+        else:
+            labels = sorted({s.text for s in train_samples})
+        if len(labels) < 2:
+            raise DataError(f"{cfg.data.train}: image classification needs at least two classes, found {labels}")
+        model = build_model(cfg.model, len(labels))
+        # the line loaders check and batch images by width; the alphabet only serves their checks
+        alphabet = Alphabet.from_texts(labels)
+        loaders = make_loaders(
+            train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
+        )
+        atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
+        params = sum(p.numel() for p in model.parameters())
+        metadata = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "labels": labels,
+            "input": {"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
+            "parameters": params,
+        }
+        summary = (
+            f"{model_line(cfg, params)}, {len(labels)} classes, "
+            f"{loaders.train_lines} train / {loaders.val_lines} val images -> {out}"
+        )
+        module = ImageClassTask(model, labels, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
+        counts = {"train_images": loaders.train_lines, "val_images": loaders.val_lines}
+        return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        return f"val accuracy {metrics.get('val_acc', float('nan')):.4f}"

@@ -1,0 +1,1 @@
+"""CTC decoding of text lines: greedy, beam search with character/word LMs and lexicons, tuning."""

@@ -1,0 +1,287 @@
+"""Recognised text back into PAGE-XML and ALTO: lines, words, characters, confidences and boxes.
+
+An existing file is read, every ``TextLine`` with a usable polygon is cut out of the page image
+and recognised, and a new file of the same format and schema version is written: PAGE gets
+``Word``/``Glyph`` elements with ``Coords`` and ``TextEquiv@conf`` (the line's and region's
+``TextEquiv`` replaced), ALTO gets ``String`` elements with ``CONTENT``, ``WC``, ``CC`` and their
+boxes, separated by ``SP``. Everything else in the file is kept as it was, except vendor elements
+that the PAGE schema forbids in ``Metadata`` (Transkribus writes one), which are dropped with a
+note so that the output validates. The input file is never modified.
+
+Line images without a page (``read --format page|alto``) get a new one-line document each.
+
+>>> doc = PageDocument.open(Path("page.xml"))                      # doctest: +SKIP
+>>> for line, decoded in zip(doc.lines, rec.read(doc.crops())):    # doctest: +SKIP
+...     doc.fill(line, decoded)
+>>> doc.save(Path("out.xml"))                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from seqvision import __version__
+from seqvision.data.images import open_image
+from seqvision.data.pages import (
+    Polygon,
+    _alto_scale,
+    _children,
+    _descendants,
+    _find_image,
+    _local,
+    crop_box,
+    crop_line,
+    line_polygon,
+)
+from seqvision.data.samples import ReadReport
+from seqvision.errors import DataError
+from seqvision.io import atomic_write_bytes
+from seqvision.tasks.lines.decoding.ctc import Decoded
+from seqvision.tasks.lines.page_xml import (
+    ALTO_4,
+    PAGE_2019,
+    Box,
+    CharBox,
+    _insert_before,
+    _num,
+    _points,
+    _position_after,
+    _xml_escape,
+    _y_range,
+    one_line_xml,
+    parse_xml,
+)
+
+PAGE_METADATA = {"Creator", "Created", "LastChange", "Comments", "UserDefined", "MetadataItem"}
+PAD = 2  # pixels kept around a line polygon when cutting it out (as for training)
+
+
+@dataclass
+class PageLine:
+    elem: ET.Element
+    line_id: str
+    polygon: Polygon  # page pixels
+    box: tuple[int, int, int, int]  # the crop (left, top, right, bottom) in page pixels
+
+
+@dataclass
+class PageDocument:
+    """One PAGE-XML or ALTO file held in memory, with the lines that can be recognised."""
+
+    path: Path
+    kind: str  # "page" or "alto"
+    root: ET.Element
+    namespaces: dict[str, str]  # prefix -> URI as declared in the file, to write them back unchanged
+    image: Path
+    scale: float = 1.0  # ALTO units -> pixels
+    lines: list[PageLine] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ns(self) -> str:
+        return self.root.tag[1:].split("}")[0] if self.root.tag.startswith("{") else ""
+
+    def _q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}" if self.ns else name
+
+    # -- reading ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, image: str | Path | None = None) -> PageDocument:
+        """Parse ``path``; the page image is ``image`` or the one the file names, beside it."""
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such XML file") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
+        return cls.parse(raw, path, image)
+
+    @classmethod
+    def parse(cls, raw: bytes, path: Path, image: str | Path | None = None) -> PageDocument:
+        root, namespaces, kind, name = parse_xml(raw, path)
+        image_path = Path(image) if image else _find_image(path, name)
+        if not image_path.is_file():
+            raise DataError(f"{image_path}: page image not found")
+        doc = cls(path, kind, root, namespaces, image_path)
+        if kind == "alto":
+            report = ReadReport()
+            doc.scale = _alto_scale(path, root, image_path, report)
+            doc.notes += report.skipped
+        doc._find_lines()
+        return doc
+
+    def _find_lines(self) -> None:
+        with Image.open(self.image) as img:
+            size = img.size
+        for number, line in enumerate(_descendants(self.root, "TextLine"), 1):
+            line_id = line.get("id" if self.kind == "page" else "ID") or f"line{number}"
+            polygon = line_polygon(line, self.kind, self.scale)
+            if isinstance(polygon, str):
+                self.skipped.append(f"{self.path}:{line_id}: {polygon}; left as it was")
+                continue
+            try:
+                box = crop_box(polygon, size, PAD)
+            except DataError as exc:
+                self.skipped.append(f"{self.path}:{line_id}: {str(exc).removeprefix('crop_line: ')}; left as it was")
+                continue
+            self.lines.append(PageLine(line, line_id, polygon, box))
+
+    def crops(self) -> list[Image.Image]:
+        """The line images, cut out of the page as for training (polygon mask, 2 px margin)."""
+        page = open_image(self.image)
+        return [crop_line(page, line.polygon, PAD) for line in self.lines]
+
+    # -- writing ----------------------------------------------------------------------------
+    def fill(self, line: PageLine, decoded: Decoded) -> None:
+        """Put ``decoded`` (read from ``line``'s crop) into the document."""
+        if self.kind == "page":
+            self._fill_page(line, decoded)
+        else:
+            self._fill_alto(line, decoded)
+
+    def _word_boxes(self, line: PageLine, decoded: Decoded) -> list[tuple[str, float, Box, list[CharBox]]]:
+        """``(text, confidence, box, [(char, confidence, box)])`` per word; boxes ``(x0, y0, x1, y1)``, page pixels."""
+        left, width = line.box[0], line.box[2] - line.box[0]
+        spans = decoded.char_spans(width)
+
+        def box(x0: float, x1: float) -> Box:
+            top, bottom = _y_range(line.polygon, line.box, left + x0, left + x1)
+            return left + x0, top, left + x1, bottom
+
+        return [
+            (
+                word.text,
+                word.confidence,
+                box(word.x0, word.x1),
+                [(decoded.text[i], decoded.char_confidences[i], box(*spans[i])) for i in range(*word.chars)],
+            )
+            for word in decoded.words(width)
+        ]
+
+    def _fill_page(self, line: PageLine, decoded: Decoded) -> None:
+        q = self._q
+        for child in [*_children(line.elem, "Word"), *_children(line.elem, "TextEquiv")]:
+            line.elem.remove(child)
+        words = []
+        for n, (text, conf, box, chars) in enumerate(self._word_boxes(line, decoded), 1):
+            word = ET.Element(q("Word"), {"id": f"{line.line_id}_w{n}"})
+            ET.SubElement(word, q("Coords"), {"points": _points(box)})
+            for k, (char, char_conf, char_box) in enumerate(chars, 1):
+                glyph = ET.SubElement(word, q("Glyph"), {"id": f"{line.line_id}_w{n}_g{k}"})
+                ET.SubElement(glyph, q("Coords"), {"points": _points(char_box)})
+                glyph.append(self._text_equiv(char, char_conf))
+            word.append(self._text_equiv(text, conf))
+            words.append(word)
+        at = _position_after(line.elem, ("Coords", "Baseline", "AlternativeImage"))
+        for k, word in enumerate(words):
+            line.elem.insert(at + k, word)
+        _insert_before(
+            line.elem, self._text_equiv(decoded.text, decoded.confidence), ("TextStyle", "UserDefined", "Labels")
+        )
+
+    def _text_equiv(self, text: str, conf: float) -> ET.Element:
+        equiv = ET.Element(self._q("TextEquiv"), {"conf": f"{min(max(conf, 0.0), 1.0):.4f}"})
+        ET.SubElement(equiv, self._q("Unicode")).text = text
+        return equiv
+
+    def _fill_alto(self, line: PageLine, decoded: Decoded) -> None:
+        q, s = self._q, self.scale
+        for child in list(line.elem):
+            if _local(child.tag) in ("String", "SP", "HYP"):
+                line.elem.remove(child)
+        words = self._word_boxes(line, decoded)
+        if not words:  # ALTO needs at least one String in a line
+            words = [("", 0.0, tuple(float(v) for v in line.box), [])]  # type: ignore[list-item]
+        for n, (text, conf, (x0, y0, x1, y1), chars) in enumerate(words, 1):
+            if n > 1:
+                ET.SubElement(line.elem, q("SP"))
+            attrs = {
+                "ID": f"{line.line_id}_s{n}",
+                "CONTENT": text,
+                "HPOS": _num(x0 / s),
+                "VPOS": _num(y0 / s),
+                "WIDTH": _num((x1 - x0) / s),
+                "HEIGHT": _num((y1 - y0) / s),
+                "WC": f"{min(max(conf, 0.0), 1.0):.4f}",
+            }
+            if chars:  # ALTO's CC: one digit per character, 0 = sure ... 9 = unsure
+                attrs["CC"] = " ".join(str(min(9, int((1 - c) * 10))) for _, c, _ in chars)
+            ET.SubElement(line.elem, q("String"), attrs)
+
+    def finish(self) -> None:
+        """Before writing: note the software and time, drop Metadata elements the PAGE schema forbids."""
+        if self.kind != "page":
+            return
+        meta = next(_descendants(self.root, "Metadata"), None)
+        if meta is None:
+            return
+        for child in list(meta):
+            name = _local(child.tag)
+            if name and name not in PAGE_METADATA:
+                meta.remove(child)
+                self.notes.append(f"{self.path}: dropped <{name}> from <Metadata>: the PAGE schema does not allow it")
+        last = next((c for c in meta if _local(c.tag) == "LastChange"), None)
+        if last is not None:
+            last.text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        comments = next((c for c in meta if _local(c.tag) == "Comments"), None)
+        if comments is None:
+            comments = ET.Element(self._q("Comments"))
+            _insert_before(meta, comments, ("UserDefined", "MetadataItem"))
+        note = f"Text recognised by seqvision {__version__}."
+        comments.text = f"{comments.text.strip()}\n{note}" if comments.text and comments.text.strip() else note
+
+    def to_bytes(self) -> bytes:
+        for prefix, uri in self.namespaces.items():
+            with contextlib.suppress(ValueError):  # a prefix like ns0 that ElementTree reserves: it picks its own
+                ET.register_namespace(prefix, uri)
+        body = ET.tostring(self.root, encoding="unicode")
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n").encode("utf-8")
+
+    def save(self, out: str | Path) -> None:
+        """Write atomically to ``out``, which must not be the file that was read."""
+        out = Path(out)
+        if out.exists() and self.path.exists() and out.resolve() == self.path.resolve():
+            raise DataError(f"{out}: is the input file; write the result to a new file")
+        self.finish()
+        try:
+            atomic_write_bytes(out, self.to_bytes())
+        except OSError as exc:
+            raise DataError(f"{out}: cannot write ({exc.strerror or exc})") from None
+
+    # -- new documents for bare line images -------------------------------------------------------
+    @classmethod
+    def for_line_image(cls, image: Path, size: tuple[int, int], kind: str) -> PageDocument:
+        """A one-region, one-line PAGE (2019) or ALTO (4.2) document whose line is the whole image."""
+        w, h = size
+        xml = one_line_xml(kind, _xml_escape(image.name), w, h)
+        root = ET.fromstring(xml)
+        ns = PAGE_2019 if kind == "page" else ALTO_4
+        doc = cls(image.with_suffix(".xml"), kind, root, {"": ns}, image)
+        line = next(_descendants(root, "TextLine"))
+        polygon = ((0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0))
+        doc.lines.append(PageLine(line, "l1", polygon, (0, 0, w, h)))
+        return doc
+
+    def fill_regions(self) -> None:
+        """PAGE: each text region's ``TextEquiv`` becomes its lines' texts, one per line (confidence: the mean)."""
+        if self.kind != "page":
+            return
+        for region in _descendants(self.root, "TextRegion"):
+            lines = _children(region, "TextLine")
+            equivs = [next(iter(_children(line, "TextEquiv")), None) for line in lines]
+            if not lines or any(e is None for e in equivs):
+                continue
+            texts = ["".join(_children(e, "Unicode")[0].itertext()) for e in equivs if e is not None]
+            confs = [float(e.get("conf", 0)) for e in equivs if e is not None]
+            for old in _children(region, "TextEquiv"):
+                region.remove(old)
+            equiv = self._text_equiv("\n".join(texts), sum(confs) / len(confs))
+            _insert_before(region, equiv, ("TextStyle",))  # a region's UserDefined/Labels come before its lines

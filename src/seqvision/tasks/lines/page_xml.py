@@ -1,0 +1,131 @@
+"""XML plumbing of the PAGE/ALTO writer: namespaces, new one-line documents, coordinates, schema order."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from seqvision import __version__
+from seqvision.data.pages import _descendants, _local
+from seqvision.errors import DataError
+
+PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+ALTO_4 = "http://www.loc.gov/standards/alto/ns-v4#"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+Box = tuple[float, float, float, float]
+CharBox = tuple[str, float, Box]
+
+
+def one_line_xml(kind: str, name: str, w: int, h: int) -> str:
+    """A one-region, one-line PAGE (2019) or ALTO (4.2) document of a ``w`` x ``h`` line image ``name`` (escaped)."""
+    if kind == "page":
+        xml = (
+            f'<PcGts xmlns="{PAGE_2019}"><Metadata><Creator>seqvision {__version__}</Creator>'
+            f"<Created>{_now()}</Created><LastChange>{_now()}</LastChange></Metadata>"
+            f'<Page imageFilename="{name}" imageWidth="{w}" imageHeight="{h}">'
+            f'<TextRegion id="r1"><Coords points="0,0 {w - 1},0 {w - 1},{h - 1} 0,{h - 1}"/>'
+            f'<TextLine id="l1"><Coords points="0,0 {w - 1},0 {w - 1},{h - 1} 0,{h - 1}"/></TextLine>'
+            "</TextRegion></Page></PcGts>"
+        )
+    elif kind == "alto":
+        xml = (
+            f'<alto xmlns="{ALTO_4}"><Description><MeasurementUnit>pixel</MeasurementUnit>'
+            f"<sourceImageInformation><fileName>{name}</fileName></sourceImageInformation></Description>"
+            f'<Layout><Page ID="p1" WIDTH="{w}" HEIGHT="{h}" PHYSICAL_IMG_NR="1">'
+            f'<PrintSpace HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}">'
+            f'<TextBlock ID="b1" HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}">'
+            f'<TextLine ID="l1" HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}"/>'
+            "</TextBlock></PrintSpace></Page></Layout></alto>"
+        )
+    else:
+        raise ValueError(f"kind must be page or alto, got {kind!r}")
+    return xml
+
+
+def _points(box: tuple[float, float, float, float]) -> str:
+    x0, y0, x1, y1 = (round(v) for v in box)
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    return f"{x0},{y0} {x1},{y0} {x1},{y1} {x0},{y1}"
+
+
+def _num(value: float) -> str:
+    return f"{max(value, 0.0):.0f}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _xml_escape(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def _position_after(parent: ET.Element, names: tuple[str, ...]) -> int:
+    """Index just after the last child named in ``names`` (0 when there is none)."""
+    at = 0
+    for i, child in enumerate(parent):
+        if _local(child.tag) in names:
+            at = i + 1
+    return at
+
+
+def _insert_before(parent: ET.Element, elem: ET.Element, followers: tuple[str, ...]) -> None:
+    """Insert ``elem`` before the first child named in ``followers``, else append it (schema order)."""
+    for i, child in enumerate(parent):
+        if _local(child.tag) in followers:
+            parent.insert(i, elem)
+            return
+    parent.append(elem)
+
+
+def parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, dict[str, str], str, str | None]:
+    """Parse a PAGE or ALTO file keeping comments and namespace prefixes: ``(root, namespaces, kind, image name)``."""
+    namespaces: dict[str, str] = {}
+    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True, insert_pis=True))
+    try:
+        for _, item in ET.iterparse(io.BytesIO(raw), events=("start-ns",)):
+            prefix, uri = item  # type: ignore[misc]
+            namespaces.setdefault(prefix, uri)
+        parser.feed(raw)
+        root = parser.close()
+    except ET.ParseError as exc:
+        raise DataError(f"{path}: malformed XML ({exc})") from None
+    kind = {"PcGts": "page", "alto": "alto"}.get(_local(root.tag)) or (
+        "alto" if _local(root.tag).lower() == "alto" else ""
+    )
+    if not kind:
+        raise DataError(f"{path}: root element <{_local(root.tag)}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
+    if kind == "page":
+        page = next(_descendants(root, "Page"), None)
+        if page is None:
+            raise DataError(f"{path}: PAGE-XML file has no <Page> element")
+        name = page.get("imageFilename")
+    else:
+        file_name = next(_descendants(root, "fileName"), None)
+        name = file_name.text if file_name is not None else None
+    return root, namespaces, kind, name
+
+
+def _y_range(
+    pts: list[tuple[float, float]] | tuple[tuple[float, float], ...],
+    box: tuple[int, int, int, int],
+    x0: float,
+    x1: float,
+) -> tuple[float, float]:
+    """Top and bottom of the line polygon between ``x0`` and ``x1`` (the crop's when the strip misses it)."""
+    ys: list[float] = []
+    pts = list(pts)
+    for (ax, ay), (bx, by) in zip(pts, pts[1:] + pts[:1], strict=True):
+        lo, hi = max(min(ax, bx), x0), min(max(ax, bx), x1)
+        if lo > hi:
+            continue
+        if ax == bx:
+            ys += [ay, by]
+        else:
+            ys += [ay + (by - ay) * (x - ax) / (bx - ax) for x in (lo, hi)]
+    if not ys:
+        return float(box[1]), float(box[3] - 1)
+    return min(ys), max(ys)

@@ -1,0 +1,135 @@
+"""Video handlers: ``synth-video``, and ``eval`` / ``read`` when the model is a video model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from seqvision.errors import ConfigError, DataError, SeqvisionError
+
+
+def synth_video(args: argparse.Namespace) -> int:
+    from seqvision.tasks.video.synth import write_clips
+
+    classes = tuple(args.classes) if args.classes else None
+    start = time.perf_counter()
+    csv = write_clips(
+        args.out,
+        args.clips,
+        frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        groups=args.groups,
+        first_group=args.first_group,
+        seed=args.seed,
+        container=args.container,
+        **({"classes": classes} if classes else {}),
+    )
+    print(f"{csv}  ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def clip_paths(inputs: list[str]) -> list[Path]:
+    """Video files and frame folders as given; CSV/TSV lists -> their clips; other folders -> the clips inside."""
+    from seqvision.tasks.video.clips import is_clip, read_clips
+
+    paths: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        if path.suffix.lower() in (".csv", ".tsv") and path.is_file():
+            paths += [s.path for s in read_clips(path).samples]
+        elif path.is_dir() and not is_clip(path):
+            paths += sorted(p for p in path.rglob("*") if is_clip(p) and p.is_file())
+        else:
+            paths.append(path)
+    return paths
+
+
+def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    from seqvision.tasks.video.predictor import ClipClassifier
+
+    clf = ClipClassifier.load(model, args.backend, args.threads)
+    paths = clip_paths(inputs)
+    if not paths:
+        raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
+    failed = 0
+    for i, outcome in clf.predict_many(paths, args.batch_size, max(1, args.top_k)):
+        if isinstance(outcome, SeqvisionError):
+            print(f"seqvision: error: {outcome}", file=sys.stderr)
+            failed += 1
+        elif args.json:
+            top = [{"label": label, "probability": round(p, 4)} for label, p in outcome.top]
+            print(json.dumps({"clip": str(paths[i]), "label": outcome.label, "top": top}, ensure_ascii=False))
+        else:
+            print(f"{paths[i]}\t" + "  ".join(f"{label} {p:.3f}" for label, p in outcome.top))
+    return 1 if failed else 0
+
+
+def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    from seqvision.tasks.video.clips import read_clips
+    from seqvision.tasks.video.metrics import Confusion
+    from seqvision.tasks.video.predictor import ClipClassifier
+    from seqvision.training.plot import plot_confusion
+
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    clf = ClipClassifier.load(model, args.backend, args.threads)
+    report = read_clips(inputs[0])
+    skipped = list(report.skipped)
+    index = {label: i for i, label in enumerate(clf.labels)}
+    known = [s for s in report.samples if s.label in index]
+    skipped += [
+        f"{s.source}: label {s.label!r} is not one of the model's classes"
+        for s in report.samples
+        if s.label not in index
+    ]
+    confusion = Confusion(clf.labels)
+    start = time.perf_counter()
+    rows = []
+    for i, outcome in clf.predict_many([s.path for s in known], args.batch_size, 1):
+        if isinstance(outcome, SeqvisionError):
+            skipped.append(str(outcome))
+        else:
+            confusion.update([index[known[i].label]], [index[outcome.label]])
+            rows.append(f"{known[i].source}\t{known[i].label}\t{outcome.label}\n")
+    seconds = time.perf_counter() - start
+    for message in skipped[:5]:
+        print(f"warning: skipped {message}", file=sys.stderr)
+    if len(skipped) > 5:
+        print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
+    if not confusion.total:
+        raise DataError(f"{inputs[0]}: no readable labelled clip ({len(skipped)} skipped)")
+    if args.confusion:
+        plot_confusion(confusion.matrix, clf.labels, args.confusion)
+    if args.predictions:
+        from seqvision.io import atomic_write_text
+
+        try:
+            atomic_write_text(args.predictions, "".join(rows))
+        except OSError as exc:
+            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
+    per_class = confusion.per_class()
+    result = {
+        "model": str(clf.path),
+        "backend": clf.backend,
+        "data": str(inputs[0]),
+        "accuracy": round(confusion.accuracy, 5),
+        "per_class": {k: None if v is None else round(v, 5) for k, v in per_class.items()},
+        "confusion": {"labels": clf.labels, "matrix": confusion.matrix},
+        "clips": confusion.total,
+        "skipped": len(skipped),
+        "seconds": round(seconds, 3),
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    overall = f"accuracy {100 * confusion.accuracy:.2f} %"
+    print(f"{overall}  on {confusion.total} clips ({len(skipped)} skipped) in {seconds:.1f} s")
+    for label, acc in per_class.items():
+        print(f"  {label:<20} {'-' if acc is None else f'{100 * acc:.1f} %'}")
+    if args.confusion:
+        print(f"confusion matrix: {args.confusion}")
+    return 0

@@ -1,0 +1,142 @@
+"""Inference for video models: load a saved or exported model, classify clips, top-k labels.
+
+The same two backends as text lines: eager PyTorch (``torch``) and onnxruntime (``onnx``), the
+latter from an exported ``.onnx`` file or exported on the fly (checked against eager).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqvision.config import ClipConfig
+from seqvision.errors import CheckpointError, SeqvisionError
+from seqvision.nn.model import SeqModel
+from seqvision.tasks.predictor import load_network
+from seqvision.tasks.video.clips import ClipSample
+from seqvision.tasks.video.dataset import ProbedClip, load_clip, pad_clips
+from seqvision.tasks.video.decode import probe
+
+
+@dataclass
+class Prediction:
+    """Class probabilities of one clip, best first."""
+
+    top: list[tuple[str, float]]
+
+    @property
+    def label(self) -> str:
+        return self.top[0][0]
+
+
+@dataclass
+class ClipClassifier:
+    """A video model ready to classify clips.
+
+    >>> clf = ClipClassifier.load("runs/video")                    # doctest: +SKIP
+    >>> clf.predict([Path("clip.mp4")])[0].label                   # doctest: +SKIP
+    """
+
+    model: SeqModel | None
+    labels: list[str]
+    metadata: dict[str, Any]
+    path: Path | None = None
+    session: Any = None
+
+    @property
+    def backend(self) -> str:
+        return "onnx" if self.session is not None else "torch"
+
+    @property
+    def size(self) -> int:
+        return int(self.metadata["input"]["height"])
+
+    @property
+    def clip_config(self) -> ClipConfig:
+        inp = self.metadata["input"]
+        return ClipConfig(frames=int(inp["frames"]), fps=float(inp.get("fps", 0.0)), crop=1.0)
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> ClipClassifier:
+        """A ``.safetensors`` file, run folder or exported ``.onnx`` file of a video model."""
+        from seqvision.export.onnx import clip_to_onnx
+
+        model, meta, path, session = load_network(
+            name_or_path,
+            backend,
+            threads,
+            classes=lambda meta: len(meta["labels"]),
+            export=lambda model, meta: clip_to_onnx(model),
+            task="video",
+        )
+        try:  # the metadata read later (frame size, frames per clip) must be usable now, not mid-way through a job
+            classifier = cls(model, list(meta["labels"]), meta, path, session)
+            if classifier.size < 1 or classifier.clip_config.frames < 1:
+                raise ValueError(f"input {meta['input']}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
+        return classifier
+
+    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
+        """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, K)`` logits."""
+        if self.session is not None:
+            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
+        assert self.model is not None
+        with torch.inference_mode():
+            logits, _ = self.model(clips, lengths)
+        return logits.float().numpy()
+
+    def prepare(self, path: Path) -> np.ndarray:
+        """The clip's frames as the model was trained on them: ``(T, 3, S, S)``; raises ``DataError``."""
+        sample = ClipSample(path, "", str(path), str(path))
+        return load_clip(ProbedClip(sample, probe(path)), self.size, self.clip_config)
+
+    def predictions(self, logits: np.ndarray, top_k: int) -> list[Prediction]:
+        probs = torch.from_numpy(logits).float().softmax(-1).numpy()
+        order = np.argsort(-probs, axis=1)[:, :top_k]
+        return [Prediction([(self.labels[j], float(p[j])) for j in row]) for p, row in zip(probs, order, strict=True)]
+
+    def predict(self, paths: list[Path], batch_size: int = 8, top_k: int = 5) -> list[Prediction]:
+        """Classify clips; raises on the first unreadable one (see :meth:`predict_many` to skip them)."""
+        arrays = [self.prepare(p) for p in paths]
+        out: list[Prediction] = []
+        for start in range(0, len(arrays), batch_size):
+            out += self.predictions(self.run(*pad_clips(arrays[start : start + batch_size])), top_k)
+        return out
+
+    def predict_many(
+        self,
+        paths: list[Path],
+        batch_size: int = 8,
+        top_k: int = 5,
+        workers: int = 2,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> Iterator[tuple[int, Prediction | SeqvisionError]]:
+        """Yield ``(i, prediction)`` or ``(i, error)`` for each clip; decoding runs on threads ahead of the model."""
+
+        def prepare(p: Path) -> np.ndarray | SeqvisionError:
+            try:
+                return self.prepare(p)
+            except SeqvisionError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-clips") as pool:
+            prepared = pool.map(prepare, paths)
+            batch: list[tuple[int, np.ndarray]] = []
+            for i, item in enumerate(prepared):
+                if isinstance(item, SeqvisionError):
+                    yield i, item
+                else:
+                    batch.append((i, item))
+                if batch and (len(batch) == batch_size or i == len(paths) - 1):
+                    logits = self.run(*pad_clips([a for _, a in batch]))
+                    yield from zip([j for j, _ in batch], self.predictions(logits, top_k), strict=True)
+                    if on_batch:
+                        on_batch(len(batch))
+                    batch = []

@@ -1,0 +1,154 @@
+"""Video classification task (LRCN): a CNN per frame -> a sequence model over frames -> one class per clip.
+
+Cross-entropy loss, accuracy (the model is selected by ``val_acc``); clips come from a folder per
+class or a CSV/TSV list, and the validation split never separates clips of one group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from seqvision.config import ExperimentConfig, to_dict
+from seqvision.data.batches import RandomBatches
+from seqvision.data.loaders import report_skipped
+from seqvision.errors import DataError
+from seqvision.io import atomic_write_text
+from seqvision.nn.model import build_model
+from seqvision.registry import TASKS
+from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
+from seqvision.tasks.video.clips import ClipSample, check_no_leak, grouped_split, read_clips
+from seqvision.tasks.video.dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
+from seqvision.tasks.video.decode import CLIP_NORMALISATION
+
+
+class VideoTask(ClassifierModule):
+    """Wraps a clip :class:`SeqModel` (classify head)."""
+
+    def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
+        logits, _ = self.model(batch["clips"], batch["lengths"])  # (B, K)
+        return F.cross_entropy(logits, batch["labels"]), logits, batch["labels"]
+
+
+def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
+    clip = cfg.data.clip
+    return {
+        "frames": clip.frames,
+        "fps": clip.fps,
+        "sampling": f"{clip.fps:g} fps" if clip.fps > 0 else "uniform",
+        "height": cfg.model.height,
+        "width": cfg.model.height,
+        "channels": cfg.model.in_channels,
+        "normalisation": CLIP_NORMALISATION,
+    }
+
+
+@TASKS.register("video")
+class Video(Task):
+    """Video clips -> one class each (LRCN): a folder per class or path,label[,group] lists; accuracy."""
+
+    name = "video"
+    title = "video"
+
+    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.video.cli import read
+
+        return read(args, model, inputs)
+
+    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.video.cli import evaluate
+
+        return evaluate(args, model, inputs)
+
+    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
+        from seqvision.export.onnx import OPSET, ExportError, clip_to_onnx, save_export
+        from seqvision.tasks.video.predictor import ClipClassifier
+
+        start = time.perf_counter()
+        clf = ClipClassifier.load(model)
+        if clf.model is None:
+            raise ExportError(f"{model}: already an ONNX model")
+        metadata = {**clf.metadata, "onnx": {"opset": OPSET, "int8": args.int8, "inputs": ["clips", "lengths"]}}
+        return save_export(clip_to_onnx(clf.model, metadata), out, metadata, args.int8, start)
+
+    default_preset = "lrcn-small"
+    monitor, mode = "val_acc", "max"
+    metric_names = ("val_acc",)
+    model_input = "clip"
+
+    def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
+        """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
+        if not cfg.data.train:
+            raise DataError("no training data: pass --train DATA (or set data.train)")
+        train = read_clips(cfg.data.train)
+        report_skipped(f"train data {cfg.data.train}", train.skipped, log)
+        if cfg.data.val:
+            val = read_clips(cfg.data.val)
+            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
+            check_no_leak(train.samples, val.samples)
+            return train.samples, val.samples
+        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        self.check_model(cfg)
+        train_samples, val_samples = self.split(cfg, log)
+        train, train_bad = probe_clips(train_samples)
+        val, val_bad = probe_clips(val_samples)
+        report_skipped("train clips", train_bad, log)
+        report_skipped("val clips", val_bad, log)
+        if not train:
+            raise DataError(f"{cfg.data.train}: no usable training clip ({len(train_bad)} skipped)")
+        labels_file = out / "labels.json"
+        if resume and labels_file.exists():
+            labels = json.loads(labels_file.read_text(encoding="utf-8"))
+        else:
+            labels = sorted({c.sample.label for c in train})
+        unknown = [c for c in val if c.sample.label not in labels]
+        report_skipped(
+            "val clips", [f"{c.sample.source}: label {c.sample.label!r} not in training" for c in unknown], log
+        )
+        val = [c for c in val if c.sample.label in labels]
+        if not val:
+            raise DataError("no usable validation clip (see the warnings above)")
+        if len(labels) < 2:
+            print(f"warning: only one class ({labels[0]!r}) in the training data", file=sys.stderr)
+        model = build_model(cfg.model, len(labels))
+        train_loader = self._loader(train, labels, cfg, augment=True)
+        val_loader = self._loader(val, labels, cfg, augment=False)
+        atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
+        params = sum(p.numel() for p in model.parameters())
+        metadata = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "labels": labels,
+            "input": input_metadata(cfg),
+            "parameters": params,
+        }
+        summary = (
+            f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {len(labels)} classes, "
+            f"{len(train)} train / {len(val)} val clips of {cfg.data.clip.frames} frames -> {out}"
+        )
+        module = VideoTask(model, labels, cfg.train, total_steps=cfg.train.epochs * len(train_loader))
+        counts = {"train_clips": len(train), "val_clips": len(val)}
+        return Prepared(model, module, train_loader, val_loader, metadata, counts, summary)
+
+    @staticmethod
+    def _loader(clips: list[ProbedClip], labels: list[str], cfg: ExperimentConfig, augment: bool) -> DataLoader:
+        ds = ClipDataset(clips, labels, cfg.model.height, cfg.data.clip, augment=augment and cfg.data.augment)
+        workers = cfg.data.num_workers
+        batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=augment, seed=cfg.train.seed)
+        return DataLoader(
+            ds, batch_sampler=batches, collate_fn=collate_clips, num_workers=workers, persistent_workers=workers > 0
+        )
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        return f"val accuracy {metrics.get('val_acc', float('nan')):.4f}"
