@@ -3,6 +3,7 @@ agreement between rendered labels and what the bundled print-en model reads."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
@@ -136,8 +137,15 @@ def test_vs_tesseract_benchmark_runs_on_five_lines(tmp_path: Path) -> None:
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "ratio seqvision / tesseract" in done.stdout
-    assert out.is_file() and '"rows"' in out.read_text()
+    assert "**ratio seqvision (print-en, torch, greedy) / tesseract**" in done.stdout
+    rows = json.loads(out.read_text())["rows"]
+    by_set: dict[str, set[str]] = {}
+    for row in rows:
+        assert row["lines"] == 5 and row["cer"] >= 0 and row["lines_per_s"] > 0
+        by_set.setdefault(row["set"], set()).add(row["system"].split(" ")[0])
+    assert all({"seqvision", "tesseract"} <= systems for systems in by_set.values())
+    if (ROOT.parent / "shared" / "data" / "printed" / "ehri_en" / "val").is_dir():  # the real printed sets
+        assert "ehri_en val (typewritten scans)" in by_set and "sroie val (receipts, case-folded)" in by_set
 
 
 def test_unwritable_output_is_a_clear_error(fonts, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,7 +98,9 @@ class ForecastConfig:
 
 @dataclass
 class DataConfig:
-    train: str = ""
+    # one input, or (line-format data) a list of them, each "PATH" or "PATH*N": N copies of its lines per
+    # epoch, to weigh a small real set against a large synthetic one (README, "Mixing data sets")
+    train: str | list[str] = ""
     val: str = ""
     val_fraction: float = 0.05  # held out of `train` when no `val` is given
     augment: bool = True
@@ -109,6 +111,18 @@ class DataConfig:
     clip: ClipConfig = field(default_factory=ClipConfig)  # video task
     caption: CaptionConfig = field(default_factory=CaptionConfig)  # captioning task
     forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
+
+    @property
+    def train_path(self) -> str:
+        """``train`` as the one input the video, captioning, forecast and DNA tasks read; a list is refused."""
+        if isinstance(self.train, list):
+            if len(self.train) == 1:
+                return self.train[0]
+            raise ConfigError(
+                "data.train: a list of inputs (with *N weights) is for line-format data (text lines, image classes); "
+                "this task reads one --train input"
+            )
+        return self.train
 
 
 @dataclass

@@ -36,8 +36,11 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
         update(cfg, file_cfg)
         if args.task:
             cfg.task = task.name
+    train = args.train or []
+    if len(train) > 1:  # a mix of inputs: set as a list, not parsed as one YAML scalar
+        update(cfg, {"data": {"train": list(train)}})
     flags = {
-        "data.train": args.train,
+        "data.train": train[0] if len(train) == 1 else None,
         "data.val": args.val,
         "data.labels": getattr(args, "labels", None),
         "data.batch_size": args.batch_size,

@@ -38,8 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--train",
+        nargs="+",
+        metavar="DATA",
         help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder, "
-        "a shard folder (seqvision pack); "
+        "a shard folder (seqvision pack); several line-format inputs mix, each PATH or PATH*N "
+        "(its lines N times per epoch); "
         "video: a folder per class or a path,label[,group] CSV/TSV; "
         "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from seqvision.data.alphabet import Alphabet
 from seqvision.data.lines import LineDataset, WidthBucketSampler, check_lines, collate_lines
 from seqvision.data.readers import read_lines
 from seqvision.data.samples import LineSample
-from seqvision.errors import DataError
+from seqvision.errors import ConfigError, DataError
 from seqvision.nn.model import SeqModel
 
 
@@ -36,22 +37,57 @@ def report_skipped(what: str, skipped: list[str], log: Path | None, show: int = 
             fh.writelines(f"{what}\t{m}\n" for m in skipped)
 
 
+WEIGHTED = re.compile(r"^(?P<path>.+)\*(?P<times>[0-9]+)$")
+
+
+def weighted_input(spec: str) -> tuple[str, int]:
+    """``PATH`` or ``PATH*N`` -> ``(PATH, N)``: the lines of PATH count N times per epoch.
+
+    >>> weighted_input("real/train*8"), weighted_input("synth/labels.tsv")
+    (('real/train', 8), ('synth/labels.tsv', 1))
+    """
+    match = WEIGHTED.match(spec.strip())
+    if match is None or Path(spec).exists():  # a file really named "x*2" is read as it is
+        return spec, 1
+    times = int(match["times"])
+    if times < 1:
+        raise ConfigError(f"{spec}: the weight after '*' must be at least 1")
+    return match["path"], times
+
+
 def read_split(cfg: DataConfig, seed: int, log: Path | None) -> tuple[list[LineSample], list[LineSample]]:
-    """Train and val samples: ``data.val`` when given, else a seeded ``data.val_fraction`` of train."""
-    if not cfg.train:
+    """Train and val samples: ``data.val`` when given, else a seeded ``data.val_fraction`` of train.
+
+    ``data.train`` may list several inputs, each ``PATH`` or ``PATH*N``; each one's lines are repeated N
+    times. Without ``data.val`` the fraction is held out of every input before it is repeated, so no
+    validation line is also trained on.
+    """
+    specs = [cfg.train] if isinstance(cfg.train, str) else list(cfg.train)
+    if not any(s.strip() for s in specs):
         raise DataError("no training data: pass --train DATA (or set data.train)")
-    train = read_lines(cfg.train)
-    report_skipped(f"train data {cfg.train}", train.skipped, log)
-    if not train.samples:
-        raise DataError(f"{cfg.train}: no usable lines ({len(train.skipped)} skipped)")
+    train: list[LineSample] = []
+    held: list[LineSample] = []
+    for spec in specs:
+        path, times = weighted_input(spec)
+        report = read_lines(path)
+        report_skipped(f"train data {path}", report.skipped, log)
+        if not report.samples:
+            raise DataError(f"{path}: no usable lines ({len(report.skipped)} skipped)")
+        samples = list(report.samples)
+        if not cfg.val:
+            random.Random(seed).shuffle(samples)
+            n_val = max(1, round(len(samples) * cfg.val_fraction)) if len(samples) > 1 else 0
+            samples, val_part = samples[n_val:] or samples, samples[:n_val] or samples
+            held += val_part
+        train += samples * times
+    if len(specs) > 1:
+        counts = ", ".join(f"{weighted_input(s)[0]} x{weighted_input(s)[1]}" for s in specs)
+        print(f"training mix: {len(train)} lines from {counts}", file=sys.stderr)
     if cfg.val:
         val = read_lines(cfg.val)
         report_skipped(f"val data {cfg.val}", val.skipped, log)
-        return train.samples, val.samples
-    samples = list(train.samples)
-    random.Random(seed).shuffle(samples)
-    n_val = max(1, round(len(samples) * cfg.val_fraction)) if len(samples) > 1 else 0
-    return samples[n_val:] or samples, samples[:n_val] or samples
+        return train, val.samples
+    return train, held
 
 
 @dataclass

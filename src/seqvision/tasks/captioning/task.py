@@ -115,10 +115,10 @@ class Captioning(Task):
     model_head = "attention"
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[CaptionSample], list[CaptionSample]]:
-        if not cfg.data.train:
+        if not cfg.data.train_path:
             raise DataError("no training data: pass --train DATA (captions.csv, a caption JSON or their folder)")
-        train = read_captions(cfg.data.train)
-        report_skipped(f"train data {cfg.data.train}", train.skipped, log)
+        train = read_captions(cfg.data.train_path)
+        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
         if cfg.data.val:
             val = read_captions(cfg.data.val)
             report_skipped(f"val data {cfg.data.val}", val.skipped, log)
@@ -141,7 +141,7 @@ class Captioning(Task):
         val_images, val_samples, bad = load_samples(val_samples, size)
         report_skipped("val images", bad, log)
         if not train_samples:
-            raise DataError(f"{cfg.data.train}: no usable captioned image")
+            raise DataError(f"{cfg.data.train_path}: no usable captioned image")
         if not val_samples:
             raise DataError("no usable validation image (see the warnings above)")
         vocab_file = out / "vocabulary.json"

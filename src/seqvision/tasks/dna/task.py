@@ -127,17 +127,17 @@ class Dna(Task):
 
     def split(self, cfg: ExperimentConfig) -> tuple[SeqData, list[SeqRecord]]:
         """Train data and val records: ``data.val`` when given, else a seeded ``data.val_fraction`` of train."""
-        if not cfg.data.train:
+        if not cfg.data.train_path:
             raise DataError("no training data: pass --train FILE (or set data.train)")
         labels = cfg.data.labels or None
-        train = read_sequences(cfg.data.train, labels)
+        train = read_sequences(cfg.data.train_path, labels)
         if cfg.data.val:
             return train, read_sequences(cfg.data.val, labels).records
         records = list(train.records)
         random.Random(cfg.train.seed).shuffle(records)
         n_val = max(1, round(len(records) * cfg.data.val_fraction))
         if len(records) - n_val < 1:
-            raise DataError(f"{cfg.data.train}: too few sequences to hold out a validation set; pass --val")
+            raise DataError(f"{cfg.data.train_path}: too few sequences to hold out a validation set; pass --val")
         return SeqData(records[n_val:], train.labels), records[:n_val]
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
@@ -148,7 +148,7 @@ class Dna(Task):
             json.loads(labels_file.read_text(encoding="utf-8")) if resume and labels_file.exists() else train.labels
         )
         if not labels:
-            raise DataError(f"{cfg.data.train}: no labels")
+            raise DataError(f"{cfg.data.train_path}: no labels")
         y_train = target_matrix(train.records, labels, "the training")
         y_val = target_matrix(val, labels, "the training")
         model = build_model(cfg.model, len(labels))

@@ -49,24 +49,24 @@ def load(cfg: ExperimentConfig) -> ForecastData:
     fc, size = cfg.data.forecast, cfg.model.height
     if fc.frames_in < 1 or fc.frames_out < 1:
         raise ConfigError("data.forecast.frames_in and frames_out must be at least 1")
-    if not cfg.data.train:
+    if not cfg.data.train_path:
         raise DataError("no training data: pass --train moving-mnist:mnist.npz, radar .npz events or frame arrays")
-    if cfg.data.train.startswith(MNIST):
+    if cfg.data.train_path.startswith(MNIST):
         from seqvision.tasks.forecast.moving_mnist import SIZE, train_val
 
         if size != SIZE:
             raise ConfigError(f"Moving MNIST frames are {SIZE} px; set model.height={SIZE}")
         mnist_train, mnist_val = train_val(
-            cfg.data.train[len(MNIST) :], fc.sequences, cfg.train.seed, fc.frames_in, fc.frames_out
+            cfg.data.train_path[len(MNIST) :], fc.sequences, cfg.train.seed, fc.frames_in, fc.frames_out
         )
         norm = Normalisation("linear", units="intensity 0-1")
         counts = {"train_sequences": len(mnist_train), "val_sequences": len(mnist_val)}
         return ForecastData(mnist_train, mnist_val, "moving-mnist", norm, None, None, counts)
     val_paths = expand(cfg.data.val) if cfg.data.val else []
     held = {p.resolve() for p in val_paths}
-    train_paths = [p for p in expand(cfg.data.train) if p.resolve() not in held]
+    train_paths = [p for p in expand(cfg.data.train_path) if p.resolve() not in held]
     if not train_paths:
-        raise DataError(f"{cfg.data.train}: no training files left once the validation files are taken out")
+        raise DataError(f"{cfg.data.train_path}: no training files left once the validation files are taken out")
     radar = [is_radar_file(p) for p in train_paths + val_paths]
     if any(radar) and not all(radar):
         raise DataError("mix of radar events and plain frame arrays; train on one kind at a time")
@@ -85,7 +85,7 @@ def load(cfg: ExperimentConfig) -> ForecastData:
         if not val_src:
             if len(train_src) < 2:
                 raise DataError(
-                    f"{cfg.data.train}: one sequence only; give --val (sequences are split whole, never by frame)"
+                    f"{cfg.data.train_path}: one sequence only; give --val (sequences are split whole, never by frame)"
                 )
             n_val = max(1, round(len(train_src) * cfg.data.val_fraction))
             train_src, val_src = train_src[:-n_val], train_src[-n_val:]
@@ -94,7 +94,7 @@ def load(cfg: ExperimentConfig) -> ForecastData:
             src.frames = norm.forward(src.frames).astype(np.float32)
         kind, threshold, interval = "arrays", None, None
     min_wet = fc.rain_fraction if kind == "radar" else 0.0
-    train = windows(train_src, fc, size, min_wet=min_wet, what=cfg.data.train)
+    train = windows(train_src, fc, size, min_wet=min_wet, what=cfg.data.train_path)
     val = windows(val_src, fc, size, min_wet=min_wet, what=cfg.data.val or "val")
     counts = {"train_windows": len(train), "val_windows": len(val), "train_sequences": len(train_src)}
     return ForecastData(train, val, kind, norm, threshold, interval, counts)

@@ -185,7 +185,7 @@ def shard_loaders(cfg: DataConfig, alphabet: Alphabet, model: SeqModel, height: 
         raise DataError(
             f"{cfg.train} is a shard folder: give validation shards too (--val, made by `seqvision pack VAL --out ...`)"
         )
-    train_index, val_index = ShardIndex.load(cfg.train), ShardIndex.load(cfg.val)
+    train_index, val_index = ShardIndex.load(cfg.train_path), ShardIndex.load(cfg.val)
     unknown = set(val_index.characters) - set(alphabet.chars)
     if unknown:
         warn(f"validation text has character(s) never seen in training, counted as errors: {''.join(sorted(unknown))}")

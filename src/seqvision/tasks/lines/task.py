@@ -125,7 +125,7 @@ class TextLines(Task):
         self.check_model(cfg)
         alphabet_file = out / "alphabet.json"
         saved = json.loads(alphabet_file.read_text(encoding="utf-8")) if resume and alphabet_file.exists() else None
-        if is_shards(cfg.data.train):  # streamed: the alphabet comes from the shard index
+        if isinstance(cfg.data.train, str) and is_shards(cfg.data.train):  # streamed: alphabet from the shard index
             alphabet = Alphabet(saved if saved is not None else ShardIndex.load(cfg.data.train).characters)
             model = build_model(cfg.model, len(alphabet))
             loaders = shard_loaders(cfg.data, alphabet, model, cfg.model.height, cfg.train.seed)

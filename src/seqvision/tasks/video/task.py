@@ -86,10 +86,10 @@ class Video(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
-        if not cfg.data.train:
+        if not cfg.data.train_path:
             raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_clips(cfg.data.train)
-        report_skipped(f"train data {cfg.data.train}", train.skipped, log)
+        train = read_clips(cfg.data.train_path)
+        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
         if cfg.data.val:
             val = read_clips(cfg.data.val)
             report_skipped(f"val data {cfg.data.val}", val.skipped, log)
@@ -105,7 +105,7 @@ class Video(Task):
         report_skipped("train clips", train_bad, log)
         report_skipped("val clips", val_bad, log)
         if not train:
-            raise DataError(f"{cfg.data.train}: no usable training clip ({len(train_bad)} skipped)")
+            raise DataError(f"{cfg.data.train_path}: no usable training clip ({len(train_bad)} skipped)")
         labels_file = out / "labels.json"
         if resume and labels_file.exists():
             labels = json.loads(labels_file.read_text(encoding="utf-8"))
