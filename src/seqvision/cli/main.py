@@ -57,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    p.add_argument(
+        "--init",
+        metavar="MODEL",
+        help="start from a saved or bundled model's weights (fine-tuning); the model settings must match it",
+    )
+    p.add_argument(
+        "--alphabet",
+        choices=["union", "new", "keep"],
+        help="with --init, text lines: union (default: the model's characters and the data's new ones), "
+        "new (the data's only) or keep (the model's only)",
+    )
+    p.add_argument(
+        "--precision", choices=["32", "bf16"], help="32 (default) or bf16 autocast (fast on AVX-512 BF16/AMX)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("data-parallel training (docs/scaling.md)")
     g.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")

@@ -39,14 +39,22 @@ def check_lines(
     height: int,
     output_length: Callable[[int], int],
     max_width: int,
+    known_only: bool = False,
 ) -> CheckedLines:
     """Keep the lines a model can learn from; every dropped line gets a message naming it and why.
 
     Reads image headers only. A line is dropped when its file cannot be read, when it is wider than
-    ``max_width`` after scaling, or when it is too short for CTC to emit its transcription.
+    ``max_width`` after scaling, or when it is too short for CTC to emit its transcription; with
+    ``known_only`` (training lines under a fixed alphabet) also when its text has a character the
+    alphabet lacks, since its image would then show more than its target says.
     """
     kept, widths, skipped = [], [], []
     for s in samples:
+        unknown = alphabet.unknown([s.text]) if known_only else None
+        if unknown:
+            chars = "".join(sorted(unknown))
+            skipped.append(f"{s.source}: characters outside the alphabet ({chars!r})")
+            continue
         try:
             w, h = image_size(s)
         except DataError as exc:

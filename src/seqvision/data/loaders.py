@@ -115,7 +115,7 @@ def make_loaders(
             f"validation text has {sum(unknown.values())} character(s) never seen in training, "
             f"counted as errors: {examples}"
         )
-    checked_train = check_lines(train, alphabet, height, model.encoder.output_length, cfg.max_width)
+    checked_train = check_lines(train, alphabet, height, model.encoder.output_length, cfg.max_width, known_only=True)
     checked_val = check_lines(val, alphabet, height, model.encoder.output_length, cfg.max_width)
     report_skipped("train lines", checked_train.skipped, log)
     report_skipped("val lines", checked_val.skipped, log)

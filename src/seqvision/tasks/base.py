@@ -43,8 +43,10 @@ class TrainingModule(L.LightningModule):
         self.start_time = time.monotonic()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
+        # Lightning's mixed precision refuses to clip the gradients of a fused optimizer (it would unscale them)
+        fused = self.cfg.precision == "32"
         return torch.optim.AdamW(
-            self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, fused=True
+            self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, fused=fused
         )
 
     def progress(self) -> float:

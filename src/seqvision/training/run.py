@@ -23,7 +23,7 @@ import time
 import warnings
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -45,6 +45,7 @@ from seqvision.training.faults import (
     check_resume_file,
 )
 from seqvision.training.plot import plot_curves
+from seqvision.training.warm_start import load_base, warm_start
 
 __all__ = ["ExportBest", "model_metadata", "train"]
 
@@ -144,9 +145,15 @@ def parallel_options(cfg: TrainConfig) -> dict[str, Any]:
     }
 
 
+# train.precision -> Lightning's; bf16 autocasts convs, matmuls and LSTMs, keeps the weights in fp32
+PRECISIONS: dict[str, Literal["32-true", "bf16-mixed"]] = {"32": "32-true", "bf16": "bf16-mixed"}
+
+
 def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
     """Train a model for ``cfg.task`` into run folder ``out``; returns the exported model path."""
     task = get_task(cfg.task)
+    if cfg.train.precision not in PRECISIONS:
+        raise ConfigError(f"train.precision must be 32 or bf16, not {cfg.train.precision!r}")
     parallel = parallel_options(cfg.train)  # checked before any data is read
     rank = launch_rank(cfg.train.devices)  # 0 unless this is an extra process of a data-parallel run
     probe = out / f".write-test-{os.getpid()}"
@@ -170,6 +177,10 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
 
     with contextlib.redirect_stderr(sys.stderr if rank == 0 else io.StringIO()):  # data warnings once, not per rank
         prepared = task.prepare(cfg, out, resume, skipped_log)
+    if cfg.train.init and "init" not in prepared.metadata:  # tasks without their own class merging: exact match
+        base = warm_start(prepared.model, load_base(cfg.train.init, cfg.task))
+        prepared.metadata["init"] = {"from": str(base.path), "tensors": base.copied}
+        prepared.summary += f"\ninit: {base.path} ({base.copied} tensors)"
     if rank == 0:
         save_yaml(cfg, out / "config.yaml")
         print(prepared.summary)
@@ -203,6 +214,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
             num_sanity_val_steps=0,
             log_every_n_steps=min(10, len(prepared.train)),
             plugins=[AtomicCheckpointIO()],
+            precision=PRECISIONS[cfg.train.precision],
         )
         # our own resume files only, and even those are loaded without unpickling arbitrary objects
         ckpt = last if resume and last.exists() else None

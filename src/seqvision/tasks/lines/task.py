@@ -36,6 +36,7 @@ class TextLineTask(TrainingModule):
 
     def ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
         log_probs, lengths = self.model(batch["images"], batch["widths"])  # (B, T, K)
+        log_probs = log_probs.float()  # CTC in fp32 also under bf16 autocast
         loss = F.ctc_loss(
             log_probs.transpose(0, 1),  # (T, B, K) as CTC wants
             batch["targets"],
@@ -127,12 +128,12 @@ class TextLines(Task):
         saved = json.loads(alphabet_file.read_text(encoding="utf-8")) if resume and alphabet_file.exists() else None
         if isinstance(cfg.data.train, str) and is_shards(cfg.data.train):  # streamed: alphabet from the shard index
             alphabet = Alphabet(saved if saved is not None else ShardIndex.load(cfg.data.train).characters)
-            model = build_model(cfg.model, len(alphabet))
+            model, alphabet, started = self.init_model(cfg, alphabet, saved is not None)
             loaders = shard_loaders(cfg.data, alphabet, model, cfg.model.height, cfg.train.seed)
         else:
             train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
             alphabet = Alphabet(saved) if saved is not None else Alphabet.from_texts(s.text for s in train_samples)
-            model = build_model(cfg.model, len(alphabet))
+            model, alphabet, started = self.init_model(cfg, alphabet, saved is not None)
             loaders = make_loaders(
                 train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
             )
@@ -142,11 +143,43 @@ class TextLines(Task):
             f"{model_line(cfg, params)}, {len(alphabet) - 1} characters, "
             f"{loaders.train_lines} train / {loaders.val_lines} val lines -> {out}"
         )
+        metadata = model_metadata(cfg, alphabet, params)
+        if started:
+            metadata["init"] = started
+            summary += (
+                f"\ninit: {started['from']} ({started['tensors']} tensors); alphabet {started['alphabet']}: "
+                f"{started['characters']} characters, {started['from_base']} from the base, {started['new']} new, "
+                f"{started['dropped']} of the data's dropped"
+            )
         module = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
         counts = {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines}
-        return Prepared(
-            model, module, loaders.train, loaders.val, model_metadata(cfg, alphabet, params), counts, summary
-        )
+        return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
+
+    def init_model(
+        self, cfg: ExperimentConfig, alphabet: Alphabet, resumed: bool
+    ) -> tuple[SeqModel, Alphabet, dict[str, Any]]:
+        """The model to train, from ``train.init``'s weights when set; its alphabet merged by ``train.alphabet``.
+
+        A resumed run keeps its saved alphabet (its checkpoint holds the weights).
+        """
+        if not cfg.train.init:
+            return build_model(cfg.model, len(alphabet)), alphabet, {}
+        from seqvision.training.warm_start import load_base, merge_classes, warm_start
+
+        base = load_base(cfg.train.init, self.name)
+        base_chars = list(base.metadata.get("alphabet", []))
+        if resumed:
+            chars, rows = alphabet.chars, merge_classes(base_chars, alphabet.chars, "new")[1]
+        else:
+            chars, rows = merge_classes(base_chars, alphabet.chars, cfg.train.alphabet)
+        model = build_model(cfg.model, len(chars) + 1)
+        head_rows = [Alphabet.BLANK, *(None if r is None else r + 1 for r in rows)]  # row 0 is the blank
+        warm_start(model, base, {"head.proj.weight": head_rows, "head.proj.bias": head_rows})
+        new = sum(r is None for r in rows)
+        dropped = len(set(alphabet.chars) - set(chars))
+        info = {"from": str(base.path), "tensors": base.copied, "alphabet": cfg.train.alphabet}
+        info |= {"characters": len(chars), "from_base": len(chars) - new, "new": new, "dropped": dropped}
+        return model, Alphabet(chars), info
 
     def describe(self, metrics: dict[str, float]) -> str:
         return f"val CER {metrics.get('val_cer', float('nan')):.4f}, WER {metrics.get('val_wer', float('nan')):.4f}"

@@ -1,0 +1,93 @@
+"""Start a training run from a saved model's weights (``--init MODEL``): fine-tuning and transfer.
+
+The new model is built from the run's own config; every tensor of the saved model is copied into
+the tensor of the same name, which must have the same shape. Output layers whose rows are classes
+(a CTC head over an alphabet, a classifier over labels) may differ in size: the caller passes
+``rows``, the saved row each new row starts from (``None``: a fresh row, kept as initialised).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from seqvision.checkpoint import load_state
+from seqvision.errors import ConfigError
+
+
+@dataclass
+class BaseModel:
+    """The weights and metadata of the model a run starts from."""
+
+    tensors: dict[str, torch.Tensor]
+    metadata: dict[str, Any]
+    path: Path
+    copied: int = 0
+    remapped: list[str] = field(default_factory=list)
+
+
+def load_base(name_or_path: str, task: str) -> BaseModel:
+    """Read ``name_or_path`` (bundled name, file or run folder); it must be a ``task`` model."""
+    tensors, meta, path = load_state(name_or_path)
+    if meta.get("task", "text_lines") != task:
+        raise ConfigError(f"--init {name_or_path}: a {meta.get('task')} model; this run trains {task}")
+    return BaseModel(tensors, meta, path)
+
+
+def merge_classes(base: list[str], data: list[str], mode: str) -> tuple[list[str], list[int | None]]:
+    """The run's classes and, per class, the base row it starts from (shifted by the caller for blanks).
+
+    ``union``: the base classes, then the data's new ones; ``keep``: the base classes only (the data's
+    others are dropped); ``new``: the data's classes, those the base knows start from its rows.
+    """
+    if mode == "keep":
+        merged = list(base)
+    elif mode == "union":
+        known = set(base)
+        merged = list(base) + [c for c in data if c not in known]
+    elif mode == "new":
+        merged = list(data)
+    else:
+        raise ConfigError(f"train.alphabet must be union, new or keep, not {mode!r}")
+    where = {c: i for i, c in enumerate(base)}
+    return merged, [where.get(c) for c in merged]
+
+
+def warm_start(model: nn.Module, base: BaseModel, rows: dict[str, list[int | None]] | None = None) -> BaseModel:
+    """Copy ``base``'s tensors into ``model``; ``rows[name]`` maps each new row of a class layer to a saved one.
+
+    Raises :class:`ConfigError` naming the first part whose shape differs, so a user knows which
+    model setting to change.
+    """
+    rows = rows or {}
+    own = model.state_dict()
+    missing = sorted(set(own) - set(base.tensors))
+    extra = sorted(set(base.tensors) - set(own))
+    if missing or extra:
+        part = (missing or extra)[0]
+        where = "this run's model has no" if extra else f"{base.path.name} has no"
+        raise ConfigError(
+            f"--init {base.path}: the architectures differ ({where} {part}); "
+            "use the model settings the saved model was trained with"
+        )
+    with torch.no_grad():
+        for name, target in own.items():
+            source = base.tensors[name].to(target.dtype)
+            if name in rows:
+                for new, old in enumerate(rows[name]):
+                    if old is not None:
+                        target[new].copy_(source[old])
+                base.remapped.append(name)
+            elif source.shape != target.shape:
+                raise ConfigError(
+                    f"--init {base.path}: {name} is {tuple(source.shape)} there and {tuple(target.shape)} here; "
+                    "use the model settings the saved model was trained with"
+                )
+            else:
+                target.copy_(source)
+            base.copied += 1
+    return base

@@ -1,0 +1,127 @@
+"""Starting a run from a saved model (``train --init``), alphabet merging, and bf16 training."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import TINY
+from seqvision.checkpoint import load_state
+from seqvision.cli.main import main
+from seqvision.data.readers import read_lines
+from seqvision.errors import ConfigError
+from seqvision.nn.model import build_model
+from seqvision.nn.presets import get_preset
+from seqvision.training.warm_start import BaseModel, load_base, merge_classes, warm_start
+
+
+def test_merge_classes_modes() -> None:
+    base, data = ["a", "b", "c"], ["b", "c", "d"]
+    assert merge_classes(base, data, "union") == (["a", "b", "c", "d"], [0, 1, 2, None])
+    assert merge_classes(base, data, "keep") == (["a", "b", "c"], [0, 1, 2])
+    assert merge_classes(base, data, "new") == (["b", "c", "d"], [1, 2, None])
+    with pytest.raises(ConfigError, match="union, new or keep"):
+        merge_classes(base, data, "all")
+
+
+def _with_new_character(lines_dir: Path, out: Path) -> Path:
+    """The fixture's lines, one of them with a character the tiny model never saw ('§')."""
+    samples = read_lines(lines_dir / "labels.tsv").samples
+    rows = [f"{s.image}\t{s.text}" for s in samples]
+    first = samples[0]
+    rows[0] = f"{first.image}\t§{first.text[1:]}"
+    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("mode", ["union", "keep", "new"])
+def test_init_copies_weights_and_maps_the_alphabet(trained_run: Path, lines_dir: Path, tmp_path: Path, mode: str):
+    base_tensors, base_meta, _ = load_state(trained_run)
+    data = _with_new_character(lines_dir, tmp_path / "labels.tsv")
+    out = tmp_path / "ft"
+    argv = ["train", "--train", str(data), "--val", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "1"]
+    assert (
+        main(
+            [
+                *argv,
+                "--init",
+                str(trained_run),
+                "--alphabet",
+                mode,
+                *TINY,
+                "--set=train.lr=1e-9",
+                "--set=data.augment=false",
+            ]
+        )
+        == 0
+    )
+    tensors, meta, _ = load_state(out)
+    chars, base_chars = meta["alphabet"], base_meta["alphabet"]
+    assert ("§" in chars) == (mode != "keep")
+    if mode == "keep":
+        assert chars == base_chars
+    assert meta["init"]["alphabet"] == mode and meta["init"]["new"] == (0 if mode == "keep" else 1)
+    # a learning rate of 1e-9: every weight is still the base model's, each output row that of its character
+    # (BatchNorm's running statistics move without the optimiser, so they are not compared)
+    for key, value in tensors.items():
+        if not key.startswith("head.") and "running_" not in key and "num_batches" not in key:
+            torch.testing.assert_close(value, base_tensors[key], atol=1e-5, rtol=0, msg=key)
+    weight, base_weight = tensors["head.proj.weight"], base_tensors["head.proj.weight"]
+    torch.testing.assert_close(weight[0], base_weight[0], atol=1e-5, rtol=0)  # the blank
+    for i, c in enumerate(chars):
+        if c in base_chars:
+            torch.testing.assert_close(weight[i + 1], base_weight[base_chars.index(c) + 1], atol=1e-5, rtol=0)
+
+
+def test_init_keep_drops_training_lines_with_unknown_characters(trained_run: Path, lines_dir: Path, tmp_path: Path):
+    data = _with_new_character(lines_dir, tmp_path / "labels.tsv")
+    out = tmp_path / "ft"
+    argv = ["train", "--train", str(data), "--val", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "1"]
+    assert main([*argv, "--init", str(trained_run), "--alphabet", "keep", *TINY]) == 0
+    skipped = (out / "skipped.txt").read_text(encoding="utf-8")
+    assert "characters outside the alphabet ('§')" in skipped
+
+
+def test_init_with_other_settings_names_the_mismatching_part(
+    trained_run: Path, lines_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(tmp_path / "x"), "--epochs", "1"]
+    assert main([*argv, "--init", str(trained_run), *TINY, "--set=model.sequence.hidden=48"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("seqvision: error: --init ") and "sequence.rnn.weight_ih_l0 is (128, " in err[-1]
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_warm_start_refuses_missing_parts(tmp_path: Path) -> None:
+    model = build_model(get_preset("crnn-mobile"), 5)
+    base = BaseModel({k: v.clone() for k, v in model.state_dict().items()}, {"task": "text_lines"}, tmp_path / "m")
+    assert warm_start(model, base).copied == len(model.state_dict())
+    del base.tensors["head.proj.bias"]
+    with pytest.raises(ConfigError, match=r"the architectures differ .*head\.proj\.bias"):
+        warm_start(model, base)
+
+
+def test_init_from_another_task_is_refused(trained_run: Path) -> None:
+    with pytest.raises(ConfigError, match="a text_lines model; this run trains video"):
+        load_base(str(trained_run), "video")
+
+
+def test_bf16_training_reduces_the_loss(lines_dir: Path, tmp_path: Path) -> None:
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("no oneDNN: bf16 autocast on this CPU is not supported")
+    out = tmp_path / "bf16"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "3", "--seed", "0"]
+    assert main([*argv, "--precision", "bf16", *TINY, "--set=train.lr=0.005", "--set=data.augment=false"]) == 0
+    with (out / "metrics.csv").open() as f:
+        losses = [float(r["train_loss_epoch"]) for r in csv.DictReader(f) if r.get("train_loss_epoch")]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert json.loads((out / "model.json").read_text())["config"]["train"]["precision"] == "bf16"
+
+
+def test_unknown_precision_is_a_config_error(lines_dir: Path, tmp_path: Path) -> None:
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(tmp_path / "p"), *TINY]
+    assert main([*argv, "--set=train.precision=fp8"]) != 0
