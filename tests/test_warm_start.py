@@ -125,3 +125,16 @@ def test_bf16_training_reduces_the_loss(lines_dir: Path, tmp_path: Path) -> None
 def test_unknown_precision_is_a_config_error(lines_dir: Path, tmp_path: Path) -> None:
     argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(tmp_path / "p"), *TINY]
     assert main([*argv, "--set=train.precision=fp8"]) != 0
+
+
+def test_freeze_encoder_steps_keeps_the_encoder_fixed(trained_run: Path, lines_dir: Path, tmp_path: Path) -> None:
+    base, _, _ = load_state(trained_run)
+    out = tmp_path / "frozen"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "2", "--seed", "0"]
+    argv += ["--init", str(trained_run), *TINY, "--set=train.lr=0.01", "--set=train.freeze_encoder_steps=1000"]
+    assert main(argv) == 0
+    tensors, meta, _ = load_state(out)
+    assert meta["config"]["train"]["freeze_encoder_steps"] == 1000
+    encoder = [k for k in tensors if k.startswith("encoder.")]
+    assert encoder and all(torch.equal(tensors[k], base[k]) for k in encoder)  # running statistics too
+    assert not torch.equal(tensors["head.proj.weight"], base["head.proj.weight"])

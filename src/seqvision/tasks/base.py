@@ -66,6 +66,17 @@ class TrainingModule(L.LightningModule):
         for group in self.optimizers().param_groups:  # type: ignore[union-attr]
             group["lr"] = self.cfg.lr * factor
         self.log("lr", self.cfg.lr * factor, on_step=True, on_epoch=False)
+        self._freeze_encoder(self.global_step < self.cfg.freeze_encoder_steps)
+
+    def _freeze_encoder(self, frozen: bool) -> None:
+        """``train.freeze_encoder_steps``: a fine-tuned head and sequence model first learn on fixed features."""
+        encoder = self.model.encoder
+        if frozen:
+            encoder.eval()  # every step: Lightning puts the whole model back in train mode each epoch
+        elif not encoder.training and self.model.training:
+            encoder.train()
+        if next(encoder.parameters()).requires_grad == frozen:
+            encoder.requires_grad_(not frozen)
 
 
 class ClassifierModule(TrainingModule):
