@@ -120,12 +120,12 @@ def parse_imports(name: str, path: Path, mods: dict[str, Path]) -> list[Import]:
                     type_checking,
                 )
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.body:
-                visit(child, module_level, True)
-            for child in node.orelse:
-                visit(child, module_level, type_checking)
+            for statement in node.body:
+                visit(statement, module_level, True)
+            for statement in node.orelse:
+                visit(statement, module_level, type_checking)
             return
-        inner = module_level and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        inner = module_level and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         for child in ast.iter_child_nodes(node):
             visit(child, inner, type_checking)
 
@@ -249,10 +249,15 @@ def test_imports_follow_the_layer_rules(module: str) -> None:
     assert not problems, f"{_rel(MODULES[module])}: forbidden imports\n  " + "\n  ".join(problems)
 
 
+def too_long(path: Path) -> str | None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    return f"{path.name}: {lines} lines > {MAX_LINES}; split it by component" if lines > MAX_LINES else None
+
+
 @pytest.mark.parametrize("path", sorted(MODULES.values()), ids=_rel)
 def test_file_is_short(path: Path) -> None:
-    lines = len(path.read_text(encoding="utf-8").splitlines())
-    assert lines <= MAX_LINES, f"{_rel(path)}: {lines} lines > {MAX_LINES}; split it by component"
+    problem = too_long(path)
+    assert problem is None, f"{_rel(path)}: {problem}"
 
 
 def test_no_import_circle() -> None:
@@ -299,6 +304,9 @@ BROKEN = {
     "tasks/video/task.py": "def f():\n    from pkg.tasks.lines import task\n",
     "nn/model.py": "from pkg.tasks import base\n",
     "nn/heads/ctc.py": "from ...tasks.video.task import f\n",
+    "nn/typed.py": "import typing\nif typing.TYPE_CHECKING:\n    from pkg.training import Trainer\n",
+    "long.py": "x = 1\n" * (MAX_LINES + 1),
+    "training/run.py": "",
     "serving/app.py": "import pkg.tasks.lines.task\nimport pkg.tasks.base\n",
 }
 
@@ -336,9 +344,11 @@ def test_layer_checker_reports_cross_task_nn_and_machinery_imports(tmp_path: Pat
         "pkg.serving.app:1 imports pkg.tasks.lines.task "
         "(serving/ imports task 'lines' directly, not through tasks.base / the registry)"
     ]
+    assert found["pkg.nn.typed"] == ["pkg.nn.typed:3 imports pkg.training (nn/ imports training/)"]  # TYPE_CHECKING too
     assert [m for m, problems in found.items() if problems] == [
         "pkg.nn.heads.ctc",
         "pkg.nn.model",
+        "pkg.nn.typed",
         "pkg.serving.app",
         "pkg.tasks.video.task",
     ]
@@ -350,3 +360,9 @@ def test_layer_checker_reports_cross_task_nn_and_machinery_imports(tmp_path: Pat
         )
         == []
     )
+
+
+def test_length_checker_reports_a_long_file(tmp_path: Path) -> None:
+    mods, _ = broken_imports(tmp_path)
+    assert [name for name, path in mods.items() if too_long(path)] == ["pkg.long"]
+    assert too_long(mods["pkg.long"]) == f"long.py: {MAX_LINES + 1} lines > {MAX_LINES}; split it by component"
