@@ -43,7 +43,7 @@ def caption(args: argparse.Namespace) -> int:
     model, inputs = split_model(args, "images")
     if not inputs:
         raise ConfigError("give the images to caption after the model")
-    cap = Captioner.load(model, args.threads)
+    cap = Captioner.load(model, threads=args.threads)
     paths = image_paths(inputs)
     if not paths:
         raise DataError(f"{' '.join(inputs)}: no images")
@@ -71,7 +71,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
 
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
-    cap = Captioner.load(model, args.threads)
+    cap = Captioner.load(model, threads=args.threads)
     report = read_captions(inputs[0])
     skipped = list(report.skipped)
     width = beam_width(args)

@@ -61,8 +61,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
             print(f"seqvision: error: {outcome}", file=sys.stderr)
             failed += 1
         elif args.json:
-            top = [{"label": label, "probability": round(p, 4)} for label, p in outcome.top]
-            print(json.dumps({"clip": str(paths[i]), "label": outcome.label, "top": top}, ensure_ascii=False))
+            print(json.dumps({"clip": str(paths[i]), **clf.to_json(outcome)}, ensure_ascii=False))
         else:
             print(f"{paths[i]}\t" + "  ".join(f"{label} {p:.3f}" for label, p in outcome.top))
     return 1 if failed else 0
