@@ -198,3 +198,11 @@ def get_task(name: str) -> Task:
     from seqvision.registry import TASKS
 
     return TASKS.get(name)()
+
+
+def all_tasks() -> list[Task]:
+    """Every registered task, by name."""
+    import seqvision.tasks  # noqa: F401
+    from seqvision.registry import TASKS
+
+    return [TASKS.get(name)() for name in TASKS]

@@ -99,6 +99,11 @@ class Captioning(Task):
     name = "captioning"
     title = "captioning"
 
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.captioning.cli import add_parsers
+
+        add_parsers(sub, after)
+
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.captioning.predictor import Captioner

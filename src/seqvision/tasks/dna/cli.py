@@ -129,8 +129,10 @@ def motifs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_motifs_parser(sub: Any) -> None:
-    """``seqvision motifs``, added to the CLI's subcommands."""
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision motifs``, listed after ``compare``."""
+    if after != "compare":
+        return
     p = sub.add_parser("motifs", help="DNA/RNA models: first-layer filters as position weight matrices (MEME format)")
     p.add_argument("model", help="a model trained with --task dna (.safetensors or run folder)")
     p.add_argument("--data", required=True, help="sequences (FASTA or TSV) whose most activating windows form the PWMs")

@@ -110,6 +110,11 @@ class Dna(Task):
     name = "dna"
     title = "DNA/RNA"
 
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.dna.cli import add_parsers
+
+        add_parsers(sub, after)
+
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.dna.predictor import SequenceClassifier

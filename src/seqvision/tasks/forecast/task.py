@@ -105,6 +105,11 @@ class Forecast(Task):
     name = "forecast"
     title = "forecasting"
 
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.forecast.cli import add_parsers
+
+        add_parsers(sub, after)
+
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.forecast.predictor import Forecaster

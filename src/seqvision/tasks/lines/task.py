@@ -94,6 +94,11 @@ class TextLines(Task):
     title = "text-line"
     reads_pages = True  # `read --page XML`: a page holds text lines
 
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.lines.parsers import add_parsers
+
+        add_parsers(sub, after)
+
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.lines.predictor import Recognizer

@@ -59,6 +59,11 @@ class Video(Task):
     name = "video"
     title = "video"
 
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.video.cli import add_parsers
+
+        add_parsers(sub, after)
+
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.video.predictor import ClipClassifier
