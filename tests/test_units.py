@@ -28,7 +28,7 @@ from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQU
 from seqvision.tasks.lines.decoding.ctc import greedy_decode
 from seqvision.tasks.lines.metrics import ErrorRates, edit_distance
 from seqvision.tasks.lines.predictor import Recognizer
-from seqvision.training.run import model_metadata
+from seqvision.tasks.lines.task import model_metadata
 
 # ------------------------------------------------------------------------------------------ registry
 

@@ -35,7 +35,6 @@ from seqvision.config import ExperimentConfig, TrainConfig, save_yaml
 from seqvision.errors import ConfigError, DataError, OutputError
 from seqvision.io import remove_stale_temps
 from seqvision.tasks.base import TrainingModule, get_task, training_seconds
-from seqvision.tasks.lines.task import model_metadata
 from seqvision.training.distributed import launch_rank
 from seqvision.training.faults import (
     AtomicCheckpointIO,
@@ -47,7 +46,7 @@ from seqvision.training.faults import (
 from seqvision.training.plot import plot_curves
 from seqvision.training.warm_start import load_base, warm_start
 
-__all__ = ["ExportBest", "model_metadata", "train"]
+__all__ = ["ExportBest", "train"]
 
 
 class ExportBest(Callback):
