@@ -71,7 +71,7 @@ def run_cell(sequence: str, seed: int, args: argparse.Namespace) -> dict:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     clf = SequenceClassifier.load(run)
     val = read_sequences(data / "val.tsv").records
-    truth, scores = target_matrix(val, clf.labels, "the model's"), clf.predict(val)
+    truth, scores = target_matrix(val, clf.labels, "the model's"), clf.probabilities(val)
     meta = clf.metadata
     result = {
         "sequence": sequence,

@@ -77,36 +77,6 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def synth(args: argparse.Namespace) -> int:
-    from seqvision.tasks.lines.synth import HELD_OUT, find_fonts, write_dataset
-
-    if args.lines < 1:
-        raise ConfigError(f"--lines must be at least 1, got {args.lines}")
-    include = tuple(args.fonts or ()) + (HELD_OUT if args.held_out == "only" else ())
-    exclude = tuple(args.exclude_fonts or ()) + (HELD_OUT if args.held_out == "exclude" else ())
-    fonts = find_fonts(include, exclude, Path(args.font_dir) if args.font_dir else None)
-    if args.list_fonts:
-        for font in fonts:
-            print(f"{font.name}\t{font.path}")
-        return 0
-    families = len({f.family for f in fonts})
-    print(f"rendering {args.lines} lines with {len(fonts)} fonts ({families} families) -> {args.out}", file=sys.stderr)
-    tsv = write_dataset(
-        args.out,
-        args.lines,
-        fonts,
-        seed=args.seed,
-        height=args.height,
-        clean=args.clean,
-        max_chars=args.max_chars,
-        workers=args.workers or None,
-        progress=sys.stderr.isatty(),
-    )
-    stats = json.loads((tsv.parent / "synth.json").read_text(encoding="utf-8"))
-    print(f"{tsv}  ({stats['lines_per_second']:.0f} lines/s with {stats['workers']} workers)")
-    return 0
-
-
 def serve(args: argparse.Namespace) -> int:
     """``seqvision serve``: load the models once, then answer HTTP on ``--host:--port`` until interrupted."""
     import socket

@@ -15,7 +15,7 @@ from seqvision.errors import ConfigError
 
 
 def read(args: argparse.Namespace) -> int:
-    from seqvision.tasks import get_task
+    from seqvision.tasks import all_tasks, get_task
 
     fmt = "json" if args.json else (args.format or "txt")
     if args.json and args.format not in (None, "json"):
@@ -26,7 +26,8 @@ def read(args: argparse.Namespace) -> int:
         if args.format not in (None, "page", "alto"):
             raise ConfigError(f"--page writes the XML's own format; --format {args.format} does not apply")
         model = args.model or (args.inputs[0] if args.inputs else DEFAULT_MODEL)
-        return get_task("text_lines").read(args, model, [])  # a page holds text lines, whatever the model
+        page_task = next(task for task in all_tasks() if task.reads_pages)  # a page holds text lines
+        return page_task.read(args, model, [])  # whatever the model: that task's loader names a wrong one
     if args.image:
         raise ConfigError("--image goes with --page (the page image of a PAGE/ALTO file)")
     if not args.inputs:

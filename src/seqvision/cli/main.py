@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from seqvision import __version__
 from seqvision.checkpoint import DEFAULT_MODEL
@@ -13,17 +14,34 @@ from seqvision.errors import SeqvisionError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from seqvision.cli import commands, dispatch, tools
-    from seqvision.tasks.captioning import cli as captions
-    from seqvision.tasks.dna import cli as dna
-    from seqvision.tasks.forecast import cli as forecasting
-    from seqvision.tasks.lines import cli as lines
+    """The parser of every verb: the shared ones here, each task's own from its folder (``Task.add_parsers``)."""
+    from seqvision.cli import tools
+    from seqvision.tasks import all_tasks
 
     parser = argparse.ArgumentParser(
         prog="seqvision", description="Hybrid CNN + RNN vision models: train, evaluate, read."
     )
     parser.add_argument("--version", action="version", version=f"seqvision {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    tasks = all_tasks()
+    shared = (
+        ("train", add_train),
+        ("eval", add_eval),
+        ("read", add_read),
+        ("export", add_export),
+        ("serve", tools.add_serve),
+        ("compare", tools.add_compare),
+        ("models", add_models),
+    )
+    for verb, add in shared:
+        add(sub)
+        for task in tasks:  # a task's own verbs, listed after the shared verb they go with
+            task.add_parsers(sub, after=verb)
+    return parser
+
+
+def add_train(sub: Any) -> None:
+    from seqvision.cli import commands
 
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
@@ -79,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strategy", choices=["auto", "ddp", "ddp_spawn"], help="Lightning strategy (gloo/nccl DDP)")
     p.set_defaults(func=commands.train)
 
+
+def add_eval(sub: Any) -> None:
+    from seqvision.cli import dispatch
+
     p = sub.add_parser("eval", help="character and word error rates of a model on labelled data")
     p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
     p.add_argument("-m", "--model", help=MODEL_HELP)
@@ -97,26 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=dispatch.evaluate)
 
-    p = sub.add_parser("calibrate", help="fit a confidence temperature on labelled lines; write a calibrated model")
-    p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
-    p.add_argument("-m", "--model", help=MODEL_HELP)
-    p.add_argument("--out", required=True, help="the calibrated model to write (.safetensors + .json)")
-    p.add_argument("--plot", metavar="PNG", help="also draw a reliability diagram, before and after")
-    add_inference_options(p)
-    add_decoder_options(p)
-    p.set_defaults(func=lines.calibrate)
 
-    p = sub.add_parser("lm", help="n-gram language models for beam search")
-    lm_sub = p.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
-    q = lm_sub.add_parser("build", help="estimate an n-gram LM (modified Kneser-Ney) from text; writes ARPA")
-    q.add_argument(
-        "corpus", nargs="+", help="plain-text files (one line per line), or labelled data (TSV, PAGE/ALTO, folders)"
-    )
-    q.add_argument("--out", required=True, help="the .arpa file to write")
-    q.add_argument("--unit", choices=["char", "word"], default="char", help="characters (default) or words")
-    q.add_argument("--order", type=int, help="n-gram order (default 6 for characters, 3 for words)")
-    q.add_argument("--val", metavar="TEXT", help="report perplexity on these lines (text file or labelled data)")
-    q.set_defaults(func=lines.lm_build)
+def add_read(sub: Any) -> None:
+    from seqvision.cli import dispatch
 
     p = sub.add_parser("read", aliases=["predict"], help="recognise line images, or classify video clips")
     p.add_argument(
@@ -147,31 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_decoder_options(p)
     p.set_defaults(func=dispatch.read)
 
-    p = sub.add_parser("caption", help="describe photos with a captioning model; optionally draw attention maps")
-    p.add_argument(
-        "inputs", nargs="+", metavar="MODEL IMAGE", help="captioning model, then images, folders or caption files"
-    )
-    p.add_argument("-m", "--model", help="captioning model (.safetensors or run folder)")
-    p.add_argument("--beam-width", type=int, default=3, help="beam search width; 1 is greedy (default 3)")
-    p.add_argument("--length-norm", type=float, default=1.0, help="rank captions by log P / length**this (default 1)")
-    p.add_argument("--attention", metavar="DIR", help="write one PNG per word: the photo with its attention map")
-    p.add_argument("--json", action="store_true", help="one JSON object per image")
-    p.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
-    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
-    p.set_defaults(func=captions.caption)
 
-    p = sub.add_parser("forecast", help="forecasting models: draw a forecast (.png strip, .gif) or save them (.npy)")
-    p.add_argument("model", help="forecasting model (.safetensors or run folder)")
-    p.add_argument(
-        "data",
-        help="moving-mnist:mnist.npz (its test set), radar .npz events, or .npy/.npz frames (N, T, H, W) or (T, H, W); "
-        "sequences shorter than frames_in + frames_out are forecast beyond their end",
-    )
-    p.add_argument("--out", required=True, help=".png strip or .gif of one window, or .npy of every window's forecast")
-    p.add_argument("--index", type=int, default=0, help="which window to draw (default 0)")
-    p.add_argument("--batch-size", type=int, default=16, help="windows per batch (default 16)")
-    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
-    p.set_defaults(func=forecasting.forecast)
+def add_export(sub: Any) -> None:
+    from seqvision.cli import dispatch
 
     p = sub.add_parser("export", help="export a model to a self-contained ONNX file")
     p.add_argument("model", help=MODEL_HELP)
@@ -179,12 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--int8", action="store_true", help="dynamic int8 weights for the LSTM and linear layers")
     p.set_defaults(func=dispatch.export)
 
-    tools.add_tool_parsers(sub)
-    dna.add_motifs_parser(sub)
+
+def add_models(sub: Any) -> None:
+    from seqvision.cli import commands
 
     p = sub.add_parser("models", help="list presets, encoders, sequence models, heads and bundled models")
     p.set_defaults(func=commands.models)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,8 +22,8 @@ from seqvision.serving import schemas
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.engine import Engine, Line
 from seqvision.serving.errors import ApiError, invalid, unsupported
+from seqvision.serving.models import LineModel
 from seqvision.serving.uploads import Upload, from_base64, parse_multipart, read_body
-from seqvision.tasks.lines.predictor import Recognizer
 
 log = logging.getLogger("seqvision.serve")
 STATIC = files("seqvision.serving") / "static"
@@ -88,7 +88,7 @@ def _line(line: Line) -> dict[str, Any]:
     }
 
 
-def _model_info(name: str, rec: Recognizer, default: str) -> dict[str, Any]:
+def _model_info(name: str, rec: LineModel, default: str) -> dict[str, Any]:
     meta = rec.metadata
     metrics = {k: float(v) for k, v in meta.get("metrics", {}).items() if isinstance(v, int | float)}
     return {
@@ -107,7 +107,7 @@ def _error(exc: ApiError) -> JSONResponse:
     return JSONResponse(exc.body(), exc.status, headers=exc.headers)
 
 
-def create_app(models: dict[str, Recognizer], config: ServeConfig | None = None) -> FastAPI:
+def create_app(models: dict[str, LineModel], config: ServeConfig | None = None) -> FastAPI:
     """The service for ``models`` (name -> loaded model; the first is the default)."""
     config = config or ServeConfig()
     engine = Engine(models, config)

@@ -24,6 +24,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,11 +36,10 @@ import torch
 from seqvision.errors import ConfigError
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.errors import ApiError, invalid
-from seqvision.serving.models import beam_available
+from seqvision.serving.models import LineModel, beam_available
 from seqvision.serving.uploads import Upload, decode_image
-from seqvision.tasks.lines.decoding.beam import Decoder, DecoderSpec, make_decoder
-from seqvision.tasks.lines.decoding.ctc import Decoded
-from seqvision.tasks.lines.predictor import Recognizer
+
+Decoder = Callable[[np.ndarray, int], Any]  # (log_probs (T, K), length) -> decoded line
 
 DECODERS_PER_WORKER = 16  # most recently used (model, beam width, LM) decoders each worker keeps
 WIDTH_RATIO = 1.5  # lines share a forward pass only if the widest is at most this much wider than the narrowest
@@ -52,7 +52,7 @@ class Line:
     name: str
     width: int
     height: int
-    decoded: Decoded
+    decoded: Any  # the model's decoded line: text, confidences, char_spans(), words()
 
 
 @dataclass
@@ -61,6 +61,17 @@ class Timing:
     image_ms: float = 0.0  # decoding and normalising the images of the whole batch
     model_ms: float = 0.0  # the network and CTC decoding of the whole batch
     batch_lines: int = 0  # lines recognised together with this request's (in passes of similar width)
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """A request's decoding: greedy, or beam search of ``beam_width`` with an optional LM file."""
+
+    kind: str = "greedy"
+    beam_width: int = 1
+    lm: str | None = None
+    lm_weight: float = 0.8
+    bonus: float = 2.0
 
 
 @dataclass(eq=False)
@@ -83,7 +94,7 @@ class Job:
 class Engine:
     """The served models, the worker pool and its queue."""
 
-    def __init__(self, models: dict[str, Recognizer], config: ServeConfig):
+    def __init__(self, models: dict[str, LineModel], config: ServeConfig):
         if not models:
             raise ConfigError("no model to serve")
         self.models, self.config = models, config
@@ -100,7 +111,7 @@ class Engine:
             if not self.beam:
                 raise ConfigError("--lm needs beam search: pip install 'seqvision[lm]'")
             for rec in models.values():
-                make_decoder(self._spec("beam", 1, lm), rec.alphabet, rec.temperature)
+                rec.new_decoder("beam", 1, lm, config.lm_weight, config.lm_bonus)
 
     @property
     def waiting(self) -> int:
@@ -121,7 +132,7 @@ class Engine:
         torch.set_num_threads(self.config.threads)
 
     # -- requests -------------------------------------------------------------------------------------------
-    def model(self, name: str | None) -> tuple[str, Recognizer]:
+    def model(self, name: str | None) -> tuple[str, LineModel]:
         name = name or self.default
         rec = self.models.get(name)
         if rec is None:
@@ -208,20 +219,20 @@ class Engine:
         self._dispatch()
 
     # -- work on a worker thread ----------------------------------------------------------------------------
-    def _decoder(self, name: str, rec: Recognizer, spec: DecoderSpec) -> Decoder:
+    def _decoder(self, name: str, rec: LineModel, spec: DecoderSpec) -> Decoder:
         cache: OrderedDict[tuple, Decoder] | None = getattr(self._local, "decoders", None)
         if cache is None:
             cache = self._local.decoders = OrderedDict()
         key = (name, spec.kind, spec.beam_width, spec.lm)
         decode = cache.get(key)
         if decode is None:
-            decode = cache[key] = make_decoder(spec, rec.alphabet, rec.temperature)
+            decode = cache[key] = rec.new_decoder(spec.kind, spec.beam_width, spec.lm, spec.lm_weight, spec.bonus)
             while len(cache) > DECODERS_PER_WORKER:
                 cache.popitem(last=False)
         cache.move_to_end(key)
         return decode
 
-    def _images(self, rec: Recognizer, uploads: list[Upload]) -> list[tuple[Upload, int, int, np.ndarray]]:
+    def _images(self, rec: LineModel, uploads: list[Upload]) -> list[tuple[Upload, int, int, np.ndarray]]:
         """Decode, check and normalise one request's images; the pixel budget covers all of them."""
         cfg = self.config
         budget, out = cfg.max_pixels, []
@@ -271,7 +282,7 @@ class Engine:
         return {"workers": cfg.workers, "running": self.running, "waiting": self.waiting, "queue": cfg.queue}
 
 
-def forward(rec: Recognizer, arrays: list[np.ndarray], batch: int) -> list[np.ndarray]:
+def forward(rec: LineModel, arrays: list[np.ndarray], batch: int) -> list[np.ndarray]:
     """Log-probabilities of normalised lines, in input order, from passes of up to ``batch`` lines of similar width."""
     order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[1])
     groups: list[list[int]] = []

@@ -5,7 +5,7 @@ imports another; shared machinery (training, export, serving, the CLI) reaches a
 registry and the :class:`~seqvision.tasks.base.Task` / :class:`~seqvision.tasks.predictor.Predictor` protocols.
 """
 
-from seqvision.tasks.base import Prepared, Task, TrainingModule, get_task
+from seqvision.tasks.base import Prepared, Task, TrainingModule, all_tasks, get_task
 from seqvision.tasks.captioning import task as _captioning  # noqa: F401  (each import registers its task)
 from seqvision.tasks.dna import task as _dna  # noqa: F401
 from seqvision.tasks.forecast import task as _forecast  # noqa: F401
@@ -13,4 +13,4 @@ from seqvision.tasks.image_classes import task as _image_classes  # noqa: F401
 from seqvision.tasks.lines import task as _lines  # noqa: F401
 from seqvision.tasks.video import task as _video  # noqa: F401
 
-__all__ = ["Prepared", "Task", "TrainingModule", "get_task"]
+__all__ = ["Prepared", "Task", "TrainingModule", "all_tasks", "get_task"]

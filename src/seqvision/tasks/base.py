@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from seqvision.config import ExperimentConfig, TrainConfig
 from seqvision.errors import ConfigError
 from seqvision.nn.model import SeqModel
+from seqvision.tasks.predictor import Predictor
 from seqvision.training.distributed import sum_across_ranks
 
 
@@ -174,6 +175,20 @@ class Task(ABC):
     # The verbs a saved model answers: `seqvision read`, `eval` and `export` find the model's task in
     # the registry and call these (seqvision.cli.dispatch); a task without one says so in one line.
     title: str = "this kind of"  # how messages name its models: "a video model"
+    reads_pages: bool = False  # `seqvision read --page XML` goes to this task, whatever the model
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        """The class that loads this task's models for inference (:class:`~seqvision.tasks.predictor.Predictor`)."""
+        raise NotImplementedError(f"task {self.name} has no predictor")
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        """Add the task's own verbs (``sub.add_parser``) that ``seqvision --help`` lists after shared verb ``after``.
+
+        ``seqvision`` calls this after each shared verb (train, eval, read, export, serve, compare,
+        models), so the listing keeps one order; keep the imports light (``--help`` stays fast).
+        """
+        return None  # a task without verbs of its own
 
     def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         """``seqvision read MODEL INPUT...``: print or write predictions; returns the exit status."""
@@ -194,3 +209,11 @@ def get_task(name: str) -> Task:
     from seqvision.registry import TASKS
 
     return TASKS.get(name)()
+
+
+def all_tasks() -> list[Task]:
+    """Every registered task, by name."""
+    import seqvision.tasks  # noqa: F401
+    from seqvision.registry import TASKS
+
+    return [TASKS.get(name)() for name in TASKS]

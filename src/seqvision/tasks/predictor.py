@@ -1,15 +1,19 @@
-"""The inference side every task shares: load a saved or exported network, and the Predictor protocol.
+"""The inference side every task shares: the :class:`Predictor` protocol, and loading a saved or exported network.
 
-A task's predictor (``Recognizer``, ``ClipClassifier``, ``Captioner``, ``SequenceClassifier``,
-``Forecaster``) loads with :func:`load_network`, so every task accepts the same names and paths
-(bundled name, ``.safetensors``, run folder, exported ``.onnx``) and the same backends.
+A task's predictor (``Recognizer``, ``ClipClassifier``, ``Captioner``, ``ImageClassifier``,
+``SequenceClassifier``, ``Forecaster``) loads with :func:`load_network`, so every task accepts the
+same names and paths (bundled name, ``.safetensors``, run folder, exported ``.onnx``) and the same
+backends. Callers that hold any model get its predictor from the task registry:
+
+>>> predictor = load_predictor("print-en")                        # doctest: +SKIP
+>>> [predictor.to_json(r) for r in predictor.predict([Image.open("line.png")])]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 
@@ -19,6 +23,40 @@ from seqvision.errors import CheckpointError, ConfigError
 from seqvision.nn.model import SeqModel, build_model
 
 BACKENDS = ("torch", "onnx")
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """A saved model of one task, ready for inference: a batch of inputs in, one record per input out.
+
+    What an input is belongs to the task (a line image, a clip path, a photo path, a DNA record, a
+    window of past frames), and so does a record (decoded text, top-k labels, a caption, label
+    probabilities, predicted frames); :meth:`to_json` turns a record into plain JSON values.
+    """
+
+    task: ClassVar[str]  # the registered task its models are trained for
+    metadata: dict[str, Any]  # the saved model's metadata (architecture, input, labels, metrics ...)
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Predictor:
+        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch or onnx."""
+        ...
+
+    def predict(self, inputs: list[Any]) -> Sequence[Any]:
+        """One record per input, in order."""
+        ...
+
+    def to_json(self, record: Any) -> dict[str, Any]:
+        """A record as JSON values (``json.dumps`` takes it as is)."""
+        ...
+
+
+def load_predictor(name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Predictor:
+    """The predictor of any saved or exported model: its task (from the metadata) says which class loads it."""
+    from seqvision.checkpoint import model_task
+    from seqvision.tasks.base import get_task
+
+    return get_task(model_task(name_or_path)).predictor.load(name_or_path, backend, threads)
 
 
 def load_network(
@@ -68,14 +106,12 @@ def load_network(
     return model, meta, path, session(export(model, meta), threads)
 
 
-TASK_NAMES = {
-    "text_lines": "text-line",
-    "video": "video",
-    "captioning": "captioning",
-    "image_classes": "image-class",
-    "forecast": "forecasting",
-    "dna": "DNA/RNA",
-}
+def task_title(name: str) -> str:
+    """How messages name a task's models ("video", "text-line"); an unknown task by its own name."""
+    import seqvision.tasks  # noqa: F401  (fills the registry)
+    from seqvision.registry import TASKS
+
+    return TASKS.get(name).title if name in TASKS else name
 
 
 def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
@@ -83,5 +119,4 @@ def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
     if not isinstance(found, str):
         raise CheckpointError(f"{path}: seqvision metadata is corrupt (task {str(found)[:60]})")
     if task is not None and found != task:
-        name = TASK_NAMES.get(found, found)
-        raise CheckpointError(f"{path}: a {name} model, not a {TASK_NAMES.get(task, task)} model")
+        raise CheckpointError(f"{path}: a {task_title(found)} model, not a {task_title(task)} model")

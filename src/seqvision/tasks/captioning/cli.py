@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
@@ -43,7 +44,7 @@ def caption(args: argparse.Namespace) -> int:
     model, inputs = split_model(args, "images")
     if not inputs:
         raise ConfigError("give the images to caption after the model")
-    cap = Captioner.load(model, args.threads)
+    cap = Captioner.load(model, threads=args.threads)
     paths = image_paths(inputs)
     if not paths:
         raise DataError(f"{' '.join(inputs)}: no images")
@@ -71,7 +72,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
 
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
-    cap = Captioner.load(model, args.threads)
+    cap = Captioner.load(model, threads=args.threads)
     report = read_captions(inputs[0])
     skipped = list(report.skipped)
     width = beam_width(args)
@@ -119,3 +120,21 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     print("  ".join(f"{names[k]} {100 * v:.1f}" for k, v in scores.items()) + f"  (x100; {decoder})")
     print(f"on {len(hyps)} images ({len(skipped)} skipped) in {seconds:.1f} s")
     return 0
+
+
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision caption``, listed after ``read``."""
+    if after != "read":
+        return
+    p = sub.add_parser("caption", help="describe photos with a captioning model; optionally draw attention maps")
+    p.add_argument(
+        "inputs", nargs="+", metavar="MODEL IMAGE", help="captioning model, then images, folders or caption files"
+    )
+    p.add_argument("-m", "--model", help="captioning model (.safetensors or run folder)")
+    p.add_argument("--beam-width", type=int, default=3, help="beam search width; 1 is greedy (default 3)")
+    p.add_argument("--length-norm", type=float, default=1.0, help="rank captions by log P / length**this (default 1)")
+    p.add_argument("--attention", metavar="DIR", help="write one PNG per word: the photo with its attention map")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
+    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
+    p.set_defaults(func=caption)

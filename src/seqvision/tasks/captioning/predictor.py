@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -43,14 +43,16 @@ class Captioner:
     >>> cap.caption([Path("dog.jpg")], beam_width=3)[0].text        # doctest: +SKIP
     """
 
+    task: ClassVar[str] = "captioning"
     model: CaptionModel
     vocab: Vocabulary
     metadata: dict[str, Any]
     path: Path
 
     @classmethod
-    def load(cls, name_or_path: str | Path, threads: int = 0) -> Captioner:
-        if str(name_or_path).endswith(".onnx"):
+    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Captioner:
+        """A ``.safetensors`` file or run folder of a captioning model (torch backend only)."""
+        if str(name_or_path).endswith(".onnx") or backend != "torch":
             raise ConfigError(f"{name_or_path}: captioning models run on the torch backend only (no ONNX export yet)")
         if threads > 0:
             torch.set_num_threads(threads)
@@ -97,6 +99,22 @@ class Captioner:
             text = self.vocab.decode(words)
             out.append(Caption(text, [self.vocab.words[i] for i in words], maps))
         return out
+
+    def predict(
+        self, inputs: list[Path], batch_size: int = 16, beam_width: int = 1, length_norm: float = 1.0
+    ) -> list[Caption]:
+        """Caption photos; raises on the first unreadable one (see :meth:`caption_many` to skip them)."""
+        out = []
+        for _, outcome in self.caption_many(list(inputs), batch_size, beam_width, length_norm):
+            if isinstance(outcome, SeqvisionError):
+                raise outcome
+            out.append(outcome)
+        return out
+
+    @staticmethod
+    def to_json(record: Caption) -> dict[str, Any]:
+        """The caption and its words (the attention maps stay out: ``caption --attention`` draws them)."""
+        return {"caption": record.text, "words": list(record.words)}
 
     def caption_many(
         self, paths: list[Path], batch_size: int = 16, beam_width: int = 1, length_norm: float = 1.0

@@ -32,6 +32,7 @@ from seqvision.tasks.captioning.dataset import CAPTION_NORMALISATION, CaptionDat
 from seqvision.tasks.captioning.metrics import _require, caption_scores
 from seqvision.tasks.captioning.search import decode
 from seqvision.tasks.captioning.vocab import Vocabulary
+from seqvision.tasks.predictor import Predictor
 from seqvision.training.distributed import gather_lists, sum_across_ranks
 
 
@@ -97,6 +98,17 @@ class Captioning(Task):
 
     name = "captioning"
     title = "captioning"
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.captioning.cli import add_parsers
+
+        add_parsers(sub, after)
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.captioning.predictor import Captioner
+
+        return Captioner
 
     def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.captioning.cli import caption

@@ -36,7 +36,7 @@ def _load(model: str, args: argparse.Namespace):  # -> SequenceClassifier
     if getattr(args, "backend", "torch") != "torch":
         raise ConfigError("DNA models run on the torch backend only (ONNX export of them is not supported yet)")
     set_threads(args.threads)
-    return SequenceClassifier.load(model, args.threads)
+    return SequenceClassifier.load(model, threads=args.threads)
 
 
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
@@ -51,7 +51,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     records = read_sequences(inputs[0], getattr(args, "labels", None)).records
     truth = target_matrix(records, clf.labels, "the model's")
     start = time.perf_counter()
-    scores = clf.predict(records, max(args.batch_size, MIN_BATCH))
+    scores = clf.probabilities(records, max(args.batch_size, MIN_BATCH))
     seconds = time.perf_counter() - start
     if args.predictions:
         _write(args.predictions, _table(records, clf.labels, scores, truth))
@@ -96,7 +96,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     records = []
     for name in inputs:
         records += read_sequences(name, getattr(args, "labels", None), need_labels=False).records
-    scores = clf.predict(records, max(args.batch_size, MIN_BATCH))
+    scores = clf.probabilities(records, max(args.batch_size, MIN_BATCH))
     if getattr(args, "json", False):
         text = "".join(
             json.dumps({"id": r.id, "probabilities": dict(zip(clf.labels, map(float, s), strict=True))}) + "\n"
@@ -129,8 +129,10 @@ def motifs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_motifs_parser(sub: Any) -> None:
-    """``seqvision motifs``, added to the CLI's subcommands."""
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision motifs``, listed after ``compare``."""
+    if after != "compare":
+        return
     p = sub.add_parser("motifs", help="DNA/RNA models: first-layer filters as position weight matrices (MEME format)")
     p.add_argument("model", help="a model trained with --task dna (.safetensors or run folder)")
     p.add_argument("--data", required=True, help="sequences (FASTA or TSV) whose most activating windows form the PWMs")

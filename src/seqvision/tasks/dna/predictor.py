@@ -1,15 +1,17 @@
 """Inference for DNA/RNA models: load a saved model, give each sequence a probability per label.
 
 >>> clf = SequenceClassifier.load("runs/pum2")                                  # doctest: +SKIP
->>> clf.predict(read_sequences("val.tsv").records)[:2]                          # doctest: +SKIP
+>>> clf.probabilities(read_sequences("val.tsv").records)[:2]                    # doctest: +SKIP
 array([[0.93], [0.08]], dtype=float32)
+>>> clf.predict(read_sequences("val.tsv").records)[0]                           # doctest: +SKIP
+SequenceScores(id='chr1:100-200', probabilities={'bound': 0.93})
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -21,31 +23,57 @@ from seqvision.tasks.dna.bio import SeqRecord
 from seqvision.tasks.dna.task import check_lengths
 from seqvision.tasks.predictor import load_network
 
+TORCH_ONLY = "DNA models run on the torch backend only (ONNX export of them is not supported yet)"
+
 
 def _no_export(model: SeqModel, meta: dict[str, Any]) -> bytes:
-    raise ConfigError("DNA models run on the torch backend only (ONNX export of them is not supported yet)")
+    raise ConfigError(TORCH_ONLY)
+
+
+@dataclass
+class SequenceScores:
+    """One sequence's probability per label."""
+
+    id: str
+    probabilities: dict[str, float]
 
 
 @dataclass
 class SequenceClassifier:
     """A DNA/RNA model (task ``dna``) ready to score sequences."""
 
+    task: ClassVar[str] = "dna"
     model: SeqModel
     labels: list[str]
     metadata: dict[str, Any]
     path: Path
 
     @classmethod
-    def load(cls, name_or_path: str | Path, threads: int = 0) -> SequenceClassifier:
-        """A ``.safetensors`` file or run folder of a model trained with ``--task dna``."""
+    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> SequenceClassifier:
+        """A ``.safetensors`` file or run folder of a model trained with ``--task dna`` (torch backend only)."""
+        if backend != "torch":
+            raise ConfigError(TORCH_ONLY)
         model, meta, path, _ = load_network(
             name_or_path, "torch", threads, classes=lambda meta: len(meta["labels"]), export=_no_export, task="dna"
         )
         assert model is not None  # a saved model (an .onnx path is refused by the task check)
         return cls(model, list(meta["labels"]), meta, path)
 
+    def predict(self, inputs: list[SeqRecord], batch_size: int = 256) -> list[SequenceScores]:
+        """Each record's probability per label, in order (:meth:`probabilities` gives them as one array)."""
+        scores = self.probabilities(inputs, batch_size)
+        return [
+            SequenceScores(r.id, dict(zip(self.labels, map(float, s), strict=True)))
+            for r, s in zip(inputs, scores, strict=True)
+        ]
+
+    @staticmethod
+    def to_json(record: SequenceScores) -> dict[str, Any]:
+        """``{"id": ..., "probabilities": {label: p}}``, as ``seqvision read --json`` writes each sequence."""
+        return {"id": record.id, "probabilities": dict(record.probabilities)}
+
     @torch.no_grad()
-    def predict(self, records: list[SeqRecord], batch_size: int = 256) -> np.ndarray:
+    def probabilities(self, records: list[SeqRecord], batch_size: int = 256) -> np.ndarray:
         """``(N, K)`` probabilities, one column per label (``self.labels``), in the order of ``records``.
 
         Sequences are batched by length (sorted), so little padding is computed; results come back in order.

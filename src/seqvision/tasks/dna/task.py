@@ -30,6 +30,7 @@ from seqvision.tasks.base import Prepared, Task, TrainingModule, model_line
 from seqvision.tasks.dna.batches import CHANNELS, SequenceDataset, collate_sequences
 from seqvision.tasks.dna.bio import SeqData, SeqRecord, read_sequences, targets
 from seqvision.tasks.dna.ranking import average_precision, macro, roc_auc
+from seqvision.tasks.predictor import Predictor
 from seqvision.training.distributed import gather_lists
 
 
@@ -108,6 +109,17 @@ class Dna(Task):
 
     name = "dna"
     title = "DNA/RNA"
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.dna.cli import add_parsers
+
+        add_parsers(sub, after)
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.dna.predictor import SequenceClassifier
+
+        return SequenceClassifier
 
     def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.dna.cli import read

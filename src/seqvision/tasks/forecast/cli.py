@@ -12,6 +12,7 @@ import argparse
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,3 +115,21 @@ def _save_npy(path: Path, values: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, values.astype(np.float32), allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision forecast``, listed after ``read``."""
+    if after != "read":
+        return
+    p = sub.add_parser("forecast", help="forecasting models: draw a forecast (.png strip, .gif) or save them (.npy)")
+    p.add_argument("model", help="forecasting model (.safetensors or run folder)")
+    p.add_argument(
+        "data",
+        help="moving-mnist:mnist.npz (its test set), radar .npz events, or .npy/.npz frames (N, T, H, W) or (T, H, W); "
+        "sequences shorter than frames_in + frames_out are forecast beyond their end",
+    )
+    p.add_argument("--out", required=True, help=".png strip or .gif of one window, or .npy of every window's forecast")
+    p.add_argument("--index", type=int, default=0, help="which window to draw (default 0)")
+    p.add_argument("--batch-size", type=int, default=16, help="windows per batch (default 16)")
+    p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
+    p.set_defaults(func=forecast)

@@ -25,6 +25,7 @@ from seqvision.tasks.forecast.data import ForecastData, load
 from seqvision.tasks.forecast.metrics import ForecastScores
 from seqvision.tasks.forecast.model import ForecastModel, build_forecaster
 from seqvision.tasks.forecast.normalise import Normalisation
+from seqvision.tasks.predictor import Predictor
 from seqvision.training.distributed import sum_across_ranks
 
 
@@ -103,6 +104,17 @@ class Forecast(Task):
 
     name = "forecast"
     title = "forecasting"
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.forecast.cli import add_parsers
+
+        add_parsers(sub, after)
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.forecast.predictor import Forecaster
+
+        return Forecaster
 
     def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         raise ConfigError(f"{model} is a forecasting model: use `seqvision forecast MODEL DATA --out FILE`")

@@ -22,6 +22,7 @@ from seqvision.io import atomic_write_text
 from seqvision.nn.model import SeqModel, build_model
 from seqvision.registry import TASKS
 from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
+from seqvision.tasks.predictor import Predictor
 
 
 class ImageClassTask(ClassifierModule):
@@ -44,6 +45,13 @@ class ImageClasses(Task):
 
     name = "image_classes"
     title = "image-class"
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.image_classes.predictor import ImageClassifier
+
+        return ImageClassifier
+
     default_preset = "digits-small"
     monitor, mode = "val_acc", "max"
     metric_names = ("val_acc",)

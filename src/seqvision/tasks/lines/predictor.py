@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -35,6 +35,7 @@ class Recognizer:
     >>> rec.read([Image.open("line.jpg")])[0].text          # doctest: +SKIP
     """
 
+    task: ClassVar[str] = "text_lines"
     model: SeqModel | None
     alphabet: Alphabet
     metadata: dict[str, Any]
@@ -119,6 +120,30 @@ class Recognizer:
 
     def prepare(self, image: Image.Image) -> Any:
         return normalise(resize_to_height(image.convert("L"), self.height))
+
+    def new_decoder(self, kind: str, beam_width: int, lm: str | None, lm_weight: float, bonus: float) -> Decoder:
+        """A decoder for this model's alphabet and temperature (the LM file is read here, once)."""
+        return make_decoder(DecoderSpec(kind, beam_width, lm, lm_weight, bonus), self.alphabet, self.temperature)
+
+    def predict(self, inputs: list[Image.Image], batch_size: int = 16) -> list[Decoded]:
+        """The :class:`~seqvision.tasks.predictor.Predictor` view of :meth:`read`."""
+        return self.read(inputs, batch_size)
+
+    @staticmethod
+    def to_json(record: Decoded) -> dict[str, Any]:
+        """Text, confidences and x-ranges (pixels of the line image) per character and word (``read --format json``)."""
+        chars = [
+            {"char": c, "confidence": round(p, 4), "x0": a, "x1": b}
+            for c, p, (a, b) in zip(record.text, record.char_confidences, record.char_spans(), strict=True)
+        ]
+        words = [{"text": w.text, "confidence": round(w.confidence, 4), "x0": w.x0, "x1": w.x1} for w in record.words()]
+        return {
+            "text": record.text,
+            "confidence": round(record.confidence, 4),
+            "width": record.width,
+            "words": words,
+            "chars": chars,
+        }
 
     @torch.inference_mode()
     def read(self, images: list[Image.Image], batch_size: int = 16) -> list[Decoded]:

@@ -34,21 +34,10 @@ def _read_inputs(inputs: list[str]) -> list:  # -> list[LineSample]
 
 
 def _line_record(name: str, d) -> dict:
-    """``read --format json``: text, confidences and x-ranges (pixels of the line image) per character and word."""
-    spans = d.char_spans()
-    chars = [
-        {"char": c, "confidence": round(p, 4), "x0": a, "x1": b}
-        for c, p, (a, b) in zip(d.text, d.char_confidences, spans, strict=True)
-    ]
-    words = [{"text": w.text, "confidence": round(w.confidence, 4), "x0": w.x0, "x1": w.x1} for w in d.words()]
-    return {
-        "image": name,
-        "text": d.text,
-        "confidence": round(d.confidence, 4),
-        "width": d.width,
-        "words": words,
-        "chars": chars,
-    }
+    """``read --format json``: the image's name, then text, confidences and x-ranges per character and word."""
+    from seqvision.tasks.lines.predictor import Recognizer
+
+    return {"image": name, **Recognizer.to_json(d)}
 
 
 def _read_page(rec, args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, TrainingModule, model_line, training_seconds
 from seqvision.tasks.lines.decoding.ctc import greedy_decode
 from seqvision.tasks.lines.metrics import ErrorRates
+from seqvision.tasks.predictor import Predictor
 from seqvision.training.distributed import sum_across_ranks
 
 __all__ = ["TextLineTask", "TextLines", "model_metadata", "training_seconds"]
@@ -91,6 +92,18 @@ class TextLines(Task):
 
     name = "text_lines"
     title = "text-line"
+    reads_pages = True  # `read --page XML`: a page holds text lines
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.lines.parsers import add_parsers
+
+        add_parsers(sub, after)
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.lines.predictor import Recognizer
+
+        return Recognizer
 
     def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.lines.reading import read

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
@@ -61,8 +62,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
             print(f"seqvision: error: {outcome}", file=sys.stderr)
             failed += 1
         elif args.json:
-            top = [{"label": label, "probability": round(p, 4)} for label, p in outcome.top]
-            print(json.dumps({"clip": str(paths[i]), "label": outcome.label, "top": top}, ensure_ascii=False))
+            print(json.dumps({"clip": str(paths[i]), **clf.to_json(outcome)}, ensure_ascii=False))
         else:
             print(f"{paths[i]}\t" + "  ".join(f"{label} {p:.3f}" for label, p in outcome.top))
     return 1 if failed else 0
@@ -133,3 +133,31 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     if args.confusion:
         print(f"confusion matrix: {args.confusion}")
     return 0
+
+
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision synth-video``, listed after ``export``."""
+    if after != "export":
+        return
+    p = sub.add_parser("synth-video", help="write synthetic video clips (motion, order and appearance classes)")
+    p.add_argument("--out", required=True, help="folder to write (CLASS/*.mp4, clips.csv, synth-video.json)")
+    p.add_argument("--clips", type=int, default=40, help="clips per class (default 40)")
+    p.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
+    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
+    p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the files (default 10)")
+    p.add_argument("--groups", type=int, default=5, help="scenes (gXX in file names), shared by clips (default 5)")
+    p.add_argument(
+        "--first-group",
+        type=int,
+        default=1,
+        help="number of the first scene (default 1); a validation set with other numbers does not leak",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
+    p.add_argument(
+        "--container",
+        choices=["mp4", "mkv", "webm", "avi", "frames"],
+        default="mp4",
+        help="file format, or PNG folders",
+    )
+    p.add_argument("--classes", nargs="+", metavar="CLASS", help="only these classes (default all eight)")
+    p.set_defaults(func=synth_video)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -43,6 +43,7 @@ class ClipClassifier:
     >>> clf.predict([Path("clip.mp4")])[0].label                   # doctest: +SKIP
     """
 
+    task: ClassVar[str] = "video"
     model: SeqModel | None
     labels: list[str]
     metadata: dict[str, Any]
@@ -109,6 +110,12 @@ class ClipClassifier:
         for start in range(0, len(arrays), batch_size):
             out += self.predictions(self.run(*pad_clips(arrays[start : start + batch_size])), top_k)
         return out
+
+    @staticmethod
+    def to_json(record: Prediction) -> dict[str, Any]:
+        """The best label and the top-k labels with their probabilities (``read --json``)."""
+        top = [{"label": label, "probability": round(p, 4)} for label, p in record.top]
+        return {"label": record.label, "top": top}
 
     def predict_many(
         self,

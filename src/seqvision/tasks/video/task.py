@@ -25,6 +25,7 @@ from seqvision.io import atomic_write_text
 from seqvision.nn.model import build_model
 from seqvision.registry import TASKS
 from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
+from seqvision.tasks.predictor import Predictor
 from seqvision.tasks.video.clips import ClipSample, check_no_leak, grouped_split, read_clips
 from seqvision.tasks.video.dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
 from seqvision.tasks.video.decode import CLIP_NORMALISATION
@@ -57,6 +58,17 @@ class Video(Task):
 
     name = "video"
     title = "video"
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.video.cli import add_parsers
+
+        add_parsers(sub, after)
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.video.predictor import ClipClassifier
+
+        return ClipClassifier
 
     def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.video.cli import read
