@@ -42,13 +42,6 @@ MACHINERY = ("training", "export", "serving", "compare")  # reach tasks only thr
 # (importer, imported) pairs of seqvision modules that break the machinery rule today. Each is a debt: remove the
 # entry when the import goes (test_allow_list_is_not_stale fails on an entry nothing uses), never add one.
 ALLOWED_TASK_IMPORTS: dict[tuple[str, str], str] = {
-    # TODO(issue 18): serving is the text-line service; it should load models through tasks.predictor (the
-    # Predictor protocol) and let the lines task own its decoder options (beam width, LM).
-    ("seqvision.serving.app", "seqvision.tasks.lines.predictor"): "Recognizer type of the served models",
-    ("seqvision.serving.engine", "seqvision.tasks.lines.decoding.beam"): "beam decoders built per request",
-    ("seqvision.serving.engine", "seqvision.tasks.lines.decoding.ctc"): "Decoded, the result of a decoder",
-    ("seqvision.serving.engine", "seqvision.tasks.lines.predictor"): "Recognizer runs the forward pass",
-    ("seqvision.serving.models", "seqvision.tasks.lines.predictor"): "loads each served model as a Recognizer",
     # TODO(issue 18): the compare data suites build each task's data set; each task could register its own suite.
     ("seqvision.compare.suites", "seqvision.tasks.image_classes.synth_digits"): "MNIST digits and digit strings",
     ("seqvision.compare.suites", "seqvision.tasks.video.synth"): "synthetic clips of the video suite",
