@@ -5,14 +5,21 @@ before, kept here as the reference. Both define PR-AUC as **average precision** 
 ``sum_n (R_n - R_{n-1}) P_n`` over distinct thresholds), not the trapezoidal area under the PR
 curve, and ROC-AUC as the trapezoidal ROC area, which is the Mann-Whitney statistic with ties
 counting half. torchmetrics counts in float32, so they agree to 1e-6, not bit for bit.
+
+SSIM is torchmetrics' too, checked against the conv2d code below to 1e-5 (float32) on frames of
+11 pixels and more; smaller frames have no old value to keep (see ``ssim``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
 
 from seqvision.tasks.dna.ranking import average_precision, macro, per_label, roc_auc
+from seqvision.tasks.forecast.metrics import ForecastScores, ssim
 
 AUC_TOLERANCE = 1e-6  # torchmetrics' float32 true/false-positive counts; measured differences are below 1e-7
 
@@ -121,3 +128,72 @@ def test_macro_and_per_label_on_a_multi_label_set() -> None:
     for k, name in enumerate("abc"):
         assert labels[name]["roc_auc"] == pytest.approx(numpy_roc_auc(truth[:, k], scores[:, k]), abs=AUC_TOLERANCE)
         assert labels[name]["positives"] == truth[:, k].sum()
+
+
+# ------------------------------------------------------------------------------------------------ SSIM
+# torchmetrics' SSIM map cropped to the windows inside the image, against the conv2d code it replaced
+
+
+def _old_gaussian(size: int = 11, sigma: float = 1.5) -> Tensor:
+    x = torch.arange(size, dtype=torch.float32) - size // 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :])[None, None]  # (1, 1, size, size)
+
+
+def old_ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
+    """Mean SSIM of each image pair: ``(N, 1, H, W)`` twice -> ``(N,)`` (valid windows only, no padding)."""
+    side = min(11, *x.shape[-2:])  # images smaller than the window: the largest odd window that fits
+    window = _old_gaussian(max(side - 1 + side % 2, 1)).to(x)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_x, mu_y = F.conv2d(x, window), F.conv2d(y, window)
+    var_x = F.conv2d(x * x, window) - mu_x**2
+    var_y = F.conv2d(y * y, window) - mu_y**2
+    cov = F.conv2d(x * y, window) - mu_x * mu_y
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return s.flatten(1).mean(1)
+
+
+SSIM_TOLERANCE = (
+    1e-5  # float32 sums in another order (and torchmetrics clamps tiny negative variances); measured < 2e-6
+)
+
+
+def _pairs(shape: tuple[int, ...], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(*shape, generator=g)
+    noisy = (x + 0.2 * torch.randn(*shape, generator=g)).clamp(0, 1)
+    dark_x, dark_y = x.clone(), noisy.clone()
+    dark_x[..., : shape[-2] // 2, :] = 0  # a flat masked-out half, as radar frames have
+    dark_y[..., : shape[-2] // 2, :] = 0
+    return [(x, noisy), (x, x), (x, 1 - x), (dark_x, dark_y), (3 * x - 1, 2 * noisy)]  # last: not in [0, 1]
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 64, 64), (4, 1, 16, 16), (4, 1, 11, 11), (3, 1, 12, 40)])
+def test_torchmetrics_ssim_agrees_with_the_conv2d_code(shape: tuple[int, ...]) -> None:
+    for x, y in _pairs(shape, seed=shape[-1]):
+        torch.testing.assert_close(ssim(x, y), old_ssim(x, y), atol=SSIM_TOLERANCE, rtol=0)
+    x, y = _pairs(shape, 0)[0]
+    torch.testing.assert_close(ssim(x, y, data_range=2.0), old_ssim(x, y, data_range=2.0), atol=SSIM_TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 8, 8), (2, 1, 1, 5), (2, 1, 3, 30)])
+def test_ssim_of_frames_smaller_than_the_window(shape: tuple[int, ...]) -> None:
+    # the largest odd window that fits, with sigma scaled to it: not the old truncated sigma-1.5 window, so no parity
+    x, y = _pairs(shape, 1)[0]
+    assert ssim(x, y).shape == (shape[0],)
+    torch.testing.assert_close(ssim(x, x), torch.ones(shape[0]))
+    torch.testing.assert_close(ssim(x, y), ssim(y, x))
+    assert (ssim(x, y) < 1).all() and (ssim(x, y) > -1).all()
+
+
+def test_forecast_scores_keep_their_ssim() -> None:
+    g = torch.Generator().manual_seed(5)
+    pred, target = torch.rand(2, 3, 1, 24, 24, generator=g), torch.rand(2, 3, 1, 24, 24, generator=g)
+    mask = (torch.rand(2, 3, 1, 24, 24, generator=g) > 0.3).float()
+    scores = ForecastScores(3)
+    scores.update(pred, target, mask, pred, target)
+    masked = lambda v: torch.where(mask > 0, v, torch.zeros_like(v)).reshape(-1, 1, 24, 24)  # noqa: E731
+    expected = old_ssim(masked(pred), masked(target)).reshape(2, 3).mean(0)
+    for lead, row in enumerate(scores.per_lead()):
+        assert row["ssim"] == pytest.approx(float(expected[lead]), abs=SSIM_TOLERANCE)
