@@ -1,5 +1,5 @@
 """The study's outputs: ``cells.csv`` (one row per run), ``results.csv`` and ``results.md`` (one row per
-sequence model, metric mean ± std over seeds) and ``results.png`` (metric against latency)."""
+sequence model, metric mean ± std over seeds) and ``results.png`` (metric against latency; needs matplotlib)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw
-
 from seqvision.compare.study import Study
 from seqvision.compare.suites import get_suite
-from seqvision.io import atomic_write_bytes, atomic_write_text
-from seqvision.training.plot import COLOURS
+from seqvision.io import atomic_write_text
+from seqvision.training.plot import COLOURS, INSTALL, PlotUnavailable, figure, save_png
 
 CELL_COLUMNS = [
     "sequence", "seed", "metric", "value", "parameters", "gflops", "input", "train_seconds", "epochs",
@@ -102,44 +100,37 @@ def markdown(study: Study, rows: list[dict[str, Any]], cells: list[dict[str, Any
 
 
 def plot(rows: list[dict[str, Any]], label: str, png_path: Path) -> None:
-    """Metric (mean, ± std bar) against latency at batch 1, one labelled point per sequence model."""
-    img = Image.new("RGB", (720, 440), "white")
-    draw = ImageDraw.Draw(img)
-    x0, y0, x1, y1 = 80, 30, 690, 390
-    draw.rectangle((x0, y0, x1, y1), outline="#888888")
-    draw.text((x0, 10), f"validation {label} vs latency (batch 1)", fill="black")
-    draw.text((x1 - 110, y1 + 22), "latency ms (batch 1)", fill="#444444")
-    points = [(r["latency_ms_batch1"], r["mean"], r["std"]) for r in rows if math.isfinite(r["mean"])]
-    if points:
-        xmin, xmax = min(p[0] for p in points), max(p[0] for p in points)
-        ymin, ymax = min(p[1] - p[2] for p in points), max(p[1] + p[2] for p in points)
-        pad_x, pad_y = max((xmax - xmin) * 0.1, 0.05), max((ymax - ymin) * 0.1, 1e-3)
-        xmin, xmax, ymin, ymax = max(0.0, xmin - pad_x), xmax + pad_x, ymin - pad_y, ymax + pad_y
+    """Metric (mean, ± std bar) against latency at batch 1, one labelled point per sequence model.
 
-        def px(x: float, y: float) -> tuple[float, float]:
-            return x0 + (x - xmin) / (xmax - xmin) * (x1 - x0), y1 - (y - ymin) / (ymax - ymin) * (y1 - y0)
-
-        for frac in (0.0, 0.5, 1.0):
-            draw.text((x0 - 60, y1 - frac * (y1 - y0) - 6), f"{ymin + frac * (ymax - ymin):.4g}", fill="#444444")
-            draw.text((x0 + frac * (x1 - x0) - 10, y1 + 6), f"{xmin + frac * (xmax - xmin):.3g}", fill="#444444")
-        for k, r in enumerate(rows):
-            colour = COLOURS[k % len(COLOURS)] if k < len(COLOURS) else "#ff7f0e"
-            cx, cy = px(r["latency_ms_batch1"], r["mean"])
-            _, top = px(0, r["mean"] + r["std"])
-            _, bottom = px(0, r["mean"] - r["std"])
-            draw.line((cx, top, cx, bottom), fill=colour, width=1)
-            draw.ellipse((cx - 5, cy - 5, cx + 5, cy + 5), fill=colour)
-            draw.text((cx + 8, cy - 6), r["sequence"], fill=colour)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    atomic_write_bytes(png_path, buf.getvalue())
+    Raises:
+        PlotUnavailable: matplotlib (the ``[plot]`` extra) is not installed.
+    """
+    fig = figure(7.2, 4.4)
+    ax = fig.subplots()
+    ax.set_title(f"validation {label} vs latency (batch 1)", loc="left", fontsize=10)
+    ax.set(xlabel="latency ms (batch 1)", ylabel=f"validation {label}")
+    ax.grid(alpha=0.3)
+    for k, r in enumerate(rows):
+        if not math.isfinite(r["mean"]):
+            continue
+        colour = COLOURS[k] if k < len(COLOURS) else "#ff7f0e"
+        x, y = r["latency_ms_batch1"], r["mean"]
+        ax.errorbar([x], [y], yerr=[r["std"]], color=colour, marker="o", markersize=7, capsize=3)
+        ax.annotate(r["sequence"], (x, y), xytext=(7, -3), textcoords="offset points", color=colour, fontsize=9)
+    latencies = [r["latency_ms_batch1"] for r in rows if math.isfinite(r["mean"])]
+    ax.set_xlim(0, 1.2 * max(latencies) if latencies and max(latencies) > 0 else 1)  # room for the names
+    ax.margins(y=0.1)
+    save_png(fig, png_path)
 
 
 def write_reports(study: Study, cells: list[dict[str, Any]], out: Path) -> list[dict[str, Any]]:
-    """Write cells.csv, results.csv, results.md and results.png into ``out``; returns the summary rows."""
+    """Write cells.csv, results.csv, results.md and results.png (with matplotlib) into ``out``; returns the rows."""
     rows = summarise(cells)
     _csv(out / "cells.csv", CELL_COLUMNS, cells)
     _csv(out / "results.csv", COLUMNS, rows)
     atomic_write_text(out / "results.md", markdown(study, rows, cells))
-    plot(rows, get_suite(study.suite).label, out / "results.png")
+    try:
+        plot(rows, get_suite(study.suite).label, out / "results.png")
+    except PlotUnavailable:
+        print(f"results.png skipped: {INSTALL}")
     return rows

@@ -1,4 +1,11 @@
-"""Training curves as a PNG, drawn with Pillow (no plotting dependency)."""
+"""Charts as PNG files, drawn with matplotlib (the ``[plot]`` extra): training curves, a confusion matrix.
+
+matplotlib is imported by :func:`figure` on first use, so importing seqvision (and
+``seqvision --help``) never pays for it. pyplot is not used: each chart is a bare ``Figure``
+printed by the Agg canvas, with no global backend or figure state, so plotting is safe from
+threads and leaves an interactive matplotlib session alone. Without matplotlib, :func:`figure`
+raises :class:`PlotUnavailable`; a training run then writes no ``curves.png`` and says so in one line.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,47 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
-
+from seqvision.errors import ConfigError
 from seqvision.io import atomic_write_bytes
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+INSTALL = "install seqvision[plot]"
+
+
+class PlotUnavailable(ConfigError):
+    """matplotlib, which draws every chart, is not installed."""
+
+
+def check_plotting() -> None:
+    """Raise :class:`PlotUnavailable` (one line naming the extra) unless matplotlib can be imported.
+
+    Verbs that were asked for a chart call it before their work, not after.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise PlotUnavailable("charts need matplotlib: pip install 'seqvision[plot]'") from None
+
+
+def figure(width: float, height: float) -> Figure:
+    """An empty ``width x height`` inch figure at 100 dpi (constrained layout), without pyplot."""
+    check_plotting()  # the package first: where it is missing, importing its submodule could still succeed
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def save_png(fig: Figure, path: str | Path) -> None:
+    """Write ``fig`` as a PNG, atomically (rendered by the Agg canvas)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", facecolor="white")
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def read_metrics(
@@ -29,67 +71,59 @@ def read_metrics(
     return series
 
 
-def _panel(
-    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str, series: dict[str, list[tuple[float, float]]]
-) -> None:
-    x0, y0, x1, y1 = box
-    draw.rectangle(box, outline="#888888")
-    draw.text((x0 + 4, y0 - 14), title, fill="black")
-    points = [p for s in series.values() for p in s]
-    if not points:
-        return
-    xmin, xmax = min(p[0] for p in points), max(p[0] for p in points)
-    ymin, ymax = min(p[1] for p in points), max(p[1] for p in points)
-    xmax, ymax = max(xmax, xmin + 1), ymax if ymax > ymin else ymin + 1
-    ymin = min(0.0, ymin)
-    for frac in (0.0, 0.5, 1.0):
-        y = y1 - frac * (y1 - y0)
-        draw.text((x0 - 44, y - 6), f"{ymin + frac * (ymax - ymin):.3g}", fill="#444444")
-    draw.text((x1 - 60, y1 + 4), f"epoch {int(xmax)}", fill="#444444")
-    for k, (name, pts) in enumerate(series.items()):
-        colour = COLOURS[k % len(COLOURS)]
-        xy = [
-            (x0 + (x - xmin) / (xmax - xmin) * (x1 - x0), y1 - (y - ymin) / (ymax - ymin) * (y1 - y0))
-            for x, y in pts
-            if math.isfinite(y)
-        ]
-        if len(xy) > 1:
-            draw.line(xy, fill=colour, width=2)
-        for x, y in xy:
-            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colour)
-        draw.text((x0 + 8, y0 + 4 + 12 * k), name, fill=colour)
+def _panel(ax: Axes, title: str, series: dict[str, list[tuple[float, float]]]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.grid(alpha=0.3)
+    for k, (name, points) in enumerate(series.items()):
+        finite = [(x, y) for x, y in points if math.isfinite(y)]
+        if finite:
+            xs, ys = zip(*finite, strict=True)
+            ax.plot(xs, ys, color=COLOURS[k % len(COLOURS)], linewidth=2, marker="o", markersize=3, label=name)
+    if series:
+        ax.legend(fontsize=8, loc="best")
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs
 
 
 def plot_curves(csv_paths: list[Path], png_path: Path, metrics: tuple[str, ...] = ("val_cer", "val_wer")) -> None:
-    """Loss curves on the left, the task's validation ``metrics`` on the right."""
+    """Loss curves on the left, the task's validation ``metrics`` on the right (900 x 360 px)."""
     series = read_metrics(csv_paths, metrics)
-    img = Image.new("RGB", (900, 360), "white")
-    draw = ImageDraw.Draw(img)
-    losses = {k: v for k, v in series.items() if k.endswith("loss") or k.endswith("loss_epoch")}
-    rates = {k: v for k, v in series.items() if k in metrics}
-    _panel(draw, (60, 30, 430, 320), "loss", losses)
-    _panel(draw, (510, 30, 880, 320), "validation " + " / ".join(m.removeprefix("val_") for m in metrics), rates)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    atomic_write_bytes(png_path, buf.getvalue())
+    fig = figure(9, 3.6)
+    left, right = fig.subplots(1, 2)
+    _panel(left, "loss", {k: v for k, v in series.items() if k.endswith("loss") or k.endswith("loss_epoch")})
+    title = "validation " + " / ".join(m.removeprefix("val_") for m in metrics)
+    _panel(right, title, {k: v for k, v in series.items() if k in metrics})
+    save_png(fig, png_path)
+
+
+def write_curves(csv_paths: list[Path], png_path: Path, metrics: tuple[str, ...]) -> bool:
+    """:func:`plot_curves`, or one line saying why it was skipped when matplotlib is missing; True if written."""
+    try:
+        plot_curves(csv_paths, png_path, metrics)
+    except PlotUnavailable:
+        print(f"{png_path.name} skipped: {INSTALL}")
+        return False
+    return True
 
 
 def plot_confusion(matrix: list[list[int]], labels: list[str], png_path: str | Path) -> None:
-    """Confusion matrix as a PNG: rows are true classes, columns predictions, shade = row fraction."""
-    n, cell, left, top = len(labels), 28, 30 + 7 * max(len(s) for s in labels), 40
-    img = Image.new("RGB", (left + n * cell + 20, top + n * cell + 30), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((left, 8), "predicted ->  (rows: true class)", fill="black")
+    """Confusion matrix as a PNG: rows are true classes, columns predictions, shade = row fraction, counts inside."""
+    n = len(labels)
+    fractions = [[count / max(sum(row), 1) for count in row] for row in matrix]
+    side = 1.5 + 0.45 * n + 0.07 * max(len(s) for s in labels)
+    fig = figure(side, side)
+    ax = fig.subplots()
+    ax.imshow(fractions, cmap="Blues", vmin=0.0, vmax=1.0)
     for i, row in enumerate(matrix):
-        total = max(sum(row), 1)
-        draw.text((6, top + i * cell + 8), f"{i} {labels[i]}", fill="black")
         for j, count in enumerate(row):
-            shade = int(255 * (1 - count / total))
-            box = (left + j * cell, top + i * cell, left + (j + 1) * cell - 1, top + (i + 1) * cell - 1)
-            draw.rectangle(box, fill=(shade, shade, 255) if i != j else (shade, 255, shade), outline="#cccccc")
             if count:
-                draw.text((box[0] + 4, box[1] + 8), str(count), fill="black" if shade > 100 else "white")
-        draw.text((left + i * cell + 10, top + n * cell + 6), str(i), fill="#444444")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    atomic_write_bytes(png_path, buf.getvalue())
+                colour = "white" if fractions[i][j] > 0.6 else "black"
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(n), [str(i) for i in range(n)], fontsize=8)
+    ax.set_yticks(range(n), [f"{i} {label}" for i, label in enumerate(labels)], fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true class")
+    save_png(fig, png_path)

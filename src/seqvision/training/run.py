@@ -6,7 +6,7 @@ Run folder layout::
     metrics.csv        per-step/epoch log (Lightning)   labels.json     the model's classes (video)
     checkpoints/       best.ckpt and last.ckpt, resume files written atomically (trusted: written by this run)
     model.safetensors  best model (+ model.json)        skipped.txt     every input left out, and why
-    curves.png         loss and the task's validation metrics
+    curves.png         loss and the task's validation metrics (needs matplotlib, the [plot] extra)
 
 The task (``cfg.task``, see :mod:`seqvision.tasks`) provides the data, model and metrics; the
 loop, checkpoints, time budget and model export are the same for every task.
@@ -43,7 +43,7 @@ from seqvision.training.faults import (
     check_free_space,
     check_resume_file,
 )
-from seqvision.training.plot import plot_curves
+from seqvision.training.plot import write_curves
 from seqvision.training.warm_start import load_base, warm_start
 
 __all__ = ["ExportBest", "train"]
@@ -220,7 +220,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
         trainer.fit(prepared.module, prepared.train, prepared.val, ckpt_path=ckpt, weights_only=True)
     if not trainer.is_global_zero:
         return out / "model.safetensors"
-    plot_curves(metric_files(out), out / "curves.png", task.metric_names)
+    write_curves(metric_files(out), out / "curves.png", task.metric_names)  # or one line: skipped
     model_path = out / "model.safetensors"
     if not model_path.exists():
         raise DataError(f"{out}: training ended before the first validation; no model was written")

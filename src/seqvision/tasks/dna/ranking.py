@@ -1,10 +1,13 @@
-"""Ranking metrics of binary and multi-label classifiers: ROC-AUC and PR-AUC (average precision), in numpy.
+"""Ranking metrics of binary and multi-label classifiers: ROC-AUC and PR-AUC (average precision), by torchmetrics.
 
-Both follow scikit-learn's definitions, so figures compare with published ones without adding
-scikit-learn as a dependency: ROC-AUC is the probability that a random positive scores above a
-random negative (ties count half: the Mann-Whitney U statistic from average ranks); average
-precision is ``sum_n (R_n - R_{n-1}) P_n`` over the distinct score thresholds, from the highest
-down (no interpolation, so it is not the optimistic trapezoidal PR area).
+torchmetrics (installed with Lightning, so no extra) follows scikit-learn's definitions, and figures
+compare with published ones: ROC-AUC is the trapezoidal area under the ROC curve over the distinct
+thresholds, which equals the probability that a random positive scores above a random negative
+with ties counting half (the Mann-Whitney U statistic); PR-AUC is average precision,
+``sum_n (R_n - R_{n-1}) P_n`` over the distinct score thresholds from the highest down (a step
+sum, no interpolation, so not the optimistic trapezoidal PR area). torchmetrics counts true and
+false positives in float32: values agree with a float64 computation to about 1e-7
+(``tests/test_metric_libraries.py`` compares it with the numpy code it replaced).
 """
 
 from __future__ import annotations
@@ -12,19 +15,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
+from torch import Tensor
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based ranks of ``scores``, tied scores sharing the average of their ranks."""
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    # start index of each run of equal scores, and the average rank of the run
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    ends = np.r_[starts[1:], len(scores)]
-    average = (starts + ends + 1) / 2.0  # mean of the ranks starts+1 .. ends
-    ranks = np.empty(len(scores))
-    ranks[order] = np.repeat(average, ends - starts)
-    return ranks
+def _binary(truth: np.ndarray, scores: np.ndarray) -> tuple[Tensor, Tensor, int]:
+    """Flat 0/1 targets and float64 scores as tensors, and the number of positives."""
+    target = torch.from_numpy(np.asarray(truth).astype(bool).ravel()).long()
+    preds = torch.from_numpy(np.asarray(scores, dtype=np.float64).ravel().copy())
+    if len(preds) and (preds.min() < 0 or preds.max() > 1):
+        # torchmetrics takes scores outside [0, 1] for logits and applies a sigmoid, which ties large
+        # ones; dense ranks scaled into [0, 1] keep the order and the ties exactly
+        ranks = torch.unique(preds, sorted=True, return_inverse=True)[1].double()
+        preds = ranks / max(float(ranks.max()), 1.0)
+    return target, preds, int(target.sum())
 
 
 def roc_auc(truth: np.ndarray, scores: np.ndarray) -> float:
@@ -33,32 +37,26 @@ def roc_auc(truth: np.ndarray, scores: np.ndarray) -> float:
     >>> roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
     0.75
     """
-    truth, scores = np.asarray(truth).astype(bool).ravel(), np.asarray(scores, dtype=np.float64).ravel()
-    positives, negatives = int(truth.sum()), int((~truth).sum())
-    if positives == 0 or negatives == 0:
+    from torchmetrics.functional.classification import binary_auroc
+
+    target, preds, positives = _binary(truth, scores)
+    if positives == 0 or positives == len(target):
         return float("nan")
-    u = _ranks(scores)[truth].sum() - positives * (positives + 1) / 2.0
-    return float(u / (positives * negatives))
+    return float(binary_auroc(preds, target))
 
 
 def average_precision(truth: np.ndarray, scores: np.ndarray) -> float:
     """Average precision (area under the step PR curve) of one binary label; NaN without positives.
 
-    >>> average_precision(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
-    0.8333333333333333
+    >>> round(average_precision(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])), 6)
+    0.833333
     """
-    truth, scores = np.asarray(truth).astype(bool).ravel(), np.asarray(scores, dtype=np.float64).ravel()
-    positives = int(truth.sum())
+    from torchmetrics.functional.classification import binary_average_precision
+
+    target, preds, positives = _binary(truth, scores)
     if positives == 0:
         return float("nan")
-    order = np.argsort(-scores, kind="mergesort")
-    scores, truth = scores[order], truth[order]
-    # the last index of each run of equal scores: one threshold per distinct score
-    last = np.flatnonzero(np.r_[scores[1:] != scores[:-1], True])
-    true_pos = np.cumsum(truth)[last]
-    precision = true_pos / (last + 1)
-    recall = true_pos / positives
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return float(binary_average_precision(preds, target))
 
 
 def macro(metric: Callable[[np.ndarray, np.ndarray], float], truth: np.ndarray, scores: np.ndarray) -> float:

@@ -1,8 +1,8 @@
 """Forecast scores per lead time: MSE and MAE (per frame summed over pixels, as OpenSTL reports; per pixel), SSIM, CSI.
 
 Pixels outside the mask (radar: no data) count nowhere. MSE/MAE are in the data's units (Moving
-MNIST: intensities 0-1; radar: mm/h). SSIM (Wang et al. 2004; 11x11 Gaussian window, sigma 1.5)
-is computed on the model's normalised values. CSI, the critical success index, is
+MNIST: intensities 0-1; radar: mm/h). SSIM (Wang et al. 2004; 11x11 Gaussian window, sigma 1.5,
+by torchmetrics) is computed on the model's normalised values. CSI, the critical success index, is
 ``hits / (hits + misses + false alarms)`` of ``value >= threshold`` over all pixels of a lead time.
 
 >>> s = ForecastScores(2, threshold=1.0); x = torch.zeros(1, 2, 1, 16, 16); s.update(x, x, x + 1, x, x)
@@ -15,28 +15,30 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 
-def _gaussian(size: int = 11, sigma: float = 1.5) -> Tensor:
-    x = torch.arange(size, dtype=torch.float32) - size // 2
-    g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :])[None, None]  # (1, 1, size, size)
-
-
 def ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
-    """Mean SSIM of each image pair: ``(N, 1, H, W)`` twice -> ``(N,)`` (valid windows only, no padding)."""
-    side = min(11, *x.shape[-2:])  # images smaller than the window: the largest odd window that fits
-    window = _gaussian(max(side - 1 + side % 2, 1)).to(x)
-    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    mu_x, mu_y = F.conv2d(x, window), F.conv2d(y, window)
-    var_x = F.conv2d(x * x, window) - mu_x**2
-    var_y = F.conv2d(y * y, window) - mu_y**2
-    cov = F.conv2d(x * y, window) - mu_x * mu_y
-    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
-    return s.flatten(1).mean(1)
+    """Mean SSIM of each image pair over the windows inside the image: ``(N, 1, H, W)`` twice -> ``(N,)``.
+
+    torchmetrics computes the SSIM map (its Gaussian, sigma 1.5, spans 11 pixels); it pads the
+    images by reflection and averages over the whole map, border windows included, so the border
+    of ``(window - 1) / 2`` pixels is cut here to keep the standard definition (Wang et al.'s valid
+    windows). Images smaller than 11 pixels get the largest odd window that fits, with sigma scaled
+    down to match (``1.5 * window / 11``).
+    """
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    side = min(11, *x.shape[-2:])
+    window = max(side - 1 + side % 2, 1)
+    _, full = structural_similarity_index_measure(
+        x, y, sigma=1.5 * window / 11, data_range=data_range, k1=0.01, k2=0.03, reduction="none", return_full_image=True
+    )
+    if full.shape[-2:] != x.shape[-2:]:  # a torchmetrics that crops by itself would be cut twice here
+        raise RuntimeError(f"torchmetrics returned an SSIM map of {tuple(full.shape)} for images of {tuple(x.shape)}")
+    cut = (window - 1) // 2
+    valid = full[..., cut : full.shape[-2] - cut, cut : full.shape[-1] - cut]  # (N, 1, H - 2 cut, W - 2 cut)
+    return valid.flatten(1).mean(1)
 
 
 class ForecastScores:

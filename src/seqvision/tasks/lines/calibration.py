@@ -19,22 +19,22 @@ greedy decoding about as much, but does nothing for beam search with an LM.)
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from seqvision.data.alphabet import Alphabet
 from seqvision.errors import DataError
-from seqvision.io import atomic_write_bytes
 from seqvision.tasks.lines.decoding.ctc import Decoded, acoustic_confidences
+from seqvision.training.plot import check_plotting as check_plotting  # re-exported for `calibrate --plot`
+from seqvision.training.plot import figure, save_png
 
 CharConfidences = Callable[[Decoded, np.ndarray, float], list[float]]
 MIN_WORDS = 20
+RELIABILITY_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
 
 
 def matched_words(hypothesis: Sequence[str], reference: Sequence[str]) -> list[bool]:
@@ -178,23 +178,14 @@ def fit_temperature(
 
 
 def reliability_plot(path: str | Path, curves: dict[str, tuple[list[float], list[bool]]], bins: int = 10) -> None:
-    """A reliability diagram (accuracy against confidence per bin, with the diagonal) as a PNG, drawn with Pillow."""
-    size, margin = 520, 60
-    img = Image.new("RGB", (size + 2 * margin, size + 2 * margin), "white")
-    draw = ImageDraw.Draw(img)
+    """A reliability diagram (accuracy against confidence per bin, with the diagonal) as a PNG, by matplotlib.
 
-    def xy(conf: float, acc: float) -> tuple[float, float]:
-        return margin + conf * size, margin + (1 - acc) * size
-
-    draw.rectangle([margin, margin, margin + size, margin + size], outline="black")
-    draw.line([xy(0, 0), xy(1, 1)], fill="#999999", width=1)
-    for k in range(11):
-        v = k / 10
-        draw.text((xy(v, 0)[0] - 8, margin + size + 6), f"{v:.1f}", fill="black")
-        draw.text((margin - 30, xy(0, v)[1] - 6), f"{v:.1f}", fill="black")
-    draw.text((margin + size / 2 - 60, margin + size + 28), "word confidence", fill="black")
-    draw.text((8, margin - 24), "accuracy (fraction of words right)", fill="black")
-    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+    Raises:
+        PlotUnavailable: matplotlib (the ``[plot]`` extra) is not installed.
+    """
+    fig = figure(6.4, 6.4)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="#999999", linewidth=1, label="perfectly calibrated")
     for n, (name, (conf, right)) in enumerate(curves.items()):
         c = np.asarray(conf, dtype=np.float64)
         r = np.asarray(right, dtype=np.float64)
@@ -204,14 +195,16 @@ def reliability_plot(path: str | Path, curves: dict[str, tuple[list[float], list
             for b in range(bins)
             if (which == b).any()
         ]
-        colour = colours[n % len(colours)]
-        draw.line([xy(x, y) for x, y, _ in points], fill=colour, width=3)
-        for x, y, count in points:
-            radius = 2 + min(8.0, math.sqrt(count) / 3)
-            cx, cy = xy(x, y)
-            draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=colour)
+        colour = RELIABILITY_COLOURS[n % len(RELIABILITY_COLOURS)]
         ece = expected_calibration_error(conf, right)
-        draw.text((margin + 12, margin + 12 + 16 * n), f"{name}: ECE {100 * ece:.1f} %", fill=colour)
-    buffer = io.BytesIO()
-    img.save(buffer, format="PNG")
-    atomic_write_bytes(path, buffer.getvalue())
+        if points:
+            xs, ys, counts = zip(*points, strict=True)
+            ax.plot(xs, ys, color=colour, linewidth=2.5, label=f"{name}: ECE {100 * ece:.1f} %")
+            # a dot of radius 2-10 px (100 dpi; area in points squared) that grows with the bin
+            sizes = [(2 * 0.72 * (2 + min(8.0, math.sqrt(count) / 3))) ** 2 for count in counts]
+            ax.scatter(xs, ys, s=sizes, color=colour, zorder=3)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="word confidence", ylabel="accuracy (fraction of words right)")
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    save_png(fig, path)

@@ -226,8 +226,10 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
 
 def calibrate(args: argparse.Namespace) -> int:
     from seqvision.checkpoint import save_calibrated
-    from seqvision.tasks.lines.calibration import fit_temperature, reliability_plot
+    from seqvision.tasks.lines.calibration import check_plotting, fit_temperature, reliability_plot
 
+    if args.plot:
+        check_plotting()  # before the work: the diagram was asked for
     rec, inputs = _load_recognizer(args, "labelled data")
     if len(inputs) != 1:
         raise ConfigError(f"calibrate takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")

@@ -72,10 +72,12 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.video.clips import read_clips
     from seqvision.tasks.video.metrics import Confusion
     from seqvision.tasks.video.predictor import ClipClassifier
-    from seqvision.training.plot import plot_confusion
+    from seqvision.training.plot import check_plotting, plot_confusion
 
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    if args.confusion:
+        check_plotting()  # before the work: the chart was asked for
     clf = ClipClassifier.load(model, args.backend, args.threads)
     report = read_clips(inputs[0])
     skipped = list(report.skipped)
