@@ -53,6 +53,11 @@ def _add_data_tools(sub: Any) -> None:
     p.add_argument("--held-out", choices=["exclude", "only"], help="the benchmark's held-out font families")
     p.add_argument("--font-dir", help="use the .ttf/.otf files in this folder instead of the system's fonts")
     p.add_argument("--clean", action="store_true", help="plain black-on-white lines, no degradations")
+    p.add_argument(
+        "--augraphy",
+        action="store_true",
+        help="paper and scan stages from augraphy instead of the built-in ones (the [augraphy] extra; slower)",
+    )
     p.add_argument("--max-chars", type=int, default=80, help="longest line in characters (default 80)")
     p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
     p.add_argument("--list-fonts", action="store_true", help="print the fonts that would be used, then stop")

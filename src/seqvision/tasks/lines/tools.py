@@ -16,6 +16,12 @@ def synth(args: argparse.Namespace) -> int:
 
     if args.lines < 1:
         raise ConfigError(f"--lines must be at least 1, got {args.lines}")
+    if args.augraphy and args.clean:
+        raise ConfigError("--augraphy degrades lines; it cannot go with --clean")
+    if args.augraphy:
+        from seqvision.tasks.lines.synth.augment import require_augraphy
+
+        require_augraphy()
     include = tuple(args.fonts or ()) + (HELD_OUT if args.held_out == "only" else ())
     exclude = tuple(args.exclude_fonts or ()) + (HELD_OUT if args.held_out == "exclude" else ())
     fonts = find_fonts(include, exclude, Path(args.font_dir) if args.font_dir else None)
@@ -34,6 +40,7 @@ def synth(args: argparse.Namespace) -> int:
         clean=args.clean,
         max_chars=args.max_chars,
         workers=args.workers or None,
+        augraphy=args.augraphy,
         progress=sys.stderr.isatty(),
     )
     stats = json.loads((tsv.parent / "synth.json").read_text(encoding="utf-8"))

@@ -23,9 +23,9 @@ from seqvision.tasks.lines.synth.text import load_corpus
 _worker: LineGenerator | None = None
 
 
-def _init(fonts: Sequence[Font], seed: int, height: int, clean: bool, max_chars: int) -> None:
+def _init(fonts: Sequence[Font], seed: int, height: int, clean: bool, max_chars: int, augraphy: bool) -> None:
     global _worker
-    _worker = LineGenerator(fonts, seed, height, clean, max_chars)
+    _worker = LineGenerator(fonts, seed, height, clean, max_chars, augraphy=augraphy)
 
 
 def _render_range(out: Path, start: int, stop: int) -> list[tuple[str, str, str]]:
@@ -54,12 +54,18 @@ def write_dataset(
     max_chars: int = 80,
     workers: int | None = None,
     progress: bool = False,
+    augraphy: bool = False,
 ) -> Path:
     """Render ``lines`` lines into ``out`` and return the path of its ``labels.tsv``.
 
     Also writes ``fonts.tsv`` (each font's file and line count) and ``synth.json`` (the settings, text
     sources and speed). The same arguments give the same files, whatever ``workers`` is.
+    ``augraphy``: augraphy's paper and scan stages (:mod:`.augment`); needs the ``augraphy`` extra.
     """
+    if augraphy and not clean:  # fail here with one line, not inside a worker process
+        from seqvision.tasks.lines.synth.augment import require_augraphy
+
+        require_augraphy()
     out = Path(out)
     try:
         (out / "images").mkdir(parents=True, exist_ok=True)
@@ -67,7 +73,7 @@ def write_dataset(
         raise DataError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     workers = workers or min(8, os.cpu_count() or 1)
     sources = load_corpus().sources  # read once here, so forked workers inherit it
-    args = (list(fonts), seed, height, clean, max_chars)
+    args = (list(fonts), seed, height, clean, max_chars, augraphy)
     start = time.perf_counter()
     rows: list[tuple[str, str, str]] = []
     bar = tqdm(total=lines, desc="rendering", unit="line", disable=not progress, dynamic_ncols=True)
@@ -92,6 +98,7 @@ def write_dataset(
         "seed": seed,
         "height": height,
         "clean": clean,
+        "augraphy": augraphy and not clean,
         "max_chars": max_chars,
         "fonts": len(fonts),
         "text_sources": list(sources),

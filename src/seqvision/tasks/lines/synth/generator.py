@@ -16,8 +16,9 @@ import numpy as np
 from PIL import Image
 
 from seqvision.errors import DataError
-from seqvision.tasks.lines.synth.degrade import degrade
+from seqvision.tasks.lines.synth.degrade import Augment, degrade
 from seqvision.tasks.lines.synth.fonts import PILLOW_FONT, Font, coverage, find_fonts
+from seqvision.tasks.lines.synth.profile import DEFAULT, Degradations
 from seqvision.tasks.lines.synth.render import draw_line
 from seqvision.tasks.lines.synth.text import CHARSET, MAX_CHARS, TextSampler, load_corpus
 
@@ -34,14 +35,29 @@ class LineGenerator:
         height: output image height in pixels (width follows the text).
         clean: plain black-on-white rendering with no degradations (for tests and checks).
         max_chars: longest line in characters.
+        degradations: probabilities and ranges of the degraded mode (:mod:`.profile`).
+        augraphy: augraphy's document pipeline instead of the built-in paper and scan stages (the
+            ``augraphy`` extra; see :mod:`.augment`).
     """
 
     def __init__(
-        self, fonts: Sequence[Font], seed: int = 0, height: int = 48, clean: bool = False, max_chars: int = MAX_CHARS
+        self,
+        fonts: Sequence[Font],
+        seed: int = 0,
+        height: int = 48,
+        clean: bool = False,
+        max_chars: int = MAX_CHARS,
+        degradations: Degradations = DEFAULT,
+        augraphy: bool = False,
     ):
         if not fonts:
             raise ValueError("LineGenerator needs at least one font")
-        self.seed, self.height, self.clean = seed, height, clean
+        self.seed, self.height, self.clean, self.cfg = seed, height, clean, degradations
+        self.augment: Augment | None = None
+        if augraphy and not clean:
+            from seqvision.tasks.lines.synth.augment import augraphy_pipeline
+
+            self.augment = augraphy_pipeline()
         self.families: dict[str, list[Font]] = {}
         for font in fonts:  # families are drawn uniformly, so a family with 18 styles is not 18x as likely
             self.families.setdefault(font.family, []).append(font)
@@ -63,8 +79,12 @@ class LineGenerator:
         nrng = np.random.default_rng([self.seed, index])
         text, font = self._fit(self.texts.line(rng), rng)
         filler = "" if self.clean else self.texts.line(rng)
-        mask = draw_line(text, font.path, rng, clean=self.clean, filler=filler)
-        return degrade(mask, self.height, rng, nrng, clean=self.clean), text, font
+        mask = draw_line(text, font.path, rng, clean=self.clean, filler=filler, cfg=self.cfg)
+        back = None  # bleed-through: another line, from the back of the sheet
+        if not self.clean and self.augment is None and rng.random() < self.cfg.bleed_through:
+            back = draw_line(self.texts.line(rng), font.path, rng, clean=True)
+        image = degrade(mask, self.height, rng, nrng, self.clean, self.cfg, back, self.augment)
+        return image, text, font
 
 
 def render_text(text: str, height: int = 48, font: Font | None = None, seed: int = 0) -> Image.Image:
