@@ -42,3 +42,22 @@ def test_saved_files_are_readable_by_others(tmp_path: Path) -> None:
     path = save_model(tmp_path / "m", torch.nn.Linear(2, 2), {"task": "test"})
     for p in (path, path.with_suffix(".json")):
         assert p.stat().st_mode & stat.S_IROTH, f"{p} is not world-readable"
+
+
+# The bundled print-en on real printed val lines of ../shared/data (docs/models.md has the full figures).
+PRINTED_BOUNDS = {"ehri_en": 0.30, "gt4hist_en": 0.10}
+
+
+@pytest.mark.parametrize("name", sorted(PRINTED_BOUNDS))
+def test_print_en_reads_real_printed_lines(shared_data: Path, name: str) -> None:
+    folder = shared_data / "printed" / name / "val"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found")
+    rec = Recognizer.load("print-en")
+    known = set(rec.metadata["alphabet"])
+    samples = [s for s in read_lines(folder).samples if set(s.text) <= known][:40]  # no polytonic Greek
+    rates = ErrorRates()
+    for sample, decoded in zip(samples, rec.read([open_image(s.image) for s in samples]), strict=True):
+        rates.update(decoded.text, sample.text)
+    assert len(samples) == 40
+    assert rates.cer < PRINTED_BOUNDS[name], f"print-en CER {rates.cer:.3f} on 40 {name} val lines"
