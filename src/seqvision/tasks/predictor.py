@@ -59,6 +59,25 @@ def load_predictor(name_or_path: str | Path, backend: str = "torch", threads: in
     return get_task(model_task(name_or_path)).predictor.load(name_or_path, backend, threads)
 
 
+def check_backend(backend: str, threads: int) -> int:
+    """Refuses an unknown backend; returns the threads to use (0: torch's count)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    return threads or torch.get_num_threads()
+
+
+def open_onnx(name_or_path: str | Path, threads: int, task: str | None) -> tuple[dict[str, Any], Path, Any]:
+    """An exported ``.onnx`` model of ``task`` (None: any): ``(metadata, path, onnxruntime session)``."""
+    from seqvision.export.runtime import read_metadata, session
+
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such ONNX file")
+    meta = read_metadata(path)
+    _check_task(meta, path, task)
+    return meta, path, session(path.read_bytes(), threads)
+
+
 def load_network(
     name_or_path: str | Path,
     backend: str,
@@ -77,18 +96,9 @@ def load_network(
     An ``.onnx`` file gives no model, only a session; otherwise the model is built from its
     metadata and the weights must fit it exactly, else :class:`CheckpointError` names the file.
     """
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    threads = threads or torch.get_num_threads()
+    threads = check_backend(backend, threads)
     if str(name_or_path).endswith(".onnx"):
-        from seqvision.export.runtime import read_metadata, session
-
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise CheckpointError(f"{path}: no such ONNX file")
-        meta = read_metadata(path)
-        _check_task(meta, path, task)
-        return None, meta, path, session(path.read_bytes(), threads)
+        return None, *open_onnx(name_or_path, threads, task)
     tensors, meta, path = load_state(name_or_path)
     _check_task(meta, path, task)
     try:

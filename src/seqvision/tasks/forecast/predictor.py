@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from seqvision.errors import CheckpointError, ConfigError, DataError
+from seqvision.errors import DataError
 from seqvision.tasks.forecast.model import ForecastModel
 from seqvision.tasks.forecast.normalise import Normalisation
-from seqvision.tasks.predictor import BACKENDS, _check_task
+from seqvision.tasks.predictor import check_backend, open_onnx
 
 
 @dataclass
@@ -36,20 +36,14 @@ class Forecaster:
     @classmethod
     def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Forecaster:
         """A ``.safetensors`` file or run folder of a forecaster, or its exported ``.onnx`` file."""
-        from seqvision.export.runtime import read_metadata, session
+        from seqvision.export.runtime import session
         from seqvision.tasks.forecast.evaluate import load_forecaster
         from seqvision.tasks.forecast.onnx import forecaster_to_onnx
 
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-        threads = threads or torch.get_num_threads()
+        threads = check_backend(backend, threads)
         if str(name_or_path).endswith(".onnx"):
-            path = Path(name_or_path)
-            if not path.is_file():
-                raise CheckpointError(f"{path}: no such ONNX file")
-            meta = read_metadata(path)
-            _check_task(meta, path, "forecast")
-            return cls(None, meta, path, session(path.read_bytes(), threads))
+            meta, path, onnx_session = open_onnx(name_or_path, threads, "forecast")
+            return cls(None, meta, path, onnx_session)
         model, meta = load_forecaster(name_or_path)
         onnx = session(forecaster_to_onnx(model, meta), threads) if backend == "onnx" else None
         return cls(model, meta, Path(name_or_path), onnx)
