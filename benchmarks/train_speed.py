@@ -1,9 +1,12 @@
 """Per preset: parameters, forward GFLOPs for the median Hooker line, training and inference lines/s.
 
     python benchmarks/train_speed.py [--data ../shared/data/hooker/train] [--lines 256] [--threads 2]
+        [--precision 32,bf16]
 
 Uses real Hooker lines when present (synthetic lines otherwise), the training data pipeline
 (width-bucketed batches, augmentation for training) and all presets unless --presets is given.
+With ``--precision 32,bf16`` each preset is also measured under bf16 autocast (what
+``train --precision bf16`` does), with its speed-up over fp32 from the same run.
 Prints a Markdown table and writes benchmarks/results/train_speed.json.
 """
 
@@ -40,21 +43,24 @@ def batches(samples, alphabet, model, height, batch_size, augment):
     return [collate_lines([ds[i] for i in idx]) for idx in sampler]
 
 
-def measure(name: str, samples, batch_size: int) -> dict:
+def measure(name: str, samples, batch_size: int, precision: str = "32") -> dict:
     cfg = get_preset(name)
     alphabet = Alphabet.from_texts(s.text for s in samples)
     model = build_model(cfg, len(alphabet))
     params = sum(p.numel() for p in model.parameters())
     gflops = forward_gflops(model, cfg.height, round(475 * cfg.height / 64))
     train_batches = batches(samples, alphabet, model, cfg.height, batch_size, augment=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=precision == "32")
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
     model.train()
     lines, start = 0, time.perf_counter()
     warm_up = min(2, len(train_batches) - 1)  # two warm-up steps when there are enough batches
     for i, b in enumerate(train_batches):
         if i == warm_up:
             lines, start = 0, time.perf_counter()
-        log_probs, lengths = model(b["images"], b["widths"])
+        with autocast:
+            log_probs, lengths = model(b["images"], b["widths"])
+        log_probs = log_probs.float()
         loss = F.ctc_loss(log_probs.transpose(0, 1), b["targets"], lengths, b["target_lengths"], zero_infinity=True)
         opt.zero_grad()
         loss.backward()
@@ -63,7 +69,7 @@ def measure(name: str, samples, batch_size: int) -> dict:
     train_lps = lines / (time.perf_counter() - start)
     model.eval()
     infer_batches = batches(samples, alphabet, model, cfg.height, batch_size, augment=False)
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast:
         model(infer_batches[0]["images"], infer_batches[0]["widths"])
         start = time.perf_counter()
         lines = 0
@@ -73,6 +79,7 @@ def measure(name: str, samples, batch_size: int) -> dict:
     infer_lps = lines / (time.perf_counter() - start)
     return {
         "preset": name,
+        "precision": precision,
         "height": cfg.height,
         "params_m": round(params / 1e6, 2),
         "gflops_64x475": round(gflops, 3),
@@ -88,6 +95,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--presets", default=",".join(PRESETS.names()))
+    parser.add_argument("--precision", default="32", help="comma-separated: 32, bf16 (autocast)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_speed.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -99,17 +107,25 @@ def main() -> None:
         tsv = write_dataset(Path("/tmp/seqvision-bench-lines"), args.lines, find_fonts(), height=64)
         samples = read_lines(tsv).samples
     samples = random.Random(0).sample(samples, min(args.lines, len(samples)))
-    rows = [measure(name, samples, args.batch_size) for name in args.presets.split(",")]
+    precisions = args.precision.split(",")
+    rows = [measure(name, samples, args.batch_size, p) for name in args.presets.split(",") for p in precisions]
+    fp32 = {r["preset"]: r for r in rows if r["precision"] == "32"}
+    for r in rows:  # speed-ups over fp32, measured in this run
+        base = fp32.get(r["preset"])
+        r["train_speedup"] = round(r["train_lines_s"] / base["train_lines_s"], 2) if base else None
+        r["infer_speedup"] = round(r["infer_lines_s"] / base["infer_lines_s"], 2) if base else None
     print(
         f"\n{len(samples)} lines from {source}, batch {args.batch_size}, {args.threads} threads, "
         f"torch {torch.__version__}, {platform.processor() or platform.machine()}\n"
     )
-    print("| preset | height | params (M) | GFLOPs 64x475 line | train lines/s | inference lines/s |")
-    print("|---|---|---|---|---|---|")
+    print("| preset | precision | height | params (M) | GFLOPs 64x475 line | train lines/s | inference lines/s |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
+        up = f" ({r['train_speedup']}x)" if r["precision"] != "32" and r["train_speedup"] else ""
+        up_infer = f" ({r['infer_speedup']}x)" if r["precision"] != "32" and r["infer_speedup"] else ""
         print(
-            f"| {r['preset']} | {r['height']} | {r['params_m']} | {r['gflops_64x475']} | {r['train_lines_s']} | "
-            f"{r['infer_lines_s']} |"
+            f"| {r['preset']} | {r['precision']} | {r['height']} | {r['params_m']} | {r['gflops_64x475']} | "
+            f"{r['train_lines_s']}{up} | {r['infer_lines_s']}{up_infer} |"
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
