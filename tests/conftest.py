@@ -49,6 +49,15 @@ def plain_fonts() -> list[Font]:
 
 
 @pytest.fixture(scope="session")
+def fonts() -> list[Font]:
+    """Three installed families (sans, serif, mono) for the synthesiser's tests; skips without the font packages."""
+    try:
+        return list(find_fonts(include=("DejaVu Sans", "DejaVu Serif", "Liberation Mono")))
+    except DataError as exc:
+        pytest.skip(f"needs the Debian font packages that `make install` adds: {exc}")
+
+
+@pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory, lines_dir: Path) -> Path:
     """Run folder of a tiny model trained for 2 epochs on :func:`lines_dir` (copy it before resuming)."""
     out = tmp_path_factory.mktemp("runs") / "tiny"

@@ -17,22 +17,14 @@ from PIL import Image, features
 
 from seqvision.cli.main import main
 from seqvision.data.readers import read_lines
-from seqvision.errors import ConfigError, DataError
-from seqvision.tasks.lines.synth import LineGenerator, find_fonts, render_text, write_dataset
+from seqvision.errors import ConfigError
+from seqvision.tasks.lines.synth import LineGenerator, render_text, write_dataset
 from seqvision.tasks.lines.synth.ink import INK_EFFECTS
 from seqvision.tasks.lines.synth.profile import DEFAULT, Degradations
 from seqvision.tasks.lines.synth.render import draw_line
 from seqvision.tasks.lines.synth.scan import MEDIA, SCAN_EFFECTS, bleed_through, legible
 
 TEXT = "Herman Kohn, 233 Sutter St. (Calif.) jumpy"
-
-
-@pytest.fixture(scope="module")
-def fonts():
-    try:
-        return find_fonts(include=("DejaVu Sans", "DejaVu Serif", "Liberation Mono"))
-    except DataError as exc:
-        pytest.skip(f"needs the Debian font packages that `make install` adds: {exc}")
 
 
 @pytest.fixture(scope="module")

@@ -24,14 +24,6 @@ from seqvision.tasks.lines.synth.text import TextSampler
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def fonts():
-    try:
-        return find_fonts(include=("DejaVu Sans", "DejaVu Serif", "Liberation Mono"))
-    except DataError as exc:
-        pytest.skip(f"needs the Debian font packages that `make install` adds: {exc}")
-
-
 def test_texts_fit_the_charset_and_vary() -> None:
     sampler, rng = TextSampler(load_corpus()), random.Random(0)
     lines = [sampler.line(rng) for _ in range(400)]
