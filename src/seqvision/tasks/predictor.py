@@ -116,6 +116,26 @@ def load_network(
     return model, meta, path, session(export(model, meta), threads)
 
 
+def load_torch_only(
+    name_or_path: str | Path, backend: str, threads: int, task: str, refusal: str
+) -> tuple[SeqModel, dict[str, Any], Path]:
+    """A saved model with a ``labels`` head of a task that has no ONNX path yet: ``(model, metadata, path)``.
+
+    Any backend but torch is refused with ``refusal`` (one line saying so).
+    """
+    if backend != "torch":
+        raise ConfigError(refusal)
+    model, meta, path, _ = load_network(
+        name_or_path, "torch", threads, classes=lambda m: len(m["labels"]), export=_unreachable, task=task
+    )
+    assert model is not None  # a saved model (an .onnx path is refused by the task check)
+    return model, meta, path
+
+
+def _unreachable(model: SeqModel, meta: dict[str, Any]) -> bytes:
+    raise AssertionError("load_torch_only never exports")
+
+
 def task_title(name: str) -> str:
     """How messages name a task's models ("video", "text-line"); an unknown task by its own name."""
     import seqvision.tasks  # noqa: F401  (fills the registry)

@@ -16,18 +16,13 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from seqvision.errors import ConfigError
 from seqvision.nn.model import SeqModel
 from seqvision.tasks.dna.batches import collate_sequences, one_hot
 from seqvision.tasks.dna.bio import SeqRecord
 from seqvision.tasks.dna.task import check_lengths
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import load_torch_only
 
 TORCH_ONLY = "DNA models run on the torch backend only (ONNX export of them is not supported yet)"
-
-
-def _no_export(model: SeqModel, meta: dict[str, Any]) -> bytes:
-    raise ConfigError(TORCH_ONLY)
 
 
 @dataclass
@@ -51,12 +46,7 @@ class SequenceClassifier:
     @classmethod
     def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> SequenceClassifier:
         """A ``.safetensors`` file or run folder of a model trained with ``--task dna`` (torch backend only)."""
-        if backend != "torch":
-            raise ConfigError(TORCH_ONLY)
-        model, meta, path, _ = load_network(
-            name_or_path, "torch", threads, classes=lambda meta: len(meta["labels"]), export=_no_export, task="dna"
-        )
-        assert model is not None  # a saved model (an .onnx path is refused by the task check)
+        model, meta, path = load_torch_only(name_or_path, backend, threads, cls.task, TORCH_ONLY)
         return cls(model, list(meta["labels"]), meta, path)
 
     def predict(self, inputs: list[SeqRecord], batch_size: int = 256) -> list[SequenceScores]:

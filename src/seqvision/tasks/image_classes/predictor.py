@@ -19,13 +19,9 @@ from seqvision.data.images import normalise, resize_to_height
 from seqvision.data.lines import pad_batch
 from seqvision.errors import CheckpointError, ConfigError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import load_torch_only
 
 TORCH_ONLY = "image-class models run on the torch backend only (ONNX export of them is not supported yet)"
-
-
-def _no_export(model: SeqModel, meta: dict[str, Any]) -> bytes:
-    raise ConfigError(TORCH_ONLY)
 
 
 @dataclass
@@ -52,12 +48,9 @@ class ImageClassifier:
     @classmethod
     def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> ImageClassifier:
         """A ``.safetensors`` file or run folder (torch backend only)."""
-        if backend != "torch" or str(name_or_path).endswith(".onnx"):
+        if str(name_or_path).endswith(".onnx"):
             raise ConfigError(TORCH_ONLY)
-        model, meta, path, _ = load_network(
-            name_or_path, "torch", threads, classes=lambda m: len(m["labels"]), export=_no_export, task=cls.task
-        )
-        assert model is not None
+        model, meta, path = load_torch_only(name_or_path, backend, threads, cls.task, TORCH_ONLY)
         try:  # the metadata read later (input height) must be usable now, not mid-way through a job
             classifier = cls(model, list(meta["labels"]), meta, path)
             if classifier.height < 1:
