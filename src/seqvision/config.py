@@ -104,6 +104,7 @@ class DataConfig:
     val: str = ""
     val_fraction: float = 0.05  # held out of `train` when no `val` is given
     augment: bool = True
+    warp: float = 0.0  # text lines: grid distortion of the augmentation, x line height (0.05 for handwriting)
     batch_size: int = 32
     num_workers: int = 1
     max_width: int = 2400  # wider lines (after height normalisation) are skipped with a warning

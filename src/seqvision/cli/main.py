@@ -60,7 +60,7 @@ def add_train(sub: Any) -> None:
         metavar="DATA",
         help="training data: labels.tsv, folder with .gt.txt sidecars, PAGE/ALTO XML or folder, "
         "a shard folder (seqvision pack); several line-format inputs mix, each PATH or PATH*N "
-        "(its lines N times per epoch); "
+        "(its lines N times per epoch), caseless:PATH for labels without case; "
         "video: a folder per class or a path,label[,group] CSV/TSV; "
         "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )

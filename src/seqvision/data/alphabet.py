@@ -11,7 +11,7 @@ class Alphabet:
 
     >>> a = Alphabet.from_texts(["ab", "ba c"])
     >>> a.encode("cab"), a.decode([3, 1, 2])
-    ([4, 2, 3], 'c ab')
+    ([4, 2, 3], 'b a')
     """
 
     BLANK = 0
@@ -40,3 +40,20 @@ class Alphabet:
 
     def decode(self, ids: Iterable[int]) -> str:
         return "".join(self.chars[i - 1] for i in ids if i > 0)
+
+    def case_pairs(self) -> list[tuple[int, int]]:
+        """``(lower, upper)`` class indices of every letter whose two cases are both in the alphabet.
+
+        >>> Alphabet(["A", "a", "b", "1"]).case_pairs()
+        [(2, 1)]
+        """
+        return [(i, self.index[c.upper()]) for c, i in self.index.items() if c.upper() != c and c.upper() in self.index]
+
+    def fold_case(self, text: str) -> str:
+        """``text`` with each letter of a :meth:`case_pairs` pair in upper case; other characters unchanged.
+
+        >>> Alphabet(["A", "a", "b"]).fold_case("Aab!")
+        'AAb!'
+        """
+        upper = {c: c.upper() for c in self.index if c.upper() != c and c.upper() in self.index}
+        return "".join(upper.get(c, c) for c in text)

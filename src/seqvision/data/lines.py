@@ -79,12 +79,22 @@ def check_lines(
 
 
 class LineDataset(Dataset):
-    """Decodes, optionally augments and normalises one line per item: ``(array (H, W), target ids, text)``."""
+    """Decodes, optionally augments and normalises one line per item: ``(array (H, W), target ids, text, caseless)``.
+
+    The targets of a caseless line are case-folded (:meth:`Alphabet.fold_case`); its text stays as read.
+    """
 
     def __init__(
-        self, samples: list[LineSample], alphabet: Alphabet, height: int, augment: bool = False, seed: int = 0
+        self,
+        samples: list[LineSample],
+        alphabet: Alphabet,
+        height: int,
+        augment: bool = False,
+        seed: int = 0,
+        warp: float = 0.0,
     ):
         self.samples, self.alphabet, self.height, self.augment = samples, alphabet, height, augment
+        self.warp = warp  # grid distortion strength of the augmentation (data.warp)
         self.rng = random.Random(seed)
         self.pages = PageCache()
         self.bad: set[str] = set()
@@ -92,7 +102,7 @@ class LineDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int], str]:
+    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int], str, bool]:
         """A line whose pixels turn out unreadable (header fine, data corrupt) is replaced by another."""
         for attempt in range(len(self.samples)):
             s = self.samples[(i + attempt) % len(self.samples)]
@@ -106,8 +116,9 @@ class LineDataset(Dataset):
         else:
             raise DataError("no line of the dataset can be decoded")
         if self.augment:
-            img = augment_line(img, self.rng)
-        return normalise(img), self.alphabet.encode(s.text), s.text
+            img = augment_line(img, self.rng, self.warp)
+        text = self.alphabet.fold_case(s.text) if s.caseless else s.text
+        return normalise(img), self.alphabet.encode(text), s.text, s.caseless
 
 
 class WidthBucketSampler(RankBatches):
@@ -148,7 +159,8 @@ def pad_batch(arrays: list[np.ndarray], multiple: int = 16) -> tuple[Tensor, Ten
     return batch, widths
 
 
-def collate_lines(items: list[tuple[np.ndarray, list[int], str]]) -> dict:
+def collate_lines(items: list[tuple[np.ndarray, list[int], str, bool]]) -> dict:
+    """Items ``(image, target ids, text, caseless)`` -> one padded batch (``caseless``: labels without case)."""
     images, widths = pad_batch([it[0] for it in items])
     targets = torch.tensor([i for it in items for i in it[1]], dtype=torch.long)
     target_lengths = torch.tensor([len(it[1]) for it in items], dtype=torch.long)
@@ -158,4 +170,5 @@ def collate_lines(items: list[tuple[np.ndarray, list[int], str]]) -> dict:
         "targets": targets,
         "target_lengths": target_lengths,
         "texts": [it[2] for it in items],
+        "caseless": torch.tensor([it[3] for it in items], dtype=torch.bool),
     }

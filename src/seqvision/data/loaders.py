@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from seqvision.config import DataConfig
 from seqvision.data.alphabet import Alphabet
 from seqvision.data.lines import LineDataset, WidthBucketSampler, check_lines, collate_lines
-from seqvision.data.readers import read_lines
+from seqvision.data.readers import read_input
 from seqvision.data.samples import LineSample
 from seqvision.errors import ConfigError, DataError
 from seqvision.nn.model import SeqModel
@@ -59,8 +59,9 @@ def read_split(cfg: DataConfig, seed: int, log: Path | None) -> tuple[list[LineS
     """Train and val samples: ``data.val`` when given, else a seeded ``data.val_fraction`` of train.
 
     ``data.train`` may list several inputs, each ``PATH`` or ``PATH*N``; each one's lines are repeated N
-    times. Without ``data.val`` the fraction is held out of every input before it is repeated, so no
-    validation line is also trained on.
+    times; ``caseless:PATH`` (train or val) marks a set whose labels do not record case. Without
+    ``data.val`` the fraction is held out of every input before it is repeated, so no validation line
+    is also trained on.
     """
     specs = [cfg.train] if isinstance(cfg.train, str) else list(cfg.train)
     if not any(s.strip() for s in specs):
@@ -69,7 +70,7 @@ def read_split(cfg: DataConfig, seed: int, log: Path | None) -> tuple[list[LineS
     held: list[LineSample] = []
     for spec in specs:
         path, times = weighted_input(spec)
-        report = read_lines(path)
+        report = read_input(path)
         report_skipped(f"train data {path}", report.skipped, log)
         if not report.samples:
             raise DataError(f"{path}: no usable lines ({len(report.skipped)} skipped)")
@@ -84,7 +85,7 @@ def read_split(cfg: DataConfig, seed: int, log: Path | None) -> tuple[list[LineS
         counts = ", ".join(f"{weighted_input(s)[0]} x{weighted_input(s)[1]}" for s in specs)
         print(f"training mix: {len(train)} lines from {counts}", file=sys.stderr)
     if cfg.val:
-        val = read_lines(cfg.val)
+        val = read_input(cfg.val)
         report_skipped(f"val data {cfg.val}", val.skipped, log)
         return train, val.samples
     return train, held
@@ -123,7 +124,7 @@ def make_loaders(
         raise DataError("no training line is usable (see the warnings above)")
     if not checked_val.samples:
         raise DataError("no validation line is usable (see the warnings above)")
-    train_ds = LineDataset(checked_train.samples, alphabet, height, augment=cfg.augment, seed=seed)
+    train_ds = LineDataset(checked_train.samples, alphabet, height, augment=cfg.augment, seed=seed, warp=cfg.warp)
     val_ds = LineDataset(checked_val.samples, alphabet, height, augment=False)
 
     def loader(ds: LineDataset, sampler: WidthBucketSampler) -> DataLoader:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from seqvision.data.samples import LineSample, ReadReport, normalize_text
@@ -86,4 +87,30 @@ def read_lines(path: str | Path) -> ReadReport:
             report.skipped.append(str(exc))
     if not report.samples and not report.skipped:
         raise DataError(f"{path}: found no labels.tsv, *.gt.txt sidecars or PAGE/ALTO *.xml files")
+    return report
+
+
+CASELESS = "caseless:"
+
+
+def caseless_input(spec: str) -> tuple[str, bool]:
+    """``caseless:PATH`` -> ``(PATH, True)``: a set whose labels do not record case (all upper case, say).
+
+    Its lines train through a case-folded CTC loss and are scored case-folded, so the model learns
+    their appearance without being taught to answer in capitals.
+
+    >>> caseless_input("caseless:sroie/train*4"), caseless_input("ehri/train")
+    (('sroie/train*4', True), ('ehri/train', False))
+    """
+    if spec.strip().startswith(CASELESS) and not Path(spec).exists():
+        return spec.strip()[len(CASELESS) :], True
+    return spec, False
+
+
+def read_input(spec: str) -> ReadReport:
+    """The lines of one input, ``[caseless:]PATH`` (weights handled by the caller)."""
+    path, caseless = caseless_input(spec)
+    report = read_lines(path)
+    if caseless:
+        report.samples = [replace(s, caseless=True) for s in report.samples]
     return report

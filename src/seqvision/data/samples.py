@@ -12,13 +12,15 @@ class LineSample:
     """One text line: a whole image file, or a region of a page image when ``polygon`` is set.
 
     ``polygon`` holds ``(x, y)`` points in page-image pixels (a bounding box is a 4-point polygon).
-    ``source`` names the file and line the sample was read from, for warnings.
+    ``source`` names the file and line the sample was read from, for warnings. ``caseless``: the
+    transcription does not record case (all upper case, say), so training and scoring ignore it.
     """
 
     image: Path
     text: str
     source: str
     polygon: tuple[tuple[float, float], ...] | None = None
+    caseless: bool = False
 
 
 @dataclass

@@ -115,7 +115,7 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False, load=
 def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False, text_only: bool = False):
     # -> tuple[list[LineSample], list[Decoded], int, float]
     """Recognise every labelled line of ``data``; warns about skipped lines, fails when none is left."""
-    from seqvision.data.readers import read_lines
+    from seqvision.data.readers import read_input
     from seqvision.tasks.lines.shards import ShardImages, ShardIndex, is_shards
 
     start = time.perf_counter()
@@ -130,7 +130,7 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
         finally:
             shards.close()
     else:
-        report = read_lines(data)
+        report = read_input(data)  # "caseless:PATH" scores without case
         samples, skipped = report.samples, list(report.skipped)
         start = time.perf_counter()
         decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs, text_only=text_only)
@@ -178,12 +178,12 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     rec = recognizer_for(model, args)
     tune = args.tune_lm
     samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, tune, text_only=not tune)
-    texts = _tune(rec, samples, decoded) if args.tune_lm else [d.text for d in decoded]
+    texts = _tune(rec, samples, decoded) if tune else [d.text for d in decoded]
     unknown = rec.alphabet.unknown(s.text for s in samples)
-    rates = ErrorRates()
-    rows = []
+    rates, rows = ErrorRates(), []
     for sample, text in zip(samples, texts, strict=True):
-        rates.update(text, sample.text)
+        fold = rec.alphabet.fold_case if sample.caseless else str  # caseless:PATH is scored case-folded
+        rates.update(fold(text), fold(sample.text))
         rows.append(f"{sample.source}\t{sample.text}\t{text}\n")
     if args.predictions:
         from seqvision.io import atomic_write_text

@@ -73,10 +73,12 @@ class ShardLines(IterableDataset):
         augment: bool = False,
         seed: int = 0,
         workers: int = 0,
+        warp: float = 0.0,
     ):
         self.index, self.alphabet, self.height = index, alphabet, height
         self.batch_size, self.output_length, self.max_width = batch_size, output_length, max_width
         self.shuffle, self.augment, self.seed, self.workers = shuffle, augment, seed, max(workers, 1)
+        self.warp = warp
         self.epoch = 0  # counted per copy: persistent workers (or the main process) keep theirs
 
     def _rank_batch(self) -> tuple[int, int, int]:
@@ -123,8 +125,8 @@ class ShardLines(IterableDataset):
         except (OSError, ValueError, SyntaxError) as exc:
             raise DataError(f"{r.source} (shard line {r.key}): unreadable image ({exc})") from None
         if self.augment:
-            line = augment_line(line, rng)
-        return normalise(line), self.alphabet.encode(r.text), r.text
+            line = augment_line(line, rng, self.warp)
+        return normalise(line), self.alphabet.encode(r.text), r.text, False
 
     def __iter__(self) -> Iterator[dict]:
         len(self)  # checks there are lines for every rank and worker
@@ -203,6 +205,7 @@ def shard_loaders(cfg: DataConfig, alphabet: Alphabet, model: SeqModel, height: 
             augment=train and cfg.augment,
             seed=seed,
             workers=workers,
+            warp=cfg.warp,
         )
         return DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=workers > 0)
 
