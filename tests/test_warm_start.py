@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,18 @@ def test_freeze_encoder_steps_keeps_the_encoder_fixed(trained_run: Path, lines_d
     encoder = [k for k in tensors if k.startswith("encoder.")]
     assert encoder and all(torch.equal(tensors[k], base[k]) for k in encoder)  # running statistics too
     assert not torch.equal(tensors["head.proj.weight"], base["head.proj.weight"])
+
+
+def test_resumed_init_run_needs_the_base_model_no_more(trained_run: Path, lines_dir: Path, tmp_path: Path):
+    """--resume of an --init run takes the weights from its checkpoint and its ``init`` record from model.json."""
+    base = tmp_path / "base"
+    shutil.copytree(trained_run, base)
+    out = tmp_path / "ft"
+    data = str(lines_dir / "labels.tsv")
+    argv = ["train", "--train", data, "--val", data, "--out", str(out), "--epochs", "1", "--init", str(base)]
+    assert main([*argv, *TINY, "--set=data.augment=false"]) == 0
+    started = json.loads((out / "model.json").read_text())["init"]
+    shutil.rmtree(base)  # the base model is gone: a resume that reads it would fail
+    assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["init"] == started and meta["training"]["epoch"] == 1

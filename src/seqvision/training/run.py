@@ -44,7 +44,7 @@ from seqvision.training.faults import (
     check_resume_file,
 )
 from seqvision.training.plot import write_curves
-from seqvision.training.warm_start import load_base, warm_start
+from seqvision.training.warm_start import carried_init, load_base, warm_start
 
 __all__ = ["ExportBest", "train"]
 
@@ -176,7 +176,10 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
 
     with contextlib.redirect_stderr(sys.stderr if rank == 0 else io.StringIO()):  # data warnings once, not per rank
         prepared = task.prepare(cfg, out, resume, skipped_log)
-    if cfg.train.init and "init" not in prepared.metadata:  # tasks without their own class merging: exact match
+    carried = carried_init(out, resume) if cfg.train.init and "init" not in prepared.metadata else None
+    if carried:  # resumed: the checkpoint holds the weights
+        prepared.metadata["init"] = carried
+    elif cfg.train.init and "init" not in prepared.metadata:  # tasks without their own class merging: exact match
         base = warm_start(prepared.model, load_base(cfg.train.init, cfg.task))
         prepared.metadata["init"] = {"from": str(base.path), "tensors": base.copied}
         prepared.summary += f"\ninit: {base.path} ({base.copied} tensors)"

@@ -8,6 +8,7 @@ the tensor of the same name, which must have the same shape. Output layers whose
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,21 @@ def load_base(name_or_path: str, task: str) -> BaseModel:
     if meta.get("task", "text_lines") != task:
         raise ConfigError(f"--init {name_or_path}: a {meta.get('task')} model; this run trains {task}")
     return BaseModel(tensors, meta, path)
+
+
+def carried_init(out: Path, resume: bool) -> dict[str, Any] | None:
+    """On ``--resume`` with a checkpoint, the ``init`` record the run saved: its weights are in the checkpoint.
+
+    The base model is then neither read nor copied (it may be gone by now). ``None`` when the run
+    starts fresh, has no checkpoint yet, or its model.json (written after its first validation) is missing.
+    """
+    if not resume or not (out / "checkpoints" / "last.ckpt").exists():
+        return None
+    try:
+        saved = json.loads((out / "model.json").read_text(encoding="utf-8")).get("init")
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def merge_classes(base: list[str], data: list[str], mode: str) -> tuple[list[str], list[int | None]]:

@@ -164,12 +164,12 @@ class TextLines(Task):
         saved = json.loads(alphabet_file.read_text(encoding="utf-8")) if resume and alphabet_file.exists() else None
         if isinstance(cfg.data.train, str) and is_shards(cfg.data.train):  # streamed: alphabet from the shard index
             alphabet = Alphabet(saved if saved is not None else ShardIndex.load(cfg.data.train).characters)
-            model, alphabet, started = self.init_model(cfg, alphabet, saved is not None)
+            model, alphabet, started = self.init_model(cfg, alphabet, saved is not None, out)
             loaders = shard_loaders(cfg.data, alphabet, model, cfg.model.height, cfg.train.seed)
         else:
             train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)
             alphabet = Alphabet(saved) if saved is not None else Alphabet.from_texts(s.text for s in train_samples)
-            model, alphabet, started = self.init_model(cfg, alphabet, saved is not None)
+            model, alphabet, started = self.init_model(cfg, alphabet, saved is not None, out)
             loaders = make_loaders(
                 train_samples, val_samples, alphabet, model, cfg.model.height, cfg.data, cfg.train.seed, log
             )
@@ -192,15 +192,20 @@ class TextLines(Task):
         return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
 
     def init_model(
-        self, cfg: ExperimentConfig, alphabet: Alphabet, resumed: bool
+        self, cfg: ExperimentConfig, alphabet: Alphabet, resumed: bool, out: Path
     ) -> tuple[SeqModel, Alphabet, dict[str, Any]]:
         """The model to train, from ``train.init``'s weights when set; its alphabet merged by ``train.alphabet``.
 
-        A resumed run keeps its saved alphabet (its checkpoint holds the weights).
+        A resumed run keeps its saved alphabet, and with a checkpoint (which holds the weights) also its
+        saved ``init`` record, without reading the base model again.
         """
         if not cfg.train.init:
             return build_model(cfg.model, len(alphabet)), alphabet, {}
-        from seqvision.training.warm_start import load_base, merge_classes, warm_start
+        from seqvision.training.warm_start import carried_init, load_base, merge_classes, warm_start
+
+        carried = carried_init(out, resumed)
+        if carried:
+            return build_model(cfg.model, len(alphabet)), alphabet, carried
 
         base = load_base(cfg.train.init, self.name)
         base_chars = list(base.metadata.get("alphabet", []))
