@@ -1,14 +1,17 @@
 """Learning curve of fine-tuning: CER on val after training on N of a user's lines, from a base model and from scratch.
 
     python benchmarks/finetune_curve.py --base hooker-en --train ../shared/data/poilus/train \
-        --val ../shared/data/poilus/val --sizes 50,100,250,500,all --minutes 6 [--scratch] \
+        --val ../shared/data/poilus/val --sizes 50,100,250,500,all --steps 600 [--scratch] \
         [--work /tmp/curve] [--threads 1]
 
 What a person with a new collection asks: how many lines must I transcribe before the model reads
 my documents? Each size N is a seeded random subset of ``--train`` (nested: the 50 lines are among
 the 100), written as a labels.tsv under ``--work``. For each N the script runs
 ``seqvision train --init BASE --alphabet union`` (and, with ``--scratch``, the same training from
-random weights) for the same wall-clock budget and evaluates the result on ``--val`` (greedy).
+random weights) for the same number of optimiser steps, and evaluates the best checkpoint on
+``--val`` (greedy). A step budget, not a time budget, so the curve does not depend on how busy the
+machine is; each subset is repeated (``PATH*K``) to about ``--epoch-lines`` lines per epoch, so
+validation (once per epoch) costs the same share of every run.
 Runs already finished under ``--work`` are reused, so an interrupted curve continues.
 Prints a Markdown table and writes benchmarks/results/finetune_curve.json.
 """
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,20 +59,27 @@ def run(cmd: list[str], log: Path, threads: int) -> None:
 def train_and_eval(args, data: Path, name: str, init: str | None) -> dict:
     out = args.work / name
     seqvision = [sys.executable, "-m", "seqvision"]
-    if not (out / "model.safetensors").exists():
-        cmd = [*seqvision, "train", "--preset", args.preset, "--train", str(data), "--val", str(args.val)]
-        cmd += ["--out", str(out), "--max-minutes", str(args.minutes), "--epochs", "1000", "--threads"]
+    lines = len((data / "labels.tsv").read_text(encoding="utf-8").splitlines())
+    repeat = max(1, round(args.epoch_lines / lines))
+    epochs = max(1, round(args.steps / math.ceil(lines * repeat / args.batch_size)))
+    if not (out / "model.safetensors").exists() or not (out / "done").exists():
+        shutil.rmtree(out, ignore_errors=True)  # an interrupted run starts again: its schedule is by steps
+        cmd = [*seqvision, "train", "--preset", args.preset, "--train", f"{data}*{repeat}", "--val", str(args.val)]
+        cmd += ["--out", str(out), "--epochs", str(epochs), "--batch-size", str(args.batch_size), "--threads"]
         cmd += [str(args.threads), "--precision", args.precision, "--quiet", "--set", "train.patience=1000"]
         cmd += ["--init", init, "--alphabet", "union"] if init else []
         cmd += [x for kv in args.set for x in ("--set", kv)]
         run(cmd, args.work / f"{name}.train.log", args.threads)
+        (out / "done").write_text("")
+        (args.work / f"{name}.eval.json").unlink(missing_ok=True)
     result = args.work / f"{name}.eval.json"
     if not result.exists():
         cmd = [*seqvision, "eval", str(out), str(args.val), "--json", "--threads", str(args.threads)]
         run(cmd, result, args.threads)
     scores = json.loads(result.read_text().strip().splitlines()[-1])
     meta = json.loads((out / "model.json").read_text())
-    return {"cer": scores["cer"], "wer": scores["wer"], "steps": meta["training"]["step"]}
+    training = meta["training"]
+    return {"cer": scores["cer"], "wer": scores["wer"], "steps": training["step"], "minutes": training["seconds"] / 60}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--train", type=Path, required=True, help="a labels.tsv folder: the user's lines")
     p.add_argument("--val", type=Path, required=True)
     p.add_argument("--sizes", default="50,100,250,500,all", help="comma-separated line counts, 'all' for every line")
-    p.add_argument("--minutes", type=float, default=6.0, help="wall-clock budget per training run")
+    p.add_argument("--steps", type=int, default=600, help="optimiser steps per training run")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--epoch-lines", type=int, default=1000, help="each subset repeated to about this many lines")
     p.add_argument("--scratch", action="store_true", help="also train from random weights on the same lines")
     p.add_argument("--preset", default="crnn-small", help="the base model's preset (shapes must match)")
     p.add_argument("--precision", default="bf16", choices=["32", "bf16"])
@@ -101,15 +115,17 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(row)
         print(f"{n} lines: fine-tuned CER {row['finetuned']['cer']:.2%}", flush=True)
     print(
-        f"\nval: {args.val} · base {args.base} zero-shot CER {zero_shot:.2%} · {args.minutes:g} min per run, "
+        f"\nval: {args.val} · base {args.base} zero-shot CER {zero_shot:.2%}\n"
+        f"{args.steps} steps of {args.batch_size} lines per run, "
         f"{args.threads} thread(s), {args.precision}\n"
     )
-    head = "| lines | fine-tuned from base CER | WER | steps |" + (" from scratch CER | WER |" if args.scratch else "")
+    head = "| lines | fine-tuned from base CER | WER | minutes |"
+    head += " from scratch CER | WER |" if args.scratch else ""
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
         f = r["finetuned"]
-        line = f"| {r['lines']} | {f['cer']:.2%} | {f['wer']:.2%} | {f['steps']} |"
+        line = f"| {r['lines']} | {f['cer']:.2%} | {f['wer']:.2%} | {f['minutes']:.1f} |"
         if args.scratch:
             line += f" {r['scratch']['cer']:.2%} | {r['scratch']['wer']:.2%} |"
         print(line)
@@ -119,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         "zero_shot_cer": zero_shot,
         "train": str(args.train),
         "val": str(args.val),
-        "minutes": args.minutes,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
         "threads": args.threads,
         "precision": args.precision,
         "rows": rows,
