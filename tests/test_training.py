@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import lightning as L
@@ -9,16 +10,19 @@ import pytest
 import torch
 
 import seqvision.nn.model  # noqa: F401  (fill the registries)
-from conftest import HEIGHT
+from conftest import HEIGHT, TINY
 from fitting import fit_quietly
-from seqvision.config import ExperimentConfig, apply_overrides
+from seqvision.cli.main import main
+from seqvision.config import ExperimentConfig, TrainConfig, apply_overrides
 from seqvision.data.alphabet import Alphabet
 from seqvision.data.loaders import make_loaders
 from seqvision.data.readers import read_lines
+from seqvision.errors import ConfigError
 from seqvision.nn.model import build_model
 from seqvision.nn.presets import get_preset
 from seqvision.registry import SEQUENCES
 from seqvision.tasks.lines.task import TextLineTask
+from seqvision.training.run import validation_options
 
 EPOCHS = 10
 
@@ -52,3 +56,16 @@ def test_tiny_training_reduces_loss(sequence: str, lines_dir: Path) -> None:
 
     assert torch.isfinite(torch.tensor([initial, final])).all()
     assert final < 0.7 * initial, f"{sequence}: loss {initial:.3f} -> {final:.3f}"
+
+
+def test_val_every_validates_every_n_steps_across_epochs(lines_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "2", *TINY]
+    assert main([*argv, "--set=data.augment=false", "--set=data.batch_size=4", "--set=train.val_every=3"]) == 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    val_steps = [int(r["step"]) for r in rows if r.get("val_cer")]
+    steps = max(int(r["step"]) for r in rows)
+    assert val_steps and all((s + 1) % 3 == 0 or s % 3 == 0 for s in val_steps)
+    assert len(val_steps) == steps // 3  # every third step, none at the epochs' ends in between
+    with pytest.raises(ConfigError, match="val_every"):
+        validation_options(TrainConfig(val_every=-1))

@@ -141,6 +141,7 @@ class TrainConfig:
     num_nodes: int = 1
     strategy: str = "auto"  # auto | ddp | ddp_spawn (Lightning's DDP: gloo on CPU, nccl on GPU)
     checkpoint_every: int = 0  # also write the resume checkpoint every N training steps (0: after each epoch only)
+    val_every: int = 0  # validate every N training steps, not after each epoch (0: per epoch); patience counts these
     init: str = ""  # start from this saved or bundled model's weights (fine-tuning); "" trains from scratch
     alphabet: str = (
         "union"  # with init, text lines: union (base + new characters) | new (the data's) | keep (the base's)

@@ -120,6 +120,13 @@ class Quiet(Callback):
         quiet()
 
 
+def validation_options(cfg: TrainConfig) -> dict[str, Any]:
+    """``train.val_every`` N > 0: validate every N steps, across epoch ends (an epoch of a large mixed set is hours)."""
+    if cfg.val_every < 0:
+        raise ConfigError(f"train.val_every must be 0 (after each epoch) or a number of steps, not {cfg.val_every}")
+    return {"val_check_interval": cfg.val_every, "check_val_every_n_epoch": None} if cfg.val_every else {}
+
+
 def parallel_options(cfg: TrainConfig) -> dict[str, Any]:
     """Trainer arguments for where and on how many processes to train (docs/scaling.md)."""
     if cfg.accelerator not in ("cpu", "gpu", "auto"):
@@ -215,6 +222,7 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
             enable_model_summary=False,
             num_sanity_val_steps=0,
             log_every_n_steps=min(10, len(prepared.train)),
+            **validation_options(cfg.train),
             plugins=[AtomicCheckpointIO()],
             precision=PRECISIONS[cfg.train.precision],
         )
