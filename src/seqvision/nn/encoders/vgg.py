@@ -39,3 +39,22 @@ def small(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
     stages = [[c[1]], [c[2], c[2]], [c[3], c[3]]]
     pools = [(2, 2), (2, 1), (2, 1)]
     return _vgg(stages, pools, in_channels, height, cfg.dropout, stem=c[0])
+
+
+@ENCODERS.register("laia")
+def laia(cfg: EncoderConfig, height: int, in_channels: int = 1) -> Encoder:
+    """PyLaia's CRNN (Puigcerver 2017): 5 conv blocks 16-32-48-64-80, 2x2 pools in the first 3, time stride 8.
+
+    Dropout (``cfg.dropout``, 0.2 in the paper) before the convs of the last three blocks.
+    """
+    c = channel_widths(cfg.channels, [16, 32, 48, 64, 80], "laia")
+    blocks: list[Block] = []
+    cin = in_channels
+    for i, cout in enumerate(c):
+        if cfg.dropout and i >= 2:
+            blocks.append(Dropout2d(cfg.dropout))
+        blocks.append(ConvBNAct(cin, cout))
+        if i < 3:
+            blocks.append(MaxPool(2, 2))
+        cin = cout
+    return Encoder(blocks, cin, height, in_channels)
