@@ -23,20 +23,20 @@ Polygon = tuple[tuple[float, float], ...]
 MAX_COORDINATE = 1e9  # far beyond any page image Pillow will open
 
 
-def _local(tag: object) -> str:
+def local_name(tag: object) -> str:
     """Element tag without its ``{namespace}``; comments and processing instructions give ''."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _children(elem: ET.Element, name: str) -> list[ET.Element]:
-    return [child for child in elem if _local(child.tag) == name]
+def children(elem: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in elem if local_name(child.tag) == name]
 
 
-def _descendants(elem: ET.Element, name: str) -> Iterator[ET.Element]:
-    return (node for node in elem.iter() if _local(node.tag) == name)
+def descendants(elem: ET.Element, name: str) -> Iterator[ET.Element]:
+    return (node for node in elem.iter() if local_name(node.tag) == name)
 
 
-def _find_image(xml_path: Path, name: str | None) -> Path:
+def find_image(xml_path: Path, name: str | None) -> Path:
     """Find the page image: ``name`` beside the XML, else the stem of ``name`` or of the XML with an image suffix."""
     folder = xml_path.parent
     candidates: list[Path] = []
@@ -56,7 +56,7 @@ def _find_image(xml_path: Path, name: str | None) -> Path:
     raise DataError(f"{xml_path}: page image {wanted} not found beside the XML")
 
 
-def _parse_points(text: str, scale: float = 1.0) -> Polygon | str:
+def parse_points(text: str, scale: float = 1.0) -> Polygon | str:
     """``"x,y x,y ..."`` (PAGE) or ``"x y x y ..."`` (ALTO) as a polygon, or a message saying what is wrong."""
     try:
         values = [float(v) * scale for v in text.replace(",", " ").split()]
@@ -83,17 +83,17 @@ def _box(elem: ET.Element, scale: float) -> Polygon | str:
         return f"no polygon and no {exc.args[0]} attribute"
     except ValueError:
         return "HPOS/VPOS/WIDTH/HEIGHT are not numbers"
-    return _parse_points(f"{x} {y} {x + w} {y} {x + w} {y + h} {x} {y + h}", scale)
+    return parse_points(f"{x} {y} {x + w} {y} {x + w} {y + h} {x} {y + h}", scale)
 
 
 def line_polygon(line: ET.Element, kind: str, scale: float = 1.0) -> Polygon | str:
     """A ``TextLine``'s polygon in pixels (PAGE ``Coords``; ALTO ``Shape/Polygon``, else its box), or what is wrong."""
     if kind == "page":
-        coords = _children(line, "Coords")
-        return _parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
-    shape = next((p for s in _children(line, "Shape") for p in _children(s, "Polygon")), None)
+        coords = children(line, "Coords")
+        return parse_points(coords[0].get("points", "")) if coords else "no <Coords> element"
+    shape = next((p for s in children(line, "Shape") for p in children(s, "Polygon")), None)
     if shape is not None and shape.get("POINTS"):
-        return _parse_points(shape.get("POINTS", ""), scale)
+        return parse_points(shape.get("POINTS", ""), scale)
     return _box(line, scale)
 
 
@@ -108,33 +108,33 @@ def _add(report: ReadReport, image: Path, path: Path, line_id: str, text: str, p
         report.samples.append(LineSample(image=image, text=text, source=where, polygon=polygon))
 
 
-def _page_text(line: ET.Element) -> str:
+def page_line_text(line: ET.Element) -> str:
     """Return the line's own TextEquiv (index="0" preferred, else the first), else its words joined."""
-    equivs = _children(line, "TextEquiv")
+    equivs = children(line, "TextEquiv")
     if equivs:
         chosen = next((e for e in equivs if e.get("index") == "0"), equivs[0])
-        unicode = _children(chosen, "Unicode")
+        unicode = children(chosen, "Unicode")
         return "".join(unicode[0].itertext()) if unicode else ""
-    return " ".join(_page_text(word) for word in _children(line, "Word"))
+    return " ".join(page_line_text(word) for word in children(line, "Word"))
 
 
 def _read_page(path: Path, root: ET.Element) -> ReadReport:
-    page = next(_descendants(root, "Page"), None)
+    page = next(descendants(root, "Page"), None)
     if page is None:
         raise DataError(f"{path}: PAGE-XML file has no <Page> element")
-    image = _find_image(path, page.get("imageFilename"))
+    image = find_image(path, page.get("imageFilename"))
     report = ReadReport()
-    for number, line in enumerate(_descendants(page, "TextLine"), 1):
+    for number, line in enumerate(descendants(page, "TextLine"), 1):
         line_id = line.get("id") or f"line{number}"
-        _add(report, image, path, line_id, _page_text(line), line_polygon(line, "page"))
+        _add(report, image, path, line_id, page_line_text(line), line_polygon(line, "page"))
     return report
 
 
-def _alto_text(line: ET.Element) -> str:
+def alto_line_text(line: ET.Element) -> str:
     """``String@CONTENT`` joined by single spaces; ``HYP`` glued to the preceding word."""
     text = ""
     for child in line:
-        kind = _local(child.tag)
+        kind = local_name(child.tag)
         if kind == "String":
             content = child.get("CONTENT", "")
             text += content if not text or text.endswith(" ") else " " + content
@@ -145,9 +145,9 @@ def _alto_text(line: ET.Element) -> str:
     return text
 
 
-def _alto_scale(path: Path, root: ET.Element, image: Path, report: ReadReport) -> float:
+def alto_scale(path: Path, root: ET.Element, image: Path, report: ReadReport) -> float:
     """Factor from the file's MeasurementUnit to pixels (1 for pixel, or when the image has no DPI)."""
-    unit_elem = next(_descendants(root, "MeasurementUnit"), None)
+    unit_elem = next(descendants(root, "MeasurementUnit"), None)
     unit = (unit_elem.text or "").strip().lower() if unit_elem is not None else "pixel"
     per_inch = {"mm10": 254.0, "inch1200": 1200.0}.get(unit)
     if per_inch is None:
@@ -164,14 +164,28 @@ def _alto_scale(path: Path, root: ET.Element, image: Path, report: ReadReport) -
 
 
 def _read_alto(path: Path, root: ET.Element) -> ReadReport:
-    file_name = next(_descendants(root, "fileName"), None)
-    image = _find_image(path, file_name.text if file_name is not None else None)
+    file_name = next(descendants(root, "fileName"), None)
+    image = find_image(path, file_name.text if file_name is not None else None)
     report = ReadReport()
-    scale = _alto_scale(path, root, image, report)
-    for number, line in enumerate(_descendants(root, "TextLine"), 1):
+    scale = alto_scale(path, root, image, report)
+    for number, line in enumerate(descendants(root, "TextLine"), 1):
         line_id = line.get("ID") or f"line{number}"
-        _add(report, image, path, line_id, _alto_text(line), line_polygon(line, "alto", scale))
+        _add(report, image, path, line_id, alto_line_text(line), line_polygon(line, "alto", scale))
     return report
+
+
+def read_xml(path: Path) -> ET.Element:
+    """The root element of an XML file; an unreadable or malformed file is a one-line :class:`DataError`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
+    try:
+        return ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise DataError(f"{path}: malformed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:  # an unknown or unsupported encoding="..." declaration
+        raise DataError(f"{path}: malformed XML ({str(exc).splitlines()[0][:120]})") from None
 
 
 def read_page_file(path: Path) -> ReadReport:
@@ -187,17 +201,8 @@ def read_page_file(path: Path) -> ReadReport:
         DataError: Unreadable or malformed XML, neither PAGE nor ALTO, or no page image.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
-    try:
-        root = ET.fromstring(raw)
-    except ET.ParseError as exc:
-        raise DataError(f"{path}: malformed XML ({exc})") from None
-    except (LookupError, ValueError) as exc:  # an unknown or unsupported encoding="..." declaration
-        raise DataError(f"{path}: malformed XML ({str(exc).splitlines()[0][:120]})") from None
-    kind = _local(root.tag)
+    root = read_xml(path)
+    kind = local_name(root.tag)
     if kind == "PcGts":
         return _read_page(path, root)
     if kind.lower() == "alto":

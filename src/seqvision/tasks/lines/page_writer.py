@@ -30,14 +30,14 @@ from seqvision import __version__
 from seqvision.data.images import open_image
 from seqvision.data.pages import (
     Polygon,
-    _alto_scale,
-    _children,
-    _descendants,
-    _find_image,
-    _local,
+    alto_scale,
+    children,
     crop_box,
     crop_line,
+    descendants,
+    find_image,
     line_polygon,
+    local_name,
 )
 from seqvision.data.samples import ReadReport
 from seqvision.errors import DataError
@@ -107,13 +107,13 @@ class PageDocument:
     @classmethod
     def parse(cls, raw: bytes, path: Path, image: str | Path | None = None) -> PageDocument:
         root, namespaces, kind, name = parse_xml(raw, path)
-        image_path = Path(image) if image else _find_image(path, name)
+        image_path = Path(image) if image else find_image(path, name)
         if not image_path.is_file():
             raise DataError(f"{image_path}: page image not found")
         doc = cls(path, kind, root, namespaces, image_path)
         if kind == "alto":
             report = ReadReport()
-            doc.scale = _alto_scale(path, root, image_path, report)
+            doc.scale = alto_scale(path, root, image_path, report)
             doc.notes += report.skipped
         doc._find_lines()
         return doc
@@ -121,7 +121,7 @@ class PageDocument:
     def _find_lines(self) -> None:
         with Image.open(self.image) as img:
             size = img.size
-        for number, line in enumerate(_descendants(self.root, "TextLine"), 1):
+        for number, line in enumerate(descendants(self.root, "TextLine"), 1):
             line_id = line.get("id" if self.kind == "page" else "ID") or f"line{number}"
             polygon = line_polygon(line, self.kind, self.scale)
             if isinstance(polygon, str):
@@ -168,7 +168,7 @@ class PageDocument:
 
     def _fill_page(self, line: PageLine, decoded: Decoded) -> None:
         q = self._q
-        for child in [*_children(line.elem, "Word"), *_children(line.elem, "TextEquiv")]:
+        for child in [*children(line.elem, "Word"), *children(line.elem, "TextEquiv")]:
             line.elem.remove(child)
         words = []
         for n, (text, conf, box, chars) in enumerate(self._word_boxes(line, decoded), 1):
@@ -195,7 +195,7 @@ class PageDocument:
     def _fill_alto(self, line: PageLine, decoded: Decoded) -> None:
         q, s = self._q, self.scale
         for child in list(line.elem):
-            if _local(child.tag) in ("String", "SP", "HYP"):
+            if local_name(child.tag) in ("String", "SP", "HYP"):
                 line.elem.remove(child)
         words = self._word_boxes(line, decoded)
         if not words:  # ALTO needs at least one String in a line
@@ -220,18 +220,18 @@ class PageDocument:
         """Before writing: note the software and time, drop Metadata elements the PAGE schema forbids."""
         if self.kind != "page":
             return
-        meta = next(_descendants(self.root, "Metadata"), None)
+        meta = next(descendants(self.root, "Metadata"), None)
         if meta is None:
             return
         for child in list(meta):
-            name = _local(child.tag)
+            name = local_name(child.tag)
             if name and name not in PAGE_METADATA:
                 meta.remove(child)
                 self.notes.append(f"{self.path}: dropped <{name}> from <Metadata>: the PAGE schema does not allow it")
-        last = next((c for c in meta if _local(c.tag) == "LastChange"), None)
+        last = next((c for c in meta if local_name(c.tag) == "LastChange"), None)
         if last is not None:
             last.text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        comments = next((c for c in meta if _local(c.tag) == "Comments"), None)
+        comments = next((c for c in meta if local_name(c.tag) == "Comments"), None)
         if comments is None:
             comments = ET.Element(self._q("Comments"))
             _insert_before(meta, comments, ("UserDefined", "MetadataItem"))
@@ -265,7 +265,7 @@ class PageDocument:
         root = ET.fromstring(xml)
         ns = PAGE_2019 if kind == "page" else ALTO_4
         doc = cls(image.with_suffix(".xml"), kind, root, {"": ns}, image)
-        line = next(_descendants(root, "TextLine"))
+        line = next(descendants(root, "TextLine"))
         polygon = ((0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0))
         doc.lines.append(PageLine(line, "l1", polygon, (0, 0, w, h)))
         return doc
@@ -274,14 +274,14 @@ class PageDocument:
         """PAGE: each text region's ``TextEquiv`` becomes its lines' texts, one per line (confidence: the mean)."""
         if self.kind != "page":
             return
-        for region in _descendants(self.root, "TextRegion"):
-            lines = _children(region, "TextLine")
-            equivs = [next(iter(_children(line, "TextEquiv")), None) for line in lines]
+        for region in descendants(self.root, "TextRegion"):
+            lines = children(region, "TextLine")
+            equivs = [next(iter(children(line, "TextEquiv")), None) for line in lines]
             if not lines or any(e is None for e in equivs):
                 continue
-            texts = ["".join(_children(e, "Unicode")[0].itertext()) for e in equivs if e is not None]
+            texts = ["".join(children(e, "Unicode")[0].itertext()) for e in equivs if e is not None]
             confs = [float(e.get("conf", 0)) for e in equivs if e is not None]
-            for old in _children(region, "TextEquiv"):
+            for old in children(region, "TextEquiv"):
                 region.remove(old)
             equiv = self._text_equiv("\n".join(texts), sum(confs) / len(confs))
             _insert_before(region, equiv, ("TextStyle",))  # a region's UserDefined/Labels come before its lines

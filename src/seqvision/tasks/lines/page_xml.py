@@ -9,7 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from seqvision import __version__
-from seqvision.data.pages import _descendants, _local
+from seqvision.data.pages import descendants, local_name
 from seqvision.errors import DataError
 
 PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
@@ -67,7 +67,7 @@ def _position_after(parent: ET.Element, names: tuple[str, ...]) -> int:
     """Index just after the last child named in ``names`` (0 when there is none)."""
     at = 0
     for i, child in enumerate(parent):
-        if _local(child.tag) in names:
+        if local_name(child.tag) in names:
             at = i + 1
     return at
 
@@ -75,7 +75,7 @@ def _position_after(parent: ET.Element, names: tuple[str, ...]) -> int:
 def _insert_before(parent: ET.Element, elem: ET.Element, followers: tuple[str, ...]) -> None:
     """Insert ``elem`` before the first child named in ``followers``, else append it (schema order)."""
     for i, child in enumerate(parent):
-        if _local(child.tag) in followers:
+        if local_name(child.tag) in followers:
             parent.insert(i, elem)
             return
     parent.append(elem)
@@ -93,18 +93,18 @@ def parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, dict[str, str], str, 
         root = parser.close()
     except ET.ParseError as exc:
         raise DataError(f"{path}: malformed XML ({exc})") from None
-    kind = {"PcGts": "page", "alto": "alto"}.get(_local(root.tag)) or (
-        "alto" if _local(root.tag).lower() == "alto" else ""
+    kind = {"PcGts": "page", "alto": "alto"}.get(local_name(root.tag)) or (
+        "alto" if local_name(root.tag).lower() == "alto" else ""
     )
     if not kind:
-        raise DataError(f"{path}: root element <{_local(root.tag)}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
+        raise DataError(f"{path}: root element <{local_name(root.tag)}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
     if kind == "page":
-        page = next(_descendants(root, "Page"), None)
+        page = next(descendants(root, "Page"), None)
         if page is None:
             raise DataError(f"{path}: PAGE-XML file has no <Page> element")
         name = page.get("imageFilename")
     else:
-        file_name = next(_descendants(root, "fileName"), None)
+        file_name = next(descendants(root, "fileName"), None)
         name = file_name.text if file_name is not None else None
     return root, namespaces, kind, name
 
