@@ -18,7 +18,7 @@ from seqvision.data.readers import read_lines
 from seqvision.nn.model import build_model
 from seqvision.nn.presets import get_preset
 from seqvision.registry import SEQUENCES
-from seqvision.tasks.lines.task import TextLineTask
+from seqvision.tasks.lines.module import TextLineTask
 
 EPOCHS = 10
 

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from seqvision.cli.common import is_rank_zero
 from seqvision.errors import ConfigError
 
@@ -112,6 +110,8 @@ def serve(args: argparse.Namespace) -> int:
         lm_bonus=args.lm_bonus,
     )
     bundled = [DEFAULT_MODEL, *sorted(p.stem for p in BUNDLED.glob("*.json") if p.stem != DEFAULT_MODEL)]
+    import torch
+
     torch.set_num_threads(config.threads)
     app = create_app(load_models(args.models or bundled, args.backend, config.threads), config)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

@@ -19,7 +19,7 @@ import torch
 from seqvision.nn.model import SeqModel
 from seqvision.tasks.dna.batches import collate_sequences, one_hot
 from seqvision.tasks.dna.bio import SeqRecord
-from seqvision.tasks.dna.task import check_lengths
+from seqvision.tasks.dna.module import check_lengths
 from seqvision.tasks.predictor import load_torch_only
 
 TORCH_ONLY = "DNA models run on the torch backend only (ONNX export of them is not supported yet)"
