@@ -39,8 +39,9 @@ class Predictor(Protocol):
     metadata: dict[str, Any]  # the saved model's metadata (architecture, input, labels, metrics ...)
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Predictor:
-        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch or onnx."""
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Predictor:
+        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch, onnx, or None
+        (onnx where an up-to-date ``.onnx`` file is beside the model, else torch)."""
         ...
 
     def predict(self, inputs: list[Any]) -> Sequence[Any]:
@@ -52,7 +53,7 @@ class Predictor(Protocol):
         ...
 
 
-def load_predictor(name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Predictor:
+def load_predictor(name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Predictor:
     """The predictor of any saved or exported model: its task (from the metadata) says which class loads it."""
     from seqvision.checkpoint import model_task
     from seqvision.tasks.base import get_task
