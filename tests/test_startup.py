@@ -80,10 +80,10 @@ def test_read_and_eval_on_onnx_import_no_torch() -> None:
     line = str(LINES[0])
     labels = str(ROOT / "examples" / "lines" / "labels.tsv")
     report = probe(
-        ["read", "--backend", "onnx", line],
+        ["read", "--backend", "onnx", line, "--threads", "1"],
         ["read", "hooker-en", line, "--backend", "onnx", "--format", "json"],
         ["read", "print-en", line],  # the default backend: onnx, the bundled model has its .onnx
-        ["eval", "print-en", labels, "--json"],
+        ["eval", "print-en", labels, "--json", "--threads", "2"],
         heavy=("torch", "lightning", "matplotlib"),
     )
     for run in report:

@@ -47,8 +47,9 @@ def recognizer_for(model: str, args: argparse.Namespace):  # -> Recognizer
     """The model with the ``--backend/--threads`` and decoding flags applied."""
     from seqvision.tasks.lines.predictor import Recognizer
 
-    set_threads(args.threads)
     rec = Recognizer.load(model, args.backend, args.threads)
+    if rec.backend == "torch":  # an onnxruntime session took --threads when it was made (and needs no torch)
+        set_threads(args.threads)
     rec.set_decoder(decoder_spec(args))
     if rec.calibration_note and getattr(args, "func", None) is not calibrate:
         print(f"note: {rec.calibration_note}", file=sys.stderr)
