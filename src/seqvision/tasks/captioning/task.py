@@ -15,13 +15,13 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqvision.config import ExperimentConfig, to_dict
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task
 
 if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
     from seqvision.tasks.captioning.captions import CaptionSample
     from seqvision.tasks.predictor import Predictor
 
@@ -83,6 +83,7 @@ class Captioning(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from torch.utils.data import DataLoader
 
+        from seqvision.config import to_dict
         from seqvision.data.batches import RandomBatches
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model

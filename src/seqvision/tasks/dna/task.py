@@ -13,14 +13,14 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqvision.config import ExperimentConfig, to_dict
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, model_line
-from seqvision.tasks.dna.bio import SeqData, SeqRecord, read_sequences
 
 if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
+    from seqvision.tasks.dna.bio import SeqData, SeqRecord
     from seqvision.tasks.predictor import Predictor
 
 
@@ -60,6 +60,8 @@ class Dna(Task):
 
     def split(self, cfg: ExperimentConfig) -> tuple[SeqData, list[SeqRecord]]:
         """Train data and val records: ``data.val`` when given, else a seeded ``data.val_fraction`` of train."""
+        from seqvision.tasks.dna.bio import SeqData, read_sequences
+
         if not cfg.data.train_path:
             raise DataError("no training data: pass --train FILE (or set data.train)")
         labels = cfg.data.labels or None
@@ -74,6 +76,7 @@ class Dna(Task):
         return SeqData(records[n_val:], train.labels), records[:n_val]
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.config import to_dict
         from seqvision.nn.model import build_model
         from seqvision.tasks.dna.batches import CHANNELS
         from seqvision.tasks.dna.module import DnaModule, check_lengths, sequence_loader, target_matrix

@@ -12,12 +12,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqvision.config import ExperimentConfig, to_dict
 from seqvision.errors import ConfigError
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task
 
 if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
     from seqvision.tasks.forecast.data import ForecastData
     from seqvision.tasks.predictor import Predictor
 
@@ -66,6 +66,7 @@ class Forecast(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from torch.utils.data import DataLoader
 
+        from seqvision.config import to_dict
         from seqvision.data.batches import RandomBatches
         from seqvision.tasks.forecast.data import load
         from seqvision.tasks.forecast.model import build_forecaster

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seqvision.config import ExperimentConfig, to_dict
 from seqvision.data.alphabet import Alphabet
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
@@ -19,6 +18,7 @@ from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, model_line
 
 if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
     from seqvision.tasks.predictor import Predictor
 
 
@@ -42,6 +42,7 @@ class ImageClasses(Task):
     model_head = "classify"
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.config import to_dict
         from seqvision.data.images import NORMALISATION
         from seqvision.data.loaders import make_loaders, read_split
         from seqvision.nn.model import build_model

@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqvision.config import ExperimentConfig, to_dict
 from seqvision.data.alphabet import Alphabet
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
 from seqvision.tasks.base import Prepared, Task, model_line
 
 if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
     from seqvision.nn.model import SeqModel
     from seqvision.tasks.predictor import Predictor
 
@@ -26,6 +26,7 @@ __all__ = ["TextLines", "model_metadata"]
 
 
 def model_metadata(cfg: ExperimentConfig, alphabet: Alphabet, params: int) -> dict[str, Any]:
+    from seqvision.config import to_dict
     from seqvision.data.images import NORMALISATION
 
     return {

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqvision.config import ExperimentConfig, to_dict
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
@@ -22,6 +21,7 @@ from seqvision.tasks.base import Prepared, Task, model_line
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
+    from seqvision.config import ExperimentConfig
     from seqvision.tasks.predictor import Predictor
     from seqvision.tasks.video.clips import ClipSample
     from seqvision.tasks.video.dataset import ProbedClip
@@ -103,6 +103,7 @@ class Video(Task):
         return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.config import to_dict
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
         from seqvision.tasks.video.dataset import probe_clips
