@@ -95,6 +95,19 @@ def test_read_and_eval_on_onnx_import_no_torch() -> None:
     assert result["backend"] == "onnx" and result["lines"] == len(LINES) and result["cer"] < 0.05
 
 
+def test_serving_the_bundled_models_imports_no_torch() -> None:
+    pytest.importorskip("fastapi")
+    script = (
+        "import sys; from seqvision.serving import ServeConfig, create_app, load_models; "
+        "models = load_models(['print-en', 'hooker-en'], None, 1); create_app(models, ServeConfig()); "
+        "print(sorted({m.backend for m in models.values()}), [m for m in ('torch', 'lightning') if m in sys.modules])"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["['onnx']", "[]"]
+
+
 def sample_images(shared: Path | None) -> list:
     images = [open_image(p) for p in LINES]
     if shared is not None:  # a few real handwritten and printed lines too, when the data is here
