@@ -34,9 +34,9 @@ import torch
 from seqvision.config import ExperimentConfig, apply_overrides
 from seqvision.nn.presets import danq_small
 from seqvision.tasks.dna.bio import read_sequences
+from seqvision.tasks.dna.module import target_matrix
 from seqvision.tasks.dna.predictor import SequenceClassifier
 from seqvision.tasks.dna.ranking import average_precision, macro, roc_auc
-from seqvision.tasks.dna.task import target_matrix
 from seqvision.training.run import train
 
 ROOT = Path(__file__).resolve().parents[1]

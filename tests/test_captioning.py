@@ -20,8 +20,8 @@ from seqvision.nn.presets import get_preset
 from seqvision.registry import PRESETS, SEQUENCES
 from seqvision.tasks.captioning.captions import read_captions
 from seqvision.tasks.captioning.dataset import collate_captions
+from seqvision.tasks.captioning.module import caption_loss
 from seqvision.tasks.captioning.search import beam_search, greedy
-from seqvision.tasks.captioning.task import caption_loss
 from seqvision.tasks.captioning.vocab import Vocabulary, tokenize
 
 pytest.importorskip("pycocoevalcap")

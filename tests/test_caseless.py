@@ -16,7 +16,7 @@ from seqvision.config import TrainConfig
 from seqvision.data.alphabet import Alphabet
 from seqvision.data.readers import caseless_input, read_input, read_lines
 from seqvision.tasks.lines.metrics import ErrorRates
-from seqvision.tasks.lines.task import TextLineTask, fold_case
+from seqvision.tasks.lines.module import TextLineTask, fold_case
 
 
 def test_caseless_prefix_is_parsed_before_the_weight():

@@ -19,10 +19,10 @@ from seqvision.cli.main import main
 from seqvision.errors import DataError
 from seqvision.tasks.forecast.arrays import read_frames
 from seqvision.tasks.forecast.metrics import ForecastScores, ssim
+from seqvision.tasks.forecast.module import masked_mse
 from seqvision.tasks.forecast.moving_mnist import MovingMnist, moving_mnist_sequence
 from seqvision.tasks.forecast.normalise import Normalisation
 from seqvision.tasks.forecast.radar import decode, downsample, marshall_palmer, read_event
-from seqvision.tasks.forecast.task import masked_mse
 from seqvision.tasks.forecast.windows import FrameWindows, Source, find_windows
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

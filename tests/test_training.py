@@ -21,7 +21,7 @@ from seqvision.errors import ConfigError
 from seqvision.nn.model import build_model
 from seqvision.nn.presets import get_preset
 from seqvision.registry import SEQUENCES
-from seqvision.tasks.lines.task import TextLineTask
+from seqvision.tasks.lines.module import TextLineTask
 from seqvision.training.run import validation_options
 
 EPOCHS = 10

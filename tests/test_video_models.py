@@ -18,7 +18,8 @@ from seqvision.nn.encoders.frames import FrameEncoder
 from seqvision.nn.model import SeqModel, build_model
 from seqvision.nn.presets import get_preset
 from seqvision.registry import ENCODERS, PRESETS, SEQUENCES
-from seqvision.tasks.video.task import Video, VideoTask
+from seqvision.tasks.video.module import VideoTask
+from seqvision.tasks.video.task import Video
 
 NUM_CLASSES = 5
 SIZE = 32

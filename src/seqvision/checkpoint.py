@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from typing import TYPE_CHECKING, Any
 
 from seqvision import __version__
 from seqvision.errors import CheckpointError
 from seqvision.io import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:  # torch is imported when weights are read or written, not to name or inspect a model
+    import torch
 
 FORMAT = "seqvision-model"
 FORMAT_VERSION = 1
@@ -44,6 +42,8 @@ def save_model(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any
 
 
 def _write(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
+    from safetensors.torch import save as st_save
+
     text = json.dumps(meta, ensure_ascii=False, indent=1)
     atomic_write_bytes(path, st_save(tensors, metadata={"seqvision": text}))
     atomic_write_text(path.with_suffix(".json"), text + "\n")
@@ -92,14 +92,37 @@ def is_model(name_or_path: str | Path) -> bool:
 
 def load_state(name_or_path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], Path]:
     """Weights and metadata of a saved model, validated; raises :class:`CheckpointError` naming the file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
     path = resolve(name_or_path)
     try:
         data = path.read_bytes()
         tensors = st_load(data)
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8 : 8 + header_len])
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise CheckpointError(f"{path}: truncated or not a safetensors file ({str(exc).splitlines()[0]})") from None
+    return tensors, _metadata(path, data[:8], lambda n: data[8 : 8 + n]), path
+
+
+def load_metadata(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:
+    """The metadata of a saved model, validated, from the safetensors header alone (no weights, no torch)."""
+    path = resolve(name_or_path)
+    try:
+        with path.open("rb") as f:
+            return _metadata(path, f.read(8), f.read), path
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _metadata(path: Path, prefix: bytes, read: Any) -> dict[str, Any]:
+    """The seqvision metadata of a safetensors header: ``prefix`` is its 8-byte length, ``read(n)`` the JSON."""
+    try:
+        header_len = int.from_bytes(prefix, "little")
+        if len(prefix) < 8 or header_len > 100_000_000:
+            raise ValueError("no safetensors header")
+        header = json.loads(read(header_len))
         meta = json.loads(header.get("__metadata__", {}).get("seqvision", "null"))
-    except (SafetensorError, ValueError, OSError, json.JSONDecodeError) as exc:
+    except (ValueError, AttributeError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise CheckpointError(f"{path}: truncated or not a safetensors file ({str(exc).splitlines()[0]})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a safetensors file, but not a seqvision model (no seqvision metadata)")
@@ -110,7 +133,7 @@ def load_state(name_or_path: str | Path) -> tuple[dict[str, torch.Tensor], dict[
         raise CheckpointError(
             f"{path}: saved by a newer seqvision ({meta.get('seqvision_version')}); upgrade to load it"
         )
-    return tensors, meta, path
+    return meta
 
 
 def model_task(name_or_path: str | Path) -> str:
@@ -123,7 +146,7 @@ def model_task(name_or_path: str | Path) -> str:
 
             meta = read_metadata(name_or_path) if Path(name_or_path).is_file() else {}
         else:
-            meta = load_state(name_or_path)[1]
+            meta = load_metadata(name_or_path)[0]
     except SeqvisionError:
         return "text_lines"
     return str(meta.get("task", "text_lines"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from seqvision.errors import ConfigError
@@ -61,3 +63,27 @@ SPATIAL_SEQUENCES: Registry = Registry("spatial sequence model")
 HEADS: Registry = Registry("head")
 PRESETS: Registry = Registry("preset")
 TASKS: Registry = Registry("task")
+
+
+def declared(root: Path, registries: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """What the ``@REGISTRY.register("name")`` decorators under ``root`` declare, read from the source with ``ast``:
+    ``{registry: {name: first docstring line}}``, as :meth:`Registry.describe` gives it, with nothing imported.
+
+    ``seqvision models`` lists the model parts this way, so it needs no torch; a test checks it
+    against the registries filled by importing the modules.
+    """
+    found: dict[str, dict[str, str]] = {r: {} for r in registries}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.ClassDef):
+                continue
+            for dec in node.decorator_list:
+                if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)):
+                    continue
+                owner, args = dec.func.value, dec.args
+                if dec.func.attr != "register" or not isinstance(owner, ast.Name) or owner.id not in found:
+                    continue
+                if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+                    doc = (ast.get_docstring(node) or "").strip()
+                    found[owner.id][args[0].value] = doc.splitlines()[0] if doc else ""
+    return {r: dict(sorted(items.items())) for r, items in found.items()}

@@ -8,19 +8,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from seqvision.cli.common import is_rank_zero
 from seqvision.errors import ConfigError
 
 if TYPE_CHECKING:
     from seqvision.compare import Study
 
+MODEL_REGISTRIES = ("PRESETS", "ENCODERS", "SEQUENCES", "SPATIAL_SEQUENCES", "HEADS")  # seqvision.registry's names
+MODEL_TITLES = ("presets", "encoders", "sequence models", "spatial sequence models (B, T, C, H, W)", "heads")
+
 
 def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
     """Preset < config file < flags < ``--set``; a resumed run starts from its own config.yaml."""
     from seqvision.config import ExperimentConfig, apply_overrides, from_dict, load_yaml, update
-    from seqvision.nn.presets import get_preset
     from seqvision.tasks import get_task
 
     if args.resume:
@@ -32,6 +32,8 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
         file_cfg = load_yaml(args.config) if args.config else {}
         task = get_task(args.task or file_cfg.get("task") or ExperimentConfig.task)
         preset = args.preset or (file_cfg.get("model") or {}).get("preset") or task.default_preset
+        from seqvision.nn.presets import get_preset  # torch: after the task is known
+
         cfg = ExperimentConfig(task=task.name, model=get_preset(preset))
         update(cfg, file_cfg)
         if args.task:
@@ -63,12 +65,13 @@ def resolve_config(args: argparse.Namespace):  # -> ExperimentConfig
 
 def train(args: argparse.Namespace) -> int:
     from seqvision.tasks import get_task
-    from seqvision.training.run import train as run_training
 
     cfg = resolve_config(args)
     out = Path(args.resume or args.out or "")
     if not args.resume and not args.out:
         raise ConfigError("--out RUN_DIR is required (or --resume RUN_DIR)")
+    from seqvision.training.run import train as run_training  # Lightning: after the flags are checked
+
     path = run_training(cfg, out, resume=bool(args.resume), progress=not args.quiet)
     if not is_rank_zero():  # the other data-parallel processes end quietly
         return 0
@@ -112,8 +115,13 @@ def serve(args: argparse.Namespace) -> int:
         lm_bonus=args.lm_bonus,
     )
     bundled = [DEFAULT_MODEL, *sorted(p.stem for p in BUNDLED.glob("*.json") if p.stem != DEFAULT_MODEL)]
-    torch.set_num_threads(config.threads)
+    import torch
+
     app = create_app(load_models(args.models or bundled, args.backend, config.threads), config)
+    if "torch" in sys.modules:  # a model on the torch backend (onnx models need no torch)
+        import torch
+
+        torch.set_num_threads(config.threads)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -181,23 +189,17 @@ def _report_study(study: Study, cells: list[dict[str, Any]], out: Path) -> int:
 
 
 def models(args: argparse.Namespace) -> int:
-    import seqvision.nn.model
-    import seqvision.nn.presets
-    import seqvision.tasks  # noqa: F401
+    import seqvision.tasks
     from seqvision.checkpoint import BUNDLED, DEFAULT_MODEL
-    from seqvision.registry import ENCODERS, HEADS, PRESETS, SEQUENCES, SPATIAL_SEQUENCES, TASKS
+    from seqvision.registry import TASKS, declared
 
-    for title, registry in (
-        ("tasks", TASKS),
-        ("presets", PRESETS),
-        ("encoders", ENCODERS),
-        ("sequence models", SEQUENCES),
-        ("spatial sequence models (B, T, C, H, W)", SPATIAL_SEQUENCES),
-        ("heads", HEADS),
-    ):
+    # the model parts are read from their source (registry.declared): listing them imports no torch
+    parts = declared(Path(seqvision.tasks.__file__).parents[1] / "nn", MODEL_REGISTRIES)
+    for title, key in (("tasks", "TASKS"), *zip(MODEL_TITLES, MODEL_REGISTRIES, strict=True)):
         print(f"{title}:")
-        for name in registry:
-            print(f"  {name:<14} {registry.describe(name)}")
+        listing = {name: TASKS.describe(name) for name in TASKS} if key == "TASKS" else parts[key]
+        for name, line in listing.items():
+            print(f"  {name:<14} {line}")
     print("bundled models:")
     bundled = sorted(BUNDLED.glob("*.json"))
     for meta_path in bundled:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
 from seqvision.checkpoint import DEFAULT_MODEL
 from seqvision.errors import ConfigError
 
@@ -18,7 +16,12 @@ MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (de
 
 
 def add_inference_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference runtime (default torch)")
+    p.add_argument(
+        "--backend",
+        choices=["torch", "onnx"],
+        help="inference runtime (default: onnx where onnxruntime is installed and the model has an .onnx file "
+        "beside it, as the bundled ones do; else torch)",
+    )
     p.add_argument("--batch-size", type=int, default=16, help="lines per batch, formed by width (default 16)")
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
 
@@ -53,7 +56,10 @@ def add_decoder_options(p: argparse.ArgumentParser) -> None:
 
 
 def set_threads(n: int) -> None:
+    """Torch's thread count (the torch backend and training; onnxruntime sessions take theirs when made)."""
     if n and n > 0:
+        import torch
+
         torch.set_num_threads(n)
 
 

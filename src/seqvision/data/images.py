@@ -97,3 +97,17 @@ def normalise(img: Image.Image) -> np.ndarray:
     ink = background - pixels if background - low >= high - background else pixels - background
     scale = max(float(max(background - low, high - background)), 24.0)
     return np.clip(ink / scale, 0.0, 1.0)
+
+
+def pad_arrays(arrays: list[np.ndarray], multiple: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """``[(H, W_i)]`` -> images ``(B, 1, H, W)`` float32 zero-padded on the right, true widths ``(B,)`` int64.
+
+    ``W`` is the widest line rounded up to ``multiple``: fewer distinct shapes lets the CPU
+    kernels (oneDNN, onnxruntime) reuse their plans, and the models mask padding anyway.
+    """
+    widths = np.array([a.shape[1] for a in arrays], dtype=np.int64)
+    padded = -(-int(widths.max()) // multiple) * multiple
+    batch = np.zeros((len(arrays), 1, arrays[0].shape[0], padded), np.float32)
+    for i, a in enumerate(arrays):
+        batch[i, 0, :, : a.shape[1]] = a
+    return batch, widths

@@ -16,7 +16,7 @@ from torch.utils.data import Dataset
 from seqvision.data.alphabet import Alphabet
 from seqvision.data.augment import augment_line
 from seqvision.data.batches import RankBatches
-from seqvision.data.images import PageCache, image_size, load_line, normalise, resize_to_height
+from seqvision.data.images import PageCache, image_size, load_line, normalise, pad_arrays, resize_to_height
 from seqvision.data.samples import LineSample
 from seqvision.errors import DataError
 
@@ -146,17 +146,9 @@ class WidthBucketSampler(RankBatches):
 
 
 def pad_batch(arrays: list[np.ndarray], multiple: int = 16) -> tuple[Tensor, Tensor]:
-    """``[(H, W_i)]`` -> images ``(B, 1, H, W)`` zero-padded on the right, true widths ``(B,)``.
-
-    ``W`` is the widest line rounded up to ``multiple``: fewer distinct shapes lets the CPU
-    kernels (oneDNN) reuse their plans, and the models mask padding anyway.
-    """
-    widths = torch.tensor([a.shape[1] for a in arrays], dtype=torch.long)
-    padded = -(-int(widths.max()) // multiple) * multiple
-    batch = torch.zeros(len(arrays), 1, arrays[0].shape[0], padded)
-    for i, a in enumerate(arrays):
-        batch[i, 0, :, : a.shape[1]] = torch.from_numpy(a)
-    return batch, widths
+    """:func:`~seqvision.data.images.pad_arrays` as tensors: images ``(B, 1, H, W)``, true widths ``(B,)``."""
+    batch, widths = pad_arrays(arrays, multiple)
+    return torch.from_numpy(batch), torch.from_numpy(widths)
 
 
 def collate_lines(items: list[tuple[np.ndarray, list[int], str, bool]]) -> dict:

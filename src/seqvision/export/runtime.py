@@ -57,13 +57,58 @@ def session(data: bytes, threads: int = 1) -> Any:
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The seqvision metadata stored in an exported ``.onnx`` file."""
-    onnx = require_onnx()
+    """The seqvision metadata stored in an exported ``.onnx`` file.
+
+    Read straight from the protobuf (``ModelProto.metadata_props``, field 14) without the ``onnx``
+    package, which takes longer to import than the model takes to read a line.
+    """
     try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # protobuf decode errors have many types
-        raise ExportError(f"{path}: not a readable ONNX file ({exc.__class__.__name__})") from None
-    for entry in proto.metadata_props:
-        if entry.key == METADATA_KEY:
-            return json.loads(entry.value)
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        for field, value in _fields(data):
+            if field == 14 and isinstance(value, bytes):  # StringStringEntryProto {key = 1, value = 2}
+                entry = {f: v for f, v in _fields(value) if isinstance(v, bytes)}
+                if entry.get(1) == METADATA_KEY.encode():
+                    return json.loads(entry.get(2, b"null").decode("utf-8"))
+    except (ValueError, IndexError):  # truncated varints and lengths; JSON and UTF-8 errors are ValueErrors
+        raise ExportError(f"{path}: not a readable ONNX file (damaged protobuf or metadata)") from None
     raise ExportError(f"{path}: ONNX file without seqvision metadata (export it with `seqvision export`)")
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """The top-level ``(field number, value)`` pairs of a protobuf message: ints, or bytes when length-delimited."""
+    pos, end = 0, len(data)
+
+    def varint() -> int:
+        nonlocal pos
+        result = shift = 0
+        while True:
+            byte = data[pos]  # IndexError when truncated
+            pos += 1
+            result |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return result
+            shift += 7
+            if shift > 63:
+                raise ValueError("varint too long")
+
+    while pos < end:
+        key = varint()
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            yield field, varint()
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+            if pos > end:
+                raise ValueError("truncated fixed-width field")
+            yield field, 0
+        elif wire == 2:
+            n = varint()
+            if pos + n > end:
+                raise ValueError("truncated length-delimited field")
+            yield field, data[pos : pos + n]
+            pos += n
+        else:
+            raise ValueError(f"wire type {wire}")

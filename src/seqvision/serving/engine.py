@@ -21,6 +21,7 @@ search keeps state), so every worker thread keeps its own, made on first use.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -31,7 +32,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import torch
 
 from seqvision.errors import ConfigError
 from seqvision.serving.config import ServeConfig
@@ -129,7 +129,8 @@ class Engine:
         self._pool = self._loop = None
 
     def _worker_init(self) -> None:
-        torch.set_num_threads(self.config.threads)
+        if (torch := sys.modules.get("torch")) is not None:  # a torch-backend model (onnx sessions have theirs)
+            torch.set_num_threads(self.config.threads)
 
     # -- requests -------------------------------------------------------------------------------------------
     def model(self, name: str | None) -> tuple[str, LineModel]:

@@ -53,7 +53,7 @@ def model_name(name_or_path: str) -> str:
     return path.name or name_or_path
 
 
-def load_models(names: list[str], backend: str = "torch", threads: int = 1) -> dict[str, LineModel]:
+def load_models(names: list[str], backend: str | None = "torch", threads: int = 1) -> dict[str, LineModel]:
     """Load each model once (bundled name, ``.safetensors``, run folder or ``.onnx``), keyed by its name."""
     models: dict[str, LineModel] = {}
     for name_or_path in names:

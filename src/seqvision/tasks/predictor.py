@@ -11,18 +11,19 @@ backends. Callers that hold any model get its predictor from the task registry:
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-import torch
+from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
 
-from seqvision.checkpoint import load_state
-from seqvision.config import ModelConfig, from_dict
-from seqvision.errors import CheckpointError, ConfigError
-from seqvision.nn.model import SeqModel, build_model
+if TYPE_CHECKING:
+    from seqvision.nn.model import SeqModel
 
-BACKENDS = ("torch", "onnx")
+BACKENDS = ("torch", "onnx")  # None (the CLI's default): onnx where it needs no torch, else torch
 
 
 @runtime_checkable
@@ -38,8 +39,9 @@ class Predictor(Protocol):
     metadata: dict[str, Any]  # the saved model's metadata (architecture, input, labels, metrics ...)
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Predictor:
-        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch or onnx."""
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Predictor:
+        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch, onnx, or None
+        (onnx where an up-to-date ``.onnx`` file is beside the model, else torch)."""
         ...
 
     def predict(self, inputs: list[Any]) -> Sequence[Any]:
@@ -51,7 +53,7 @@ class Predictor(Protocol):
         ...
 
 
-def load_predictor(name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Predictor:
+def load_predictor(name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Predictor:
     """The predictor of any saved or exported model: its task (from the metadata) says which class loads it."""
     from seqvision.checkpoint import model_task
     from seqvision.tasks.base import get_task
@@ -59,11 +61,39 @@ def load_predictor(name_or_path: str | Path, backend: str = "torch", threads: in
     return get_task(model_task(name_or_path)).predictor.load(name_or_path, backend, threads)
 
 
-def check_backend(backend: str, threads: int) -> int:
-    """Refuses an unknown backend; returns the threads to use (0: torch's count)."""
-    if backend not in BACKENDS:
+def check_backend(backend: str | None, threads: int) -> int:
+    """Refuses an unknown backend; returns the threads to use (0: torch's count, or onnxruntime's own choice)."""
+    if backend is not None and backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    return threads or torch.get_num_threads()
+    if threads:
+        return threads
+    if backend == "torch" or "torch" in sys.modules:
+        import torch
+
+        return torch.get_num_threads()
+    # onnxruntime without torch: OMP_NUM_THREADS as torch would read it, else 0 (its default: the physical cores)
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() else 0
+
+
+def onnx_beside(path: Path, meta: dict[str, Any]) -> Path | None:
+    """The ``.onnx`` file exported from the saved model ``path`` (same name, beside it), when one is there and
+    still matches it, else None.
+
+    It matches when its metadata is the saved model's, but for what changes nothing in the network: the
+    export's own record (``onnx``) and a calibration (a temperature, applied by the decoder).
+    """
+    onnx_path = path.with_suffix(".onnx")
+    if not onnx_path.is_file() or importlib.util.find_spec("onnxruntime") is None:
+        return None
+    from seqvision.export.runtime import read_metadata
+
+    try:
+        exported = read_metadata(onnx_path)
+    except SeqvisionError:
+        return None
+    same = {k: v for k, v in exported.items() if k not in ("onnx", "calibration")}
+    return onnx_path if same == {k: v for k, v in meta.items() if k != "calibration"} else None
 
 
 def open_onnx(name_or_path: str | Path, threads: int, task: str | None) -> tuple[dict[str, Any], Path, Any]:
@@ -80,7 +110,7 @@ def open_onnx(name_or_path: str | Path, threads: int, task: str | None) -> tuple
 
 def load_network(
     name_or_path: str | Path,
-    backend: str,
+    backend: str | None,
     threads: int,
     classes: Callable[[dict[str, Any]], int],
     export: Callable[[SeqModel, dict[str, Any]], bytes],
@@ -90,7 +120,9 @@ def load_network(
 
     Args:
         classes: Output classes of the head, from the metadata (alphabet size, number of labels).
-        export: The in-memory ONNX export (checked against eager) when ``backend`` is ``onnx``.
+        backend: ``torch``, ``onnx``, or None: onnx when an up-to-date ``.onnx`` file is beside the saved model
+            (:func:`onnx_beside`; read without importing torch), else torch.
+        export: The in-memory ONNX export (checked against eager) when ``backend`` is ``onnx`` and no file is there.
         task: The task the model must have been trained for (another task is refused); None takes any.
 
     An ``.onnx`` file gives no model, only a session; otherwise the model is built from its
@@ -99,16 +131,16 @@ def load_network(
     threads = check_backend(backend, threads)
     if str(name_or_path).endswith(".onnx"):
         return None, *open_onnx(name_or_path, threads, task)
-    tensors, meta, path = load_state(name_or_path)
+    from seqvision.checkpoint import load_metadata
+
+    meta, path = load_metadata(name_or_path)
     _check_task(meta, path, task)
-    try:
-        model = build_model(from_dict(ModelConfig, meta["architecture"]), classes(meta))
-        model.load_state_dict(tensors, strict=True)
-    except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
-        ) from None
-    model.eval()
+    beside = onnx_beside(path, meta) if backend in (None, "onnx") else None
+    if beside is not None:  # the exported file: onnxruntime without torch; the saved model's metadata rules
+        from seqvision.export.runtime import session
+
+        return None, meta, path, session(beside.read_bytes(), threads)
+    model = _build(name_or_path, classes)
     if backend != "onnx":
         return model, meta, path, None
     from seqvision.export.runtime import session
@@ -116,14 +148,31 @@ def load_network(
     return model, meta, path, session(export(model, meta), threads)
 
 
+def _build(name_or_path: str | Path, classes: Callable[[dict[str, Any]], int]) -> SeqModel:
+    """The saved model in eval mode; the weights must fit the metadata exactly."""
+    from seqvision.checkpoint import load_state
+    from seqvision.config import ModelConfig, from_dict
+    from seqvision.nn.model import build_model
+
+    tensors, meta, path = load_state(name_or_path)
+    try:
+        model = build_model(from_dict(ModelConfig, meta["architecture"]), classes(meta))
+        model.load_state_dict(tensors, strict=True)
+    except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
+        ) from None
+    return model.eval()
+
+
 def load_torch_only(
-    name_or_path: str | Path, backend: str, threads: int, task: str, refusal: str
+    name_or_path: str | Path, backend: str | None, threads: int, task: str, refusal: str
 ) -> tuple[SeqModel, dict[str, Any], Path]:
     """A saved model with a ``labels`` head of a task that has no ONNX path yet: ``(model, metadata, path)``.
 
     Any backend but torch is refused with ``refusal`` (one line saying so).
     """
-    if backend != "torch":
+    if backend not in (None, "torch"):
         raise ConfigError(refusal)
     model, meta, path, _ = load_network(
         name_or_path, "torch", threads, classes=lambda m: len(m["labels"]), export=_unreachable, task=task

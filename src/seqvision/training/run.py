@@ -34,7 +34,7 @@ from seqvision.checkpoint import save_model
 from seqvision.config import ExperimentConfig, TrainConfig, save_yaml
 from seqvision.errors import ConfigError, DataError, OutputError
 from seqvision.io import remove_stale_temps
-from seqvision.tasks.base import TrainingModule, get_task, training_seconds
+from seqvision.tasks.base import get_task
 from seqvision.training.distributed import launch_rank
 from seqvision.training.faults import (
     AtomicCheckpointIO,
@@ -43,6 +43,7 @@ from seqvision.training.faults import (
     check_free_space,
     check_resume_file,
 )
+from seqvision.training.module import TrainingModule, training_seconds
 from seqvision.training.plot import write_curves
 from seqvision.training.warm_start import carried_init, load_base, warm_start
 

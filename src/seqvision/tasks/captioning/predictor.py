@@ -50,9 +50,9 @@ class Captioner:
     path: Path
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Captioner:
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Captioner:
         """A ``.safetensors`` file or run folder of a captioning model (torch backend only)."""
-        if str(name_or_path).endswith(".onnx") or backend != "torch":
+        if str(name_or_path).endswith(".onnx") or backend not in (None, "torch"):
             raise ConfigError(f"{name_or_path}: captioning models run on the torch backend only (no ONNX export yet)")
         if threads > 0:
             torch.set_num_threads(threads)

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seqvision.cli.common import set_threads
 from seqvision.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # --batch-size defaults to 16 for line images; short sequences are cheap, and small batches leave the LSTM idle
 MIN_BATCH = 256
@@ -33,7 +34,7 @@ def _write(path: str | None, text: str) -> None:
 def _load(model: str, args: argparse.Namespace):  # -> SequenceClassifier
     from seqvision.tasks.dna.predictor import SequenceClassifier
 
-    if getattr(args, "backend", "torch") != "torch":
+    if getattr(args, "backend", None) not in (None, "torch"):
         raise ConfigError("DNA models run on the torch backend only (ONNX export of them is not supported yet)")
     set_threads(args.threads)
     return SequenceClassifier.load(model, threads=args.threads)
@@ -42,8 +43,8 @@ def _load(model: str, args: argparse.Namespace):  # -> SequenceClassifier
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     """ROC-AUC and PR-AUC (macro over labels, and per label) of a DNA model on labelled sequences."""
     from seqvision.tasks.dna.bio import read_sequences
+    from seqvision.tasks.dna.module import target_matrix
     from seqvision.tasks.dna.ranking import average_precision, macro, per_label, roc_auc
-    from seqvision.tasks.dna.task import target_matrix
 
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one data file after the model, got {len(inputs)}: {' '.join(inputs)}")

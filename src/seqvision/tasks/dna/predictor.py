@@ -19,7 +19,7 @@ import torch
 from seqvision.nn.model import SeqModel
 from seqvision.tasks.dna.batches import collate_sequences, one_hot
 from seqvision.tasks.dna.bio import SeqRecord
-from seqvision.tasks.dna.task import check_lengths
+from seqvision.tasks.dna.module import check_lengths
 from seqvision.tasks.predictor import load_torch_only
 
 TORCH_ONLY = "DNA models run on the torch backend only (ONNX export of them is not supported yet)"
@@ -44,7 +44,7 @@ class SequenceClassifier:
     path: Path
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> SequenceClassifier:
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> SequenceClassifier:
         """A ``.safetensors`` file or run folder of a model trained with ``--task dna`` (torch backend only)."""
         model, meta, path = load_torch_only(name_or_path, backend, threads, cls.task, TORCH_ONLY)
         return cls(model, list(meta["labels"]), meta, path)

@@ -12,13 +12,14 @@ import argparse
 import io
 import json
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any
 
 from seqvision.cli.common import set_threads
 from seqvision.errors import ConfigError, DataError
+
+if TYPE_CHECKING:  # torch and numpy are imported when a forecast runs, not for `seqvision --help`
+    import numpy as np
+    import torch
 
 
 def evaluate(args: argparse.Namespace, model_path: str, inputs: list[str]) -> int:
@@ -40,6 +41,8 @@ def evaluate(args: argparse.Namespace, model_path: str, inputs: list[str]) -> in
 
 
 def forecast(args: argparse.Namespace) -> int:
+    import torch
+
     from seqvision.tasks.forecast.evaluate import load_forecaster
 
     set_threads(args.threads)
@@ -64,6 +67,9 @@ def forecast(args: argparse.Namespace) -> int:
 
 def _windows(spec: str, meta: dict) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """(inputs, truth or None, mask or None) of every window of ``spec``, normalised."""
+    import numpy as np
+    import torch
+
     from seqvision.tasks.forecast.arrays import read_frames
     from seqvision.tasks.forecast.data import eval_set
     from seqvision.tasks.forecast.normalise import Normalisation
@@ -85,9 +91,11 @@ def _windows(spec: str, meta: dict) -> tuple[torch.Tensor, torch.Tensor | None, 
     return stack("inputs"), stack("targets"), stack("mask")
 
 
-@torch.no_grad()
 def _predict(model: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
-    return model(inputs)
+    import torch
+
+    with torch.no_grad():
+        return model(inputs)
 
 
 def _to_units(x: torch.Tensor, meta: dict) -> torch.Tensor:
@@ -97,6 +105,9 @@ def _to_units(x: torch.Tensor, meta: dict) -> torch.Tensor:
 
 
 def _draw(out: Path, meta: dict, inputs, truth, pred, mask, index: int) -> None:
+    import numpy as np
+    import torch
+
     from seqvision.tasks.forecast import render
     from seqvision.tasks.forecast.normalise import Normalisation
 
@@ -110,6 +121,8 @@ def _draw(out: Path, meta: dict, inputs, truth, pred, mask, index: int) -> None:
 
 
 def _save_npy(path: Path, values: np.ndarray) -> None:
+    import numpy as np
+
     from seqvision.io import atomic_write_bytes
 
     buf = io.BytesIO()

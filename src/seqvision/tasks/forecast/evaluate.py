@@ -39,7 +39,7 @@ def load_forecaster(name_or_path: str | Path) -> tuple[ForecastModel, dict[str, 
 @torch.no_grad()
 def evaluate(model: ForecastModel, meta: dict[str, Any], data: Dataset, batch_size: int = 16) -> dict[str, Any]:
     """Per-lead-time and averaged scores of the model and of persistence on ``data``."""
-    from seqvision.tasks.forecast.task import persistence, score
+    from seqvision.tasks.forecast.module import persistence, score
 
     inp = meta["input"]
     norm = Normalisation.from_dict(inp["normalisation"])

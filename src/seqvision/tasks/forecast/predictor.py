@@ -34,7 +34,7 @@ class Forecaster:
     session: Any = None  # an onnxruntime InferenceSession when the backend is onnx
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Forecaster:
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Forecaster:
         """A ``.safetensors`` file or run folder of a forecaster, or its exported ``.onnx`` file."""
         from seqvision.export.runtime import session
         from seqvision.tasks.forecast.evaluate import load_forecaster

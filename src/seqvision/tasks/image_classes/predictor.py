@@ -46,7 +46,7 @@ class ImageClassifier:
     path: Path
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> ImageClassifier:
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> ImageClassifier:
         """A ``.safetensors`` file or run folder (torch backend only)."""
         if str(name_or_path).endswith(".onnx"):
             raise ConfigError(TORCH_ONLY)

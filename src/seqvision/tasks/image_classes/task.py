@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor
-
-from seqvision.config import ExperimentConfig, TrainConfig, to_dict
 from seqvision.data.alphabet import Alphabet
-from seqvision.data.images import NORMALISATION
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
-from seqvision.nn.model import SeqModel, build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
-from seqvision.tasks.predictor import Predictor
+from seqvision.tasks.base import Prepared, Task, model_line
 
-
-class ImageClassTask(ClassifierModule):
-    """Wraps a line :class:`SeqModel` with a classify head; the class is the line's transcription."""
-
-    def __init__(self, model: SeqModel, labels: list[str], train_cfg: TrainConfig, total_steps: int):
-        super().__init__(model, labels, train_cfg, total_steps)
-        self.index = {label: i for i, label in enumerate(labels)}
-
-    def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
-        logits, _ = self.model(batch["images"], batch["widths"])  # (B, K)
-        # a validation class never seen in training gets -100: ignored by the loss, counted wrong
-        target = torch.tensor([self.index.get(t, -100) for t in batch["texts"]], device=logits.device)
-        return F.cross_entropy(logits, target, ignore_index=-100), logits, target
+if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
+    from seqvision.tasks.predictor import Predictor
 
 
 @TASKS.register("image_classes")
@@ -59,7 +42,11 @@ class ImageClasses(Task):
     model_head = "classify"
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.config import to_dict
+        from seqvision.data.images import NORMALISATION
         from seqvision.data.loaders import make_loaders, read_split
+        from seqvision.nn.model import build_model
+        from seqvision.tasks.image_classes.module import ImageClassTask
 
         self.check_model(cfg)
         train_samples, val_samples = read_split(cfg.data, cfg.train.seed, log)

@@ -1,13 +1,14 @@
-"""Text-line recognition commands: ``eval``, ``calibrate`` and ``lm build``, and the recognition loop they share
+"""Text-line recognition commands: ``eval`` and ``calibrate``, and the recognition loop they share
 with ``read`` (batched network pass, beam search on all cores, skipped lines)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
-from pathlib import Path
+from types import SimpleNamespace
 
 from seqvision.cli.common import set_threads, split_model
 from seqvision.errors import ConfigError, DataError, SeqvisionError
@@ -30,9 +31,11 @@ def _page_loader(samples):
 
 
 def _progress(total: int, what: str):
+    if total < 64:  # a short job: no bar, and no tqdm import (a one-line read)
+        return contextlib.nullcontext(SimpleNamespace(update=lambda n=1: None))
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=what, unit="line", file=sys.stderr, disable=None if total >= 64 else True)
+    return tqdm(total=total, desc=what, unit="line", file=sys.stderr, disable=None)
 
 
 def decoder_spec(args: argparse.Namespace):  # -> DecoderSpec
@@ -47,8 +50,9 @@ def recognizer_for(model: str, args: argparse.Namespace):  # -> Recognizer
     """The model with the ``--backend/--threads`` and decoding flags applied."""
     from seqvision.tasks.lines.predictor import Recognizer
 
-    set_threads(args.threads)
     rec = Recognizer.load(model, args.backend, args.threads)
+    if rec.backend == "torch":  # an onnxruntime session took --threads when it was made (and needs no torch)
+        set_threads(args.threads)
     rec.set_decoder(decoder_spec(args))
     if rec.calibration_note and getattr(args, "func", None) is not calibrate:
         print(f"note: {rec.calibration_note}", file=sys.stderr)
@@ -71,7 +75,6 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False, load=
     """
     from seqvision.tasks.lines.decoding.beam import DecoderSpec
     from seqvision.tasks.lines.decoding.ctc import Decoded
-    from seqvision.tasks.lines.decoding.tune import decode_all
 
     spec = rec.decoder
     beam = spec.kind == "beam" and len(samples) > 1
@@ -79,6 +82,8 @@ def recognise(rec, samples, batch_size: int, keep_log_probs: bool = False, load=
     pending: list = []  # (index, greedy result with log-probs) waiting for beam search
 
     def flush() -> None:
+        from seqvision.tasks.lines.decoding.tune import decode_all  # process pools: only for beam search
+
         lines, _ = decode_all(spec, [d.log_probs for _, d in pending], rec.alphabet, temperature=rec.temperature)
         for (i, old), new in zip(pending, lines, strict=True):
             new.width, new.log_probs = old.width, (old.log_probs if keep_log_probs else None)
@@ -260,41 +265,3 @@ def calibrate(args: argparse.Namespace) -> int:
         f"{100 * fit.ece_after:.2f} % on {fit.words} words ({100 * fit.accuracy:.1f} % right)"
     )
     return 0
-
-
-def lm_build(args: argparse.Namespace) -> int:
-    from seqvision.tasks.lines.decoding.lm import NgramLM
-
-    order = args.order if args.order is not None else (6 if args.unit == "char" else 3)
-    if order < 1:
-        raise ConfigError(f"--order must be at least 1, got {order}")
-    texts = [t for name in args.corpus for t in _corpus_lines(name)]
-    if not texts:
-        raise DataError(f"{' '.join(args.corpus)}: no text to build a language model from")
-    start = time.perf_counter()
-    lm = NgramLM.build(texts, order, args.unit)
-    lm.info["corpus"] = [str(Path(c)) for c in args.corpus]
-    lm.save(args.out)
-    sizes = ", ".join(f"{len(p)} {n}-grams" for n, p in enumerate(lm.probs, 1))
-    print(
-        f"{args.out}  ({args.unit} {order}-gram from {lm.info['lines']} lines, {lm.info['tokens']} tokens: "
-        f"{sizes}; {time.perf_counter() - start:.1f} s)"
-    )
-    if args.val:
-        val = _corpus_lines(args.val)
-        print(f"perplexity per {args.unit} on {args.val}: {lm.perplexity(val):.3f} ({len(val)} lines)")
-    return 0
-
-
-def _corpus_lines(name: str) -> list[str]:
-    """Lines of a plain-text file, or the transcriptions of labelled data (TSV, PAGE/ALTO, sidecar folders)."""
-    from seqvision.data.readers import read_lines
-
-    path = Path(name)
-    if path.is_file() and path.suffix.lower() in ("", ".txt", ".text"):
-        from seqvision.io import read_text_lines
-
-        return [line.strip() for line in read_text_lines(path, "text file") if line.strip()]
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder")
-    return [s.text for s in read_lines(path).samples]

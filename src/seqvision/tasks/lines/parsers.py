@@ -16,7 +16,7 @@ def add_parsers(sub: Any, after: str) -> None:
 def _add_model_tools(sub: Any) -> None:
     from seqvision.checkpoint import DEFAULT_MODEL
     from seqvision.cli.common import MODEL_HELP, add_decoder_options, add_inference_options
-    from seqvision.tasks.lines import cli
+    from seqvision.tasks.lines import cli, tools
 
     p = sub.add_parser("calibrate", help="fit a confidence temperature on labelled lines; write a calibrated model")
     p.add_argument("inputs", nargs="+", metavar="[MODEL] DATA", help=f"model (default {DEFAULT_MODEL}), then data")
@@ -37,7 +37,7 @@ def _add_model_tools(sub: Any) -> None:
     q.add_argument("--unit", choices=["char", "word"], default="char", help="characters (default) or words")
     q.add_argument("--order", type=int, help="n-gram order (default 6 for characters, 3 for words)")
     q.add_argument("--val", metavar="TEXT", help="report perplexity on these lines (text file or labelled data)")
-    q.set_defaults(func=cli.lm_build)
+    q.set_defaults(func=tools.lm_build)
 
 
 def _add_data_tools(sub: Any) -> None:

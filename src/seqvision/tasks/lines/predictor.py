@@ -1,8 +1,9 @@
 """Inference: load a saved model by name or path and read line images in width-sorted batches.
 
 Two backends run the same network: eager PyTorch (``torch``) and onnxruntime (``onnx``), the latter
-from an exported ``.onnx`` file or exported on the fly (in memory, checked against eager) from a
-saved model.
+from an exported ``.onnx`` file (one beside a saved model, as the bundled models have, is used
+without importing torch) or exported on the fly (in memory, checked against eager) from a saved
+model. Images are prepared (numpy + PIL) and decoded (numpy) the same way for both.
 """
 
 from __future__ import annotations
@@ -11,20 +12,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 from PIL import Image
 
 from seqvision.data.alphabet import Alphabet
-from seqvision.data.images import normalise, resize_to_height
-from seqvision.data.lines import pad_batch
+from seqvision.data.images import normalise, pad_arrays, resize_to_height
 from seqvision.errors import CheckpointError, SeqvisionError
-from seqvision.nn.model import SeqModel
 from seqvision.tasks.lines.decoding.beam import Decoder, DecoderSpec, make_decoder
 from seqvision.tasks.lines.decoding.ctc import Decoded
 from seqvision.tasks.predictor import load_network
+
+if TYPE_CHECKING:
+    from seqvision.nn.model import SeqModel
 
 
 @dataclass
@@ -84,21 +85,22 @@ class Recognizer:
         return int(self.metadata["input"]["height"])
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> Recognizer:
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Recognizer:
         """A bundled name, ``.safetensors`` file, run folder or exported ``.onnx`` file.
 
         Args:
-            backend: ``torch`` or ``onnx`` (an ``.onnx`` file always runs on onnxruntime).
+            backend: ``torch`` or ``onnx`` (an ``.onnx`` file always runs on onnxruntime); None: onnx when
+                onnxruntime is installed and an up-to-date ``.onnx`` file is beside the model, else torch.
             threads: onnxruntime threads (0: as many as torch uses).
         """
-        from seqvision.export.onnx import to_onnx
+
+        def export(model: SeqModel, meta: dict[str, Any]) -> bytes:
+            from seqvision.export.onnx import to_onnx
+
+            return to_onnx(model, int(meta["input"]["height"]))
 
         model, meta, path, session = load_network(
-            name_or_path,
-            backend,
-            threads,
-            classes=lambda meta: len(Alphabet(meta["alphabet"])),
-            export=lambda model, meta: to_onnx(model, int(meta["input"]["height"])),
+            name_or_path, backend, threads, classes=lambda meta: len(Alphabet(meta["alphabet"])), export=export
         )
         try:  # the metadata read later (input height, calibration) must be usable now, not mid-way through a job
             recognizer = cls(model, Alphabet(meta["alphabet"]), meta, path, session)
@@ -108,14 +110,17 @@ class Recognizer:
             raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
         return recognizer
 
-    def run(self, images: torch.Tensor, widths: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Padded ``(B, 1, H, W)`` batch + true widths -> (log-probabilities ``(B, T, K)``, lengths ``(B,)``)."""
+    def run(self, images: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Padded ``(B, 1, H, W)`` float32 batch + true widths (int64) -> (log-probabilities ``(B, T, K)``,
+        lengths ``(B,)``)."""
         if self.session is not None:
-            log_probs, lengths = self.session.run(None, {"images": images.numpy(), "widths": widths.numpy()})
+            log_probs, lengths = self.session.run(None, {"images": images, "widths": widths})
             return log_probs, lengths
+        import torch
+
         assert self.model is not None
         with torch.inference_mode():
-            out, lengths = self.model(images, widths)
+            out, lengths = self.model(torch.from_numpy(images), torch.from_numpy(widths))
         return out.float().numpy(), lengths.numpy()
 
     def prepare(self, image: Image.Image) -> Any:
@@ -145,7 +150,6 @@ class Recognizer:
             "chars": chars,
         }
 
-    @torch.inference_mode()
     def read(self, images: list[Image.Image], batch_size: int = 16) -> list[Decoded]:
         """Recognise line images; batches are formed by width so padding stays small.
 
@@ -162,7 +166,7 @@ class Recognizer:
         out: list[np.ndarray] = [np.zeros((0, len(self.alphabet)), np.float32)] * len(arrays)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            images, widths = pad_batch([arrays[i] for i in chunk])
+            images, widths = pad_arrays([arrays[i] for i in chunk])
             lp, lengths = self.run(images, widths)
             for row, i in enumerate(chunk):
                 out[i] = lp[row, : int(lengths[row])]
@@ -170,7 +174,6 @@ class Recognizer:
                 on_batch(len(chunk))
         return out
 
-    @torch.inference_mode()
     def read_arrays(
         self,
         arrays: list[Any],

@@ -1,4 +1,8 @@
-"""Text-line recognition task: CTC loss, greedy decoding, CER/WER; the Lightning side of a CRNN."""
+"""Text-line recognition task: what ``seqvision`` registers (verbs, metrics) and how a run is prepared.
+
+Importing this module is light (no torch, no Lightning): ``--help`` and ``read --backend onnx`` register the
+task without them. The Lightning module (CTC loss, CER/WER) is in :mod:`seqvision.tasks.lines.module`.
+"""
 
 from __future__ import annotations
 
@@ -6,99 +10,25 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor
-
-from seqvision.config import ExperimentConfig, TrainConfig, to_dict
 from seqvision.data.alphabet import Alphabet
-from seqvision.data.images import NORMALISATION
 from seqvision.io import atomic_write_text
-from seqvision.nn.model import SeqModel, build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, TrainingModule, model_line, training_seconds
-from seqvision.tasks.lines.decoding.ctc import greedy_decode
-from seqvision.tasks.lines.metrics import ErrorRates
-from seqvision.tasks.predictor import Predictor
-from seqvision.training.distributed import sum_across_ranks
+from seqvision.tasks.base import Prepared, Task, model_line
 
-__all__ = ["TextLineTask", "TextLines", "model_metadata", "training_seconds"]
+if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
+    from seqvision.nn.model import SeqModel
+    from seqvision.tasks.predictor import Predictor
 
-
-class TextLineTask(TrainingModule):
-    """Wraps a :class:`SeqModel` with a CTC head; the model stays a plain ``nn.Module``."""
-
-    def __init__(self, model: SeqModel, alphabet: Alphabet, train_cfg: TrainConfig, total_steps: int):
-        super().__init__(model, train_cfg, total_steps)
-        self.alphabet = alphabet
-        pairs = alphabet.case_pairs()
-        self.lower, self.upper = ([p[k] for p in pairs] for k in (0, 1))  # class indices, for caseless lines
-        self.rates = ErrorRates()
-        self.val_losses: list[float] = []
-
-    def ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
-        log_probs, lengths = self.model(batch["images"], batch["widths"])  # (B, T, K)
-        log_probs = log_probs.float()  # CTC in fp32 also under bf16 autocast
-        caseless = batch.get("caseless")
-        scored = log_probs
-        if caseless is not None and bool(caseless.any()) and self.upper:
-            scored = torch.where(caseless[:, None, None], fold_case(log_probs, self.lower, self.upper), log_probs)
-        loss = F.ctc_loss(
-            scored.transpose(0, 1),  # (T, B, K) as CTC wants
-            batch["targets"],
-            lengths,
-            batch["target_lengths"],
-            blank=Alphabet.BLANK,
-            reduction="mean",
-            zero_infinity=True,
-        )
-        return loss, log_probs, lengths
-
-    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
-        self._schedule()
-        loss, _, _ = self.ctc_loss(batch)
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
-        return loss
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, log_probs, lengths = self.ctc_loss(batch)
-        self.val_losses.append(float(loss))
-        lp = log_probs.float().cpu().numpy()
-        caseless = batch.get("caseless", [False] * len(batch["texts"]))
-        for i, reference in enumerate(batch["texts"]):
-            text = greedy_decode(lp[i], int(lengths[i]), self.alphabet).text
-            if caseless[i]:
-                text, reference = self.alphabet.fold_case(text), self.alphabet.fold_case(reference)
-            self.rates.update(text, reference)
-
-    def on_validation_epoch_end(self) -> None:
-        # edit and length counts summed over data-parallel ranks first: the CER of the whole val set on every rank
-        r = self.rates
-        counts = [r.char_edits, r.chars, r.word_edits, r.words, r.lines, sum(self.val_losses), len(self.val_losses)]
-        *totals, loss_sum, batches = sum_across_ranks(self, counts)
-        rates = ErrorRates(*(int(t) for t in totals))
-        if rates.lines:
-            self.log("val_cer", rates.cer, prog_bar=True)
-            self.log("val_wer", rates.wer, prog_bar=True)
-            self.log("val_loss", loss_sum / max(batches, 1))
-        self.rates, self.val_losses = ErrorRates(), []
-
-
-def fold_case(log_probs: Tensor, lower: list[int], upper: list[int]) -> Tensor:
-    """Log-probabilities where each upper-case class also holds its lower-case partner's mass.
-
-    CTC against a case-folded target then counts a frame that reads ``a`` or ``A`` alike, so lines
-    whose labels lost their case (``caseless:`` inputs) teach shapes without teaching capitals. The
-    lower-case columns are left as they are: no path of an upper-case target passes through them.
-    """
-    folded = log_probs.clone()
-    folded[..., upper] = torch.logaddexp(log_probs[..., upper], log_probs[..., lower])
-    return folded
+__all__ = ["TextLines", "model_metadata"]
 
 
 def model_metadata(cfg: ExperimentConfig, alphabet: Alphabet, params: int) -> dict[str, Any]:
+    from seqvision.config import to_dict
+    from seqvision.data.images import NORMALISATION
+
     return {
         "task": "text_lines",
         "architecture": to_dict(cfg.model),
@@ -156,6 +86,7 @@ class TextLines(Task):
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.data.loaders import make_loaders, read_split
+        from seqvision.tasks.lines.module import TextLineTask
         from seqvision.tasks.lines.shard_stream import shard_loaders
         from seqvision.tasks.lines.shards import ShardIndex, is_shards
 
@@ -199,6 +130,8 @@ class TextLines(Task):
         A resumed run keeps its saved alphabet, and with a checkpoint (which holds the weights) also its
         saved ``init`` record, without reading the base model again.
         """
+        from seqvision.nn.model import build_model
+
         if not cfg.train.init:
             return build_model(cfg.model, len(alphabet)), alphabet, {}
         from seqvision.training.warm_start import carried_init, load_base, merge_classes, warm_start

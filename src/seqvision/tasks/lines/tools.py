@@ -1,4 +1,4 @@
-"""The text-line data tools: ``seqvision synth`` (synthetic printed lines) and ``pack`` (tar shards for streaming)."""
+"""The text-line tools: ``synth`` (synthetic printed lines), ``pack`` (tar shards for streaming), ``lm build``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from seqvision.errors import ConfigError
+from seqvision.errors import ConfigError, DataError
 
 
 def synth(args: argparse.Namespace) -> int:
@@ -61,3 +61,41 @@ def pack(args: argparse.Namespace) -> int:
         f"{len(index['characters'])} characters, {index['skipped']} skipped, {index['lines'] / seconds:.0f} lines/s)"
     )
     return 0
+
+
+def lm_build(args: argparse.Namespace) -> int:
+    from seqvision.tasks.lines.decoding.lm import NgramLM
+
+    order = args.order if args.order is not None else (6 if args.unit == "char" else 3)
+    if order < 1:
+        raise ConfigError(f"--order must be at least 1, got {order}")
+    texts = [t for name in args.corpus for t in _corpus_lines(name)]
+    if not texts:
+        raise DataError(f"{' '.join(args.corpus)}: no text to build a language model from")
+    start = time.perf_counter()
+    lm = NgramLM.build(texts, order, args.unit)
+    lm.info["corpus"] = [str(Path(c)) for c in args.corpus]
+    lm.save(args.out)
+    sizes = ", ".join(f"{len(p)} {n}-grams" for n, p in enumerate(lm.probs, 1))
+    print(
+        f"{args.out}  ({args.unit} {order}-gram from {lm.info['lines']} lines, {lm.info['tokens']} tokens: "
+        f"{sizes}; {time.perf_counter() - start:.1f} s)"
+    )
+    if args.val:
+        val = _corpus_lines(args.val)
+        print(f"perplexity per {args.unit} on {args.val}: {lm.perplexity(val):.3f} ({len(val)} lines)")
+    return 0
+
+
+def _corpus_lines(name: str) -> list[str]:
+    """Lines of a plain-text file, or the transcriptions of labelled data (TSV, PAGE/ALTO, sidecar folders)."""
+    from seqvision.data.readers import read_lines
+
+    path = Path(name)
+    if path.is_file() and path.suffix.lower() in ("", ".txt", ".text"):
+        from seqvision.io import read_text_lines
+
+        return [line.strip() for line in read_text_lines(path, "text file") if line.strip()]
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    return [s.text for s in read_lines(path).samples]

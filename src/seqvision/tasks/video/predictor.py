@@ -64,7 +64,7 @@ class ClipClassifier:
         return ClipConfig(frames=int(inp["frames"]), fps=float(inp.get("fps", 0.0)), crop=1.0)
 
     @classmethod
-    def load(cls, name_or_path: str | Path, backend: str = "torch", threads: int = 0) -> ClipClassifier:
+    def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> ClipClassifier:
         """A ``.safetensors`` file, run folder or exported ``.onnx`` file of a video model."""
         from seqvision.export.onnx import clip_to_onnx
 

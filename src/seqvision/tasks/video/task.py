@@ -11,35 +11,25 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch.nn.functional as F
-from torch import Tensor
-from torch.utils.data import DataLoader
-
-from seqvision.config import ExperimentConfig, to_dict
-from seqvision.data.batches import RandomBatches
-from seqvision.data.loaders import report_skipped
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
-from seqvision.nn.model import build_model
 from seqvision.registry import TASKS
-from seqvision.tasks.base import ClassifierModule, Prepared, Task, model_line
-from seqvision.tasks.predictor import Predictor
-from seqvision.tasks.video.clips import ClipSample, check_no_leak, grouped_split, read_clips
-from seqvision.tasks.video.dataset import ClipDataset, ProbedClip, collate_clips, probe_clips
-from seqvision.tasks.video.decode import CLIP_NORMALISATION
+from seqvision.tasks.base import Prepared, Task, model_line
 
+if TYPE_CHECKING:
+    from torch.utils.data import DataLoader
 
-class VideoTask(ClassifierModule):
-    """Wraps a clip :class:`SeqModel` (classify head)."""
-
-    def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
-        logits, _ = self.model(batch["clips"], batch["lengths"])  # (B, K)
-        return F.cross_entropy(logits, batch["labels"]), logits, batch["labels"]
+    from seqvision.config import ExperimentConfig
+    from seqvision.tasks.predictor import Predictor
+    from seqvision.tasks.video.clips import ClipSample
+    from seqvision.tasks.video.dataset import ProbedClip
 
 
 def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
+    from seqvision.tasks.video.decode import CLIP_NORMALISATION
+
     clip = cfg.data.clip
     return {
         "frames": clip.frames,
@@ -98,6 +88,9 @@ class Video(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
+        from seqvision.data.loaders import report_skipped
+        from seqvision.tasks.video.clips import check_no_leak, grouped_split, read_clips
+
         if not cfg.data.train_path:
             raise DataError("no training data: pass --train DATA (or set data.train)")
         train = read_clips(cfg.data.train_path)
@@ -110,6 +103,12 @@ class Video(Task):
         return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        from seqvision.config import to_dict
+        from seqvision.data.loaders import report_skipped
+        from seqvision.nn.model import build_model
+        from seqvision.tasks.video.dataset import probe_clips
+        from seqvision.tasks.video.module import VideoTask
+
         self.check_model(cfg)
         train_samples, val_samples = self.split(cfg, log)
         train, train_bad = probe_clips(train_samples)
@@ -155,6 +154,11 @@ class Video(Task):
 
     @staticmethod
     def _loader(clips: list[ProbedClip], labels: list[str], cfg: ExperimentConfig, augment: bool) -> DataLoader:
+        from torch.utils.data import DataLoader
+
+        from seqvision.data.batches import RandomBatches
+        from seqvision.tasks.video.dataset import ClipDataset, collate_clips
+
         ds = ClipDataset(clips, labels, cfg.model.height, cfg.data.clip, augment=augment and cfg.data.augment)
         workers = cfg.data.num_workers
         batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=augment, seed=cfg.train.seed)
