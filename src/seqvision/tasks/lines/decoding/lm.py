@@ -56,7 +56,7 @@ class NgramLM:
     # -- querying ---------------------------------------------------------------------------
     def logprob(self, context: Sequence[str], token: str) -> float:
         """Natural-log ``p(token | context)``; only the last ``order - 1`` context tokens count."""
-        context = tuple(context[len(context) - self.order + 1 :]) if self.order > 1 else ()
+        context = tuple(context)[1 - self.order :] if self.order > 1 else ()
         key = (context, token)
         cached = self._cache.get(key)
         if cached is not None:
