@@ -50,8 +50,8 @@ def recognizer_for(model: str, args: argparse.Namespace):  # -> Recognizer
     set_threads(args.threads)
     rec = Recognizer.load(model, args.backend, args.threads)
     rec.set_decoder(decoder_spec(args))
-    if rec.calibration_note and getattr(args, "func", None) is not calibrate:
-        print(f"note: {rec.calibration_note}", file=sys.stderr)
+    notes = (rec.decode.note, getattr(args, "func", None) is not calibrate and rec.calibration_note)
+    print(*(f"note: {n}\n" for n in notes if n), sep="", end="", file=sys.stderr)
     return rec
 
 
