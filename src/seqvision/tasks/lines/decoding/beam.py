@@ -263,8 +263,14 @@ def _native_search(lm: NgramLM, chars: list[str], spec: DecoderSpec, sil: int) -
             "(pip install 'seqvision[lm]', or pip install numba)"
         )
     from seqvision.tasks.lines.decoding.lm_table import LMTable
-    from seqvision.tasks.lines.decoding.native_beam import NativeSearch
 
+    try:  # numba can refuse at import: a NumPy it does not support, no writable folder for its cache
+        from seqvision.tasks.lines.decoding.native_beam import NativeSearch
+    except (ImportError, RuntimeError, OSError) as exc:
+        return (
+            None,
+            f"numba cannot compile the beam search ({str(exc).splitlines()[0]}): the slower flashlight one runs",
+        )
     table = LMTable.of(lm, chars)
     token_beam = min(len(chars), spec.token_beam)
     try:
