@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from seqvision.data.alphabet import Alphabet
+from seqvision.errors import ConfigError
+from seqvision.tasks.lines.decoding import beam
 from seqvision.tasks.lines.decoding.beam import BeamSearch, DecoderSpec
 from seqvision.tasks.lines.decoding.ctc import greedy_decode
 from seqvision.tasks.lines.decoding.lm import BOS, NgramLM
@@ -124,3 +127,28 @@ def test_same_on_real_lines(shared_data: Path, tmp_path: Path) -> None:
     samples = read_lines(shared_data / "printed/ehri_en/val").samples[:40]
     lines = rec.log_probs([rec.prepare(load_line(s)) for s in samples], batch_size=8)
     assert assert_same(path, rec.alphabet, lines)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
+def test_compiled_search_needs_no_flashlight(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("flashlight", "flashlight.lib", "flashlight.lib.text", "flashlight.lib.text.decoder"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it now fails
+    path = tmp_path / "lm.arpa"
+    NgramLM.build(CORPUS, order=4, unit="char").save(path)
+    search = BeamSearch(DecoderSpec("beam", lm=str(path)), ALPHABET)
+    assert search.native and search.note is None
+    lp = noisy_lines(ALPHABET, ["the cat sat"], 0)[0]
+    assert search(lp, len(lp)).text
+    with pytest.raises(ConfigError, match="flashlight"):  # plain beam search still needs it
+        BeamSearch(DecoderSpec("beam"), ALPHABET)
+
+
+def test_without_numba_a_note_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("flashlight.lib.text.decoder", reason="the fallback is flashlight-text")
+    monkeypatch.setattr(beam, "_native_available", lambda: False)
+    path = tmp_path / "lm.arpa"
+    NgramLM.build(CORPUS, order=4, unit="char").save(path)
+    search = BeamSearch(DecoderSpec("beam", lm=str(path)), ALPHABET)
+    assert not search.native and search.note and "numba" in search.note
+    with pytest.raises(ConfigError, match="numba"):
+        BeamSearch(DecoderSpec("beam", lm=str(path)), ALPHABET, native=True)
