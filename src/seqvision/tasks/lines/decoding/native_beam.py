@@ -7,8 +7,9 @@ arrays, so no query calls Python. Per frame: the ``token_beam`` most likely clas
 hypothesis (a new character scores ``log p + float32(weight * log p_lm + bonus)``, a blank or a
 repeat only ``log p``); candidates more than ``prune`` below the best are dropped; candidates with
 the same last ``order - 1`` characters, last class and blank flag merge (the best one stays); the
-``beam`` best remain. At the end each adds ``float32(weight * log p_lm(</s>))``. Scores add in
-float64 in flashlight's order, so they agree with it to rounding.
+``beam`` best remain. At the end each adds ``float32(weight * log p_lm(</s>))``. Scores add the
+same float64 terms in flashlight's order, so they agree with it exactly; only candidates with
+exactly equal scores may be ordered differently (flashlight breaks such ties by memory address).
 
 This module imports numba (the ``[lm]`` extra); ``beam.py`` imports it only where numba is installed.
 """
