@@ -7,6 +7,12 @@ The network runs once; every decoder then reads the same log-probabilities.
 
     python benchmarks/lm_decoding.py                      # hooker-en on ../shared/data/hooker
     python benchmarks/lm_decoding.py --limit 200          # quicker
+    python benchmarks/lm_decoding.py --model print-en --train ../shared/data/printed/ehri_en/train \
+        --val ../shared/data/printed/ehri_en/val --orders 5 --out benchmarks/results/lm_decoding_print-en.json
+
+One thread throughout (the network, and decoding in this process). The character-LM search runs
+twice more on every line, compiled (numba) and through flashlight + the Python LM (the reference),
+to report both speeds (CPU ms/line, after a first call that compiles) and that they agree.
 
 Writes ``benchmarks/results/lm_decoding.json`` and a reliability diagram PNG.
 """
@@ -32,7 +38,7 @@ from seqvision.tasks.lines.calibration import (
     reliability_plot,
     word_confidences,
 )
-from seqvision.tasks.lines.decoding.beam import DecoderSpec, make_decoder
+from seqvision.tasks.lines.decoding.beam import BeamSearch, DecoderSpec, make_decoder
 from seqvision.tasks.lines.decoding.lm import NgramLM
 from seqvision.tasks.lines.decoding.tune import decode_all, score, tune_lm
 from seqvision.tasks.lines.predictor import Recognizer
@@ -51,6 +57,34 @@ def ece_of(decoded, log_probs, refs, decoder, temperature: float) -> tuple[float
     return expected_calibration_error(confs, right), confs, right
 
 
+def compare_engines(spec: DecoderSpec, log_probs, refs, alphabet) -> dict:
+    """Decode every line with the compiled search and with flashlight + the Python LM: speed and agreement."""
+    found, engines = {}, {}
+    for name, native in (("flashlight + Python LM", False), ("compiled (numba)", True)):
+        start = time.perf_counter()
+        search = BeamSearch(spec, alphabet, native=native)
+        search(log_probs[0], len(log_probs[0]))  # loads the LM, builds the table, compiles (or loads the cache)
+        first = time.perf_counter() - start
+        start = time.process_time()
+        lines = [search(lp, len(lp)) for lp in log_probs]
+        cpu = time.process_time() - start
+        found[name] = (lines, [search.search(lp) for lp in log_probs])
+        engines[name] = {
+            "ms_per_line": 1000 * cpu / len(log_probs),
+            "first_call_s": first,
+            "cer": score([d.text for d in lines], refs).cer,
+        }
+    (ref_lines, ref_best), (lines, best) = found.values()
+    return {
+        "spec": spec.describe(),
+        "engines": engines,
+        "speedup": engines["flashlight + Python LM"]["ms_per_line"] / engines["compiled (numba)"]["ms_per_line"],
+        "identical_texts": sum(a.text == b.text for a, b in zip(ref_lines, lines, strict=True)),
+        "identical_paths": sum(bool((a[0] == b[0]).all()) for a, b in zip(ref_best, best, strict=True)),
+        "max_abs_score_diff": max(abs(a[1] - b[1]) for a, b in zip(ref_best, best, strict=True)),
+    }
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="hooker-en")
@@ -60,12 +94,13 @@ def main() -> int:
     p.add_argument("--word-order", type=int, default=3)
     p.add_argument("--beam-width", type=int, default=16)
     p.add_argument("--limit", type=int, default=0, help="at most this many val lines (0: all)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads and decoding processes")
     p.add_argument("--out", default=str(RESULTS / "lm_decoding.json"))
     args = p.parse_args()
     if not Path(args.val).exists():
         print(f"no data at {args.val}: this benchmark needs ../shared/data/hooker", file=sys.stderr)
         return 1
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
 
     train_texts = [s.text for s in read_lines(args.train).samples]
     val = read_lines(args.val).samples
@@ -105,7 +140,9 @@ def main() -> int:
 
     # -- decoders --------------------------------------------------------------------------------------
     char_spec = DecoderSpec("beam", args.beam_width, str(tmp / "char.arpa"), lm_weight=0.8, bonus=2.0)
-    tuned, _ = tune_lm(char_spec, pick(log_probs, half_a), pick(refs, half_a), rec.alphabet)
+    start = time.perf_counter()
+    tuned, trials = tune_lm(char_spec, pick(log_probs, half_a), pick(refs, half_a), rec.alphabet, workers=args.threads)
+    tune_s = time.perf_counter() - start
     word_spec = DecoderSpec("beam", args.beam_width, str(tmp / "word.arpa"), lm_weight=0.5, bonus=1.0)
     word_tuned, _ = tune_lm(
         word_spec,
@@ -114,6 +151,7 @@ def main() -> int:
         rec.alphabet,
         weights=(0.2, 0.5, 1.0),
         bonuses=(0.0, 1.0, 2.0, 4.0),
+        workers=args.threads,
     )
     configs = {
         "greedy": DecoderSpec(),
@@ -126,7 +164,7 @@ def main() -> int:
     rows = []
     decoded_by = {}
     for name, spec in configs.items():
-        lines, cpu_s = decode_all(spec, log_probs, rec.alphabet)
+        lines, cpu_s = decode_all(spec, log_probs, rec.alphabet, workers=args.threads)
         decoded_by[name] = lines
         texts = [d.text for d in lines]
         all_rates, b_rates = score(texts, refs), score(pick(texts, half_b), pick(refs, half_b))
@@ -142,7 +180,9 @@ def main() -> int:
             }
         )
     greedy_b = rows[0]["cer_b"]
-    print(f"\n{args.model} on {len(val)} lines of {args.val} (network {network_ms:.1f} ms/line, 2 threads)")
+    print(
+        f"\n{args.model} on {len(val)} lines of {args.val} (network {network_ms:.1f} ms/line, {args.threads} thread(s))"
+    )
     print(f"{'decoder':44s} {'CER':>7s} {'WER':>7s} {'CER B':>7s} {'WER B':>7s} {'rel. B':>7s} {'ms/line':>8s}")
     for r in rows:
         rel = (r["cer_b"] - greedy_b) / greedy_b
@@ -151,6 +191,19 @@ def main() -> int:
             f"{r['decoder']:44s} {100 * r['cer']:6.2f}% {100 * r['wer']:6.2f}% {100 * r['cer_b']:6.2f}% "
             f"{100 * r['wer_b']:6.2f}% {100 * rel:+6.1f}% {r['decode_ms_per_line']:8.1f}"
         )
+
+    # -- the character-LM search compiled vs flashlight + the Python LM ------------------------------
+    engines = compare_engines(char_spec, log_probs, refs, rec.alphabet)
+    engines["tune_lm_s"], engines["tune_lm_trials"], engines["tune_lm_lines"] = tune_s, len(trials), len(half_a)
+    print(f"\n{char_spec.describe()}: decoding alone, one thread, CPU ms/line")
+    print(f"{'search':28s} {'ms/line':>8s} {'first call':>10s} {'CER':>7s}")
+    for name, e in engines["engines"].items():
+        print(f"{name:28s} {e['ms_per_line']:8.2f} {e['first_call_s']:9.2f}s {100 * e['cer']:6.2f}%")
+    print(
+        f"same text on {engines['identical_texts']}/{len(val)} lines, same path on {engines['identical_paths']}; "
+        f"largest score difference {engines['max_abs_score_diff']:.2e}; "
+        f"tune_lm ({len(trials)} trials on {len(half_a)} lines): {tune_s:.1f} s"
+    )
 
     # -- calibration: fit T on A, measure ECE on B ------------------------------------------------
     calibration = {}
@@ -193,6 +246,7 @@ def main() -> int:
         "char_lm_perplexity_by_order": perplexities,
         "network_ms_per_line": network_ms,
         "decoders": rows,
+        "char_lm_search": engines,
         "calibration": calibration,
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,

@@ -54,8 +54,8 @@ def recognizer_for(model: str, args: argparse.Namespace):  # -> Recognizer
     if rec.backend == "torch":  # an onnxruntime session took --threads when it was made (and needs no torch)
         set_threads(args.threads)
     rec.set_decoder(decoder_spec(args))
-    if rec.calibration_note and getattr(args, "func", None) is not calibrate:
-        print(f"note: {rec.calibration_note}", file=sys.stderr)
+    notes = (rec.decode.note, getattr(args, "func", None) is not calibrate and rec.calibration_note)
+    print(*(f"note: {n}\n" for n in notes if n), sep="", end="", file=sys.stderr)
     return rec
 
 

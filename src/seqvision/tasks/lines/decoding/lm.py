@@ -48,6 +48,7 @@ class NgramLM:
 
     def __post_init__(self) -> None:
         self._cache: dict[tuple[tuple[str, ...], str], float] = {}
+        self.tables: dict[tuple[str, ...], object] = {}  # LMTable by decoder tokens (lm_table.LMTable.of)
 
     @property
     def vocab(self) -> list[str]:
@@ -56,7 +57,7 @@ class NgramLM:
     # -- querying ---------------------------------------------------------------------------
     def logprob(self, context: Sequence[str], token: str) -> float:
         """Natural-log ``p(token | context)``; only the last ``order - 1`` context tokens count."""
-        context = tuple(context[len(context) - self.order + 1 :]) if self.order > 1 else ()
+        context = tuple(context)[1 - self.order :] if self.order > 1 else ()
         key = (context, token)
         cached = self._cache.get(key)
         if cached is not None:
@@ -171,6 +172,20 @@ class NgramLM:
         atomic_write_text(path, "\n".join(out))
 
     @classmethod
+    def load_once(cls, path: str | Path) -> NgramLM:
+        """:meth:`load`, read once per file version in a process (``eval --tune-lm`` builds a decoder per trial)."""
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return cls.load(path)  # which says what is wrong with the path
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _LOADED:
+            if len(_LOADED) >= 4:
+                _LOADED.clear()
+            _LOADED[key] = cls.load(path)
+        return _LOADED[key]
+
+    @classmethod
     def load(cls, path: str | Path) -> NgramLM:
         """Read an ARPA file (ours or any other); raises :class:`DataError` naming the file and line."""
         from seqvision.io import read_text_lines
@@ -222,6 +237,9 @@ class NgramLM:
         info.pop("unit", None)
         info.pop("order", None)
         return cls(len(probs), unit, probs, backoffs, info)
+
+
+_LOADED: dict[tuple[str, int, int], NgramLM] = {}
 
 
 def _discounts(counts: Counter[tuple[str, ...]]) -> tuple[float, float, float]:
