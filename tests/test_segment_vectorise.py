@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from seqvision.tasks.segment.components import label_image, vertical_run_length
 from seqvision.tasks.segment.geometry import Line, Point, Segmentation
@@ -113,6 +113,19 @@ def test_synthetic_page_comes_back_in_reading_order() -> None:
     spacing = [np.diff([p[0] for p in f.baseline]) for f in found]
     assert all(s.max() <= 20 for s in spacing)  # about one point per 15 page pixels
     assert len(found[0].baseline) <= 20
+
+
+def test_soft_noisy_maps_give_the_same_lines() -> None:
+    """Blurred maps with Gaussian noise on every pixel (sigma 0.15), as a network's output might look."""
+    truth, base, region = synthetic_page()
+    rng = np.random.default_rng(0)
+    blurred = np.asarray(Image.fromarray((base * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))) / 255.0
+    soft = np.clip(blurred / blurred.max() + rng.normal(0, 0.15, base.shape), 0, 1)
+    found = vectorise(soft, np.clip(region + rng.normal(0, 0.15, region.shape), 0, 1), SCALE, threshold=0.3)
+    assert len(found) == len(truth)
+    for f, t in zip(found, truth, strict=True):
+        assert_close(f, t, tolerance=6.0)  # blur and a low threshold lengthen the band by ~2 map px per end
+    assert [f.region for f in found] == ["r1"] * 7 + ["r2"] * 6 + ["r3"] * 2
 
 
 def test_polygons_follow_the_region_map_and_fall_back_without_it() -> None:

@@ -87,7 +87,12 @@ def vectorise(
             or _region_height(region >= region_threshold)
             or height_map / 25
         )
-    chain = _link(xs, ys, piece, x0, x1, spacing * link_gap, spacing * link_dy)
+    solid = ((x1 - x0 + 1) >= 2 * band) & (count >= 2 * band * band)  # specks would link into phantom lines
+    if not solid.any():
+        return []
+    kept = solid[piece]
+    xs, ys, piece = xs[kept], ys[kept], (np.cumsum(solid) - 1)[piece[kept]]
+    chain = _link(xs, ys, piece, x0[solid], x1[solid], spacing * link_gap, spacing * link_dy)
     lines_n = int(chain.max()) + 1
     line_of = chain[piece]  # (P,) line of each pixel
     lx0, lx1 = _group_min(xs, line_of, lines_n), _group_max(xs, line_of, lines_n)
@@ -103,7 +108,12 @@ def vectorise(
     bx = np.bincount(key, weight * xs, minlength=size).reshape(lines_n, -1) / np.maximum(w_sum, 1e-12)
     by = np.bincount(key, weight * ys, minlength=size).reshape(lines_n, -1) / np.maximum(w_sum, 1e-12)
     confidence = np.bincount(line_of, baseline[ys, xs], minlength=lines_n) / np.bincount(line_of, minlength=lines_n)
-    tracks = [(bx[k][w_sum[k] > 0], by[k][w_sum[k] > 0]) for k in keep]  # each kept line's (x, y) per bin
+    hits = np.bincount(key, minlength=size).reshape(lines_n, -1)
+    bin_x0 = _group_min(xs, key, size).reshape(lines_n, -1)
+    bin_x1 = _group_max(xs, key, size).reshape(lines_n, -1)
+    strong = [np.nonzero(_strong_bins(hits[k]))[0] for k in keep]
+    tracks = [(bx[k][b], by[k][b]) for k, b in zip(keep, strong, strict=True)]  # (x, y) per strong bin
+    spans = [(int(bin_x0[k, b[0]]), int(bin_x1[k, b[-1]])) for k, b in zip(keep, strong, strict=True)]
     owner = np.full(mask.shape, -1, np.int64)  # which kept line each baseline pixel belongs to
     rank = np.full(lines_n, -1, np.int64)
     rank[keep] = np.arange(len(keep))
@@ -111,7 +121,7 @@ def vectorise(
     polygons = _polygons(
         region >= region_threshold,
         owner,
-        [(int(lx0[k]), int(lx1[k])) for k in keep],
+        spans,
         tracks,
         spacing,
         above,
@@ -127,7 +137,7 @@ def vectorise(
 
     found = []
     for i, k in enumerate(keep):
-        left, right = float(lx0[k]), float(lx1[k])
+        left, right = float(spans[i][0]), float(spans[i][1])
         points = max(2, math.ceil((right - left) * scale / point_spacing) + 1)
         px = np.linspace(left, right, points)
         py = np.interp(px, *tracks[i])
@@ -151,6 +161,14 @@ def _group_max(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.iinfo(np.int64).min, np.int64)
     np.maximum.at(out, group, values)
     return out
+
+
+def _strong_bins(hits: np.ndarray) -> np.ndarray:
+    """Bins of one line holding at least half its median pixel count: stray pixels off an end neither move its
+    height nor lengthen it."""
+    used = hits > 0
+    strong = hits >= 0.5 * np.median(hits[used])
+    return strong if strong.any() else used
 
 
 def _region_height(region: np.ndarray) -> float | None:
