@@ -174,6 +174,9 @@ def test_reading_order_heading_columns_and_marginalia() -> None:
     assert [ln.baseline for ln in ordered] == [ln.baseline for ln in [heading, *left, *right, note]]
     assert [ln.region for ln in ordered] == ["r1"] * 5 + ["r2"] * 4 + ["r3"]
     assert reading_order([]) == []
+    inline = reading_order(shuffled, marginalia="inline")  # the note at y 150 is read among the left column's lines
+    assert [ln.baseline for ln in inline] == [ln.baseline for ln in [heading, *left[:2], note, *left[2:], *right]]
+    assert inline[3].region == "r3"
 
 
 def test_a_short_line_right_aligned_above_the_text_is_read_first() -> None:

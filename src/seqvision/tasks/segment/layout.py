@@ -37,27 +37,42 @@ def line_extent(line: Line) -> tuple[float, float, float]:
     return min(xs), max(xs), float(np.mean([p[1] for p in line.baseline]))
 
 
+def _beside(x0: np.ndarray, x1: np.ndarray, y: np.ndarray, m: int, i: int, height: float) -> bool:
+    """Lines ``m`` and ``i`` sit side by side: about the same height, and more than half a line height apart."""
+    gap = max(x0[i] - x1[m], x0[m] - x1[i])
+    return bool(abs(y[m] - y[i]) < 0.5 * height and gap > 0.5 * height)
+
+
 def reading_order(
     lines: list[Line],
     *,
     line_height: float | None = None,
     overlap: float = 0.5,
     marginal_width: float = 1 / 3,
+    follow: float = 3.0,
+    marginalia: str = "after",
 ) -> list[Line]:
     """Lines in reading order, each with ``region`` set to its block (``"r1"``, ``"r2"``, ...).
 
     Blocks grow top to bottom: a line joins the block whose x-range it overlaps most, by at least
-    ``overlap`` of the narrower of the two, unless the block already holds a line beside it (at about the
-    same height, x-ranges apart): that is a second column, which opens its own block. Blocks are read left
-    to right (by their left edge); blocks narrower than ``marginal_width`` of the widest (marginal notes,
-    page numbers beside the text) come after all main blocks, top to bottom. Within a block lines are read
-    top to bottom. A heading above two columns joins the first column's block, so it is read first.
+    ``overlap`` of the narrower of the two, or else the block just above it (``follow``), unless the block
+    already holds a line beside it (about the same height, more than half a line height apart
+    horizontally): that is another column or a marginal note, which opens its own block. Blocks are read
+    left to right (by their left edge), except that a block wholly above one it overlaps horizontally (a
+    heading, an address) is read before it; blocks narrower than ``marginal_width`` of the widest (marginal
+    notes, page numbers beside the text) come after all main blocks, top to bottom. Within a block lines
+    are read top to bottom. A heading above two columns joins the first column's block, so it is read first.
 
     Args:
         lines: lines in any order, baselines left to right, page pixels.
         line_height: the interline distance in page pixels; measured from the lines when not given.
         overlap: share of the narrower x-range a line must overlap to join a block.
         marginal_width: blocks narrower than this share of the widest block are marginal.
+        follow: a line overlapping no block and beside no line joins the block whose lowest line is at most
+            this many line heights above it (a salutation, an indented last line).
+        marginalia: ``"after"`` reads marginal blocks after the main ones; ``"inline"`` reads each marginal
+            line at its height among the lines of the nearest main block (a letter's ground truth often
+            does), keeping its own region id.
     """
     if not lines:
         return []
@@ -67,27 +82,55 @@ def reading_order(
     blocks: list[list[int]] = []
     spans: list[list[float]] = []  # [left, right] of each block
     for i in np.argsort(y, kind="stable"):
-        best, best_shared = -1, 0.0
+        best, best_score = -1, -np.inf
+        apart = [any(_beside(x0, x1, y, m, i, height) for m in members) for members in blocks]
         for b, (members, (left, right)) in enumerate(zip(blocks, spans, strict=True)):
+            if apart[b]:
+                continue  # a line at the same height, well apart: i is in another column
             shared = min(x1[i], right) - max(x0[i], left)
-            if shared < overlap * max(min(x1[i] - x0[i], right - left), 1e-9) or shared <= best_shared:
+            if shared >= overlap * max(min(x1[i] - x0[i], right - left), 1e-9):
+                score = shared
+            elif not any(apart) and 0 < y[i] - max(y[m] for m in members) <= follow * height:
+                score = -(y[i] - max(y[m] for m in members))  # just below the block: an indented or short line
+            else:
                 continue
-            beside = [m for m in members if abs(y[m] - y[i]) < 0.5 * height and (x1[m] < x0[i] or x1[i] < x0[m])]
-            if not beside:
-                best, best_shared = b, shared
+            if score > best_score:
+                best, best_score = b, score
         if best < 0:
             blocks.append([int(i)])
             spans.append([float(x0[i]), float(x1[i])])
         else:
             blocks[best].append(int(i))
             spans[best] = [min(spans[best][0], float(x0[i])), max(spans[best][1], float(x1[i]))]
+    tops = [min(y[m] for m in members) for members in blocks]
+    bottoms = [max(y[m] for m in members) for members in blocks]
     widest = max(right - left for left, right in spans)
-    main = [b for b in range(len(blocks)) if spans[b][1] - spans[b][0] >= marginal_width * widest]
-    marginal = [b for b in range(len(blocks)) if b not in main]
-    main.sort(key=lambda b: (spans[b][0], min(y[m] for m in blocks[b])))
-    marginal.sort(key=lambda b: (min(y[m] for m in blocks[b]), spans[b][0]))
-    ordered: list[Line] = []
-    for number, b in enumerate(main + marginal, start=1):
-        for m in sorted(blocks[b], key=lambda m: (y[m], x0[m])):
-            ordered.append(dataclasses.replace(lines[m], region=f"r{number}"))
-    return ordered
+    main = sorted(
+        (b for b in range(len(blocks)) if spans[b][1] - spans[b][0] >= marginal_width * widest),
+        key=lambda b: (spans[b][0], tops[b]),
+    )
+    for _ in range(len(main)):  # a block above another one it overlaps (a heading, an address) goes first
+        moved = False
+        for k in range(1, len(main)):
+            above, below_ = main[k], main[k - 1]
+            shared = min(spans[above][1], spans[below_][1]) - max(spans[above][0], spans[below_][0])
+            if shared > 0 and bottoms[above] < tops[below_]:
+                main[k - 1], main[k] = above, below_
+                moved = True
+        if not moved:
+            break
+    marginal = sorted((b for b in range(len(blocks)) if b not in main), key=lambda b: (tops[b], spans[b][0]))
+    region = {b: f"r{number}" for number, b in enumerate(main + marginal, start=1)}
+    groups = [[(m, b) for m in blocks[b]] for b in main]  # (line, block) pairs, read top to bottom per group
+    if marginalia == "inline":  # a note is read where it stands, among the lines of the main block nearest it
+        for b in marginal:
+            centre = (tops[b] + bottoms[b]) / 2
+            host = min(range(len(main)), key=lambda k: max(tops[main[k]] - centre, centre - bottoms[main[k]], 0))
+            groups[host] += [(m, b) for m in blocks[b]]
+    else:
+        groups += [[(m, b) for m in blocks[b]] for b in marginal]
+    return [
+        dataclasses.replace(lines[m], region=region[b])
+        for group in groups
+        for m, b in sorted(group, key=lambda e: (y[e[0]], x0[e[0]]))
+    ]

@@ -39,6 +39,7 @@ def vectorise(
     below: float = 0.5,
     link_gap: float = 0.75,
     link_dy: float = 0.25,
+    marginalia: str = "after",
 ) -> list[Line]:
     """Text lines found in a baseline map and a line-region map, in reading order, in page pixels.
 
@@ -58,6 +59,7 @@ def vectorise(
         above, below: the polygon reaches at most this many line heights above and below the baseline.
         link_gap: pieces whose ends are at most this many line heights apart (and ...)
         link_dy: ... at most this many line heights apart in y are one line.
+        marginalia: where marginal notes are read, see :func:`~seqvision.tasks.segment.layout.reading_order`.
     """
     if baseline.ndim != 2 or baseline.shape != region.shape:
         raise ValueError(
@@ -148,7 +150,7 @@ def vectorise(
                 confidence=float(confidence[k]),
             )
         )
-    return reading_order(found, line_height=spacing * scale)
+    return reading_order(found, line_height=spacing * scale, marginalia=marginalia)
 
 
 def _group_min(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
