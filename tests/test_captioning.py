@@ -47,6 +47,7 @@ TINY_CHANNELS = {
     "resnet": [8, 8, 12, 16],
     "vgg": [8, 8, 12, 12, 16],
     "mobile": [8, 8, 12, 12, 16],
+    "laia": [4, 8, 8, 12, 16],
 }
 PHOTOS = {  # two generated photos, each with two wordings of one caption
     "ball.png": ("a red ball on white snow .", "A red ball on white snow"),

@@ -39,6 +39,7 @@ SMALL_CHANNELS = {
     "vgg": [8, 8, 12, 12, 16],  # five stages
     "resnet": [8, 8, 12, 16],  # stem = first block, then three more blocks
     "mobile": [8, 8, 12, 12, 16],  # stem, then four separable blocks
+    "laia": [4, 8, 8, 12, 16],  # five conv blocks
     "onehot-cnn1d": [12],  # motif filters
 }
 # (height, channels) of each encoder's input: line images, or one-hot sequences (4 x 1 x L)
@@ -127,9 +128,9 @@ def test_model_keys_cover_every_registry_entry() -> None:
     assert PRESETS.names() and ENCODERS.names() and SEQUENCES.names() and SPATIAL_SEQUENCES.names()
     assert len(MODEL_KEYS) == len(LINE_PRESETS) + len(ENCODERS.names()) * len(SEQUENCES.names())
     # every preset is checked somewhere: line CTC here, frames below, clip/image/classify/sequence
-    # (danq-small: test_dna.py) in their own files
+    # (danq-small: test_dna.py), page (seg-small: test_segment_task.py) in their own files
     inputs = {get_preset(name).input for name in PRESETS}
-    assert inputs <= {"line", "clip", "image", "frames", "sequence"}, inputs
+    assert inputs <= {"line", "clip", "image", "frames", "sequence", "page"}, inputs
     assert FRAME_PRESETS and "convlstm" in SPATIAL_SEQUENCES
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from seqvision.checkpoint import BUNDLED, save_model
@@ -133,6 +134,21 @@ def dna(folder: Path) -> tuple[Path, list[Any]]:
     return path, records
 
 
+def segment(folder: Path) -> tuple[Path, list[Any]]:
+    from seqvision.tasks.segment.model import MAPS, build_segmenter
+
+    cfg = ExperimentConfig(task="segment", model=get_preset("seg-small"))
+    apply_overrides(cfg, ["model.height=64", "model.encoder.channels=[4,8,8,8]"])
+    model = build_segmenter(cfg.model)
+    with torch.no_grad():  # an untrained head says "background" everywhere; make some pixels line-like
+        model.head.bias.fill_(0.0)
+    meta = {"task": "segment", "architecture": to_dict(cfg.model), "maps": list(MAPS), "input": {"height": 64}}
+    path = save_model(folder / "segment.safetensors", model, meta)
+    rng = np.random.default_rng(4)
+    pages = [Image.fromarray(rng.integers(0, 255, (h, w), dtype=np.uint8)) for h, w in ((80, 60), (100, 120), (64, 64))]
+    return path, pages
+
+
 CASES: dict[str, Callable[[Path], tuple[Path, list[Any]]]] = {
     "text_lines": text_lines,
     "image_classes": image_classes,
@@ -140,6 +156,7 @@ CASES: dict[str, Callable[[Path], tuple[Path, list[Any]]]] = {
     "captioning": captioning,
     "forecast": forecast,
     "dna": dna,
+    "segment": segment,
 }
 
 

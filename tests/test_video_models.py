@@ -25,6 +25,7 @@ NUM_CLASSES = 5
 SIZE = 32
 SMALL_CHANNELS = {"small": [8, 8, 12, 16], "vgg": [8, 8, 12, 12, 16], "resnet": [8, 8, 12, 16]}
 SMALL_CHANNELS["mobile"] = [8, 8, 12, 12, 16]
+SMALL_CHANNELS["laia"] = [4, 8, 8, 12, 16]
 CLIP_PRESETS = [name for name in PRESETS if get_preset(name).input == "clip"]
 
 

@@ -62,8 +62,8 @@ class ModelConfig:
     preset: str = "crnn-small"
     input: str = "line"  # line: (B, C, H, W) images | clip: (B, T, C, H, W) frames | image: square photos -> grid
     # | frames: (B, T, C, H, W) past frames -> future frames (forecasting)
-    # | sequence: one-hot DNA/RNA as (B, 4, 1, L)
-    height: int = 48  # line height, or the side of a square clip frame or (captioning) image
+    # | sequence: one-hot DNA/RNA as (B, 4, 1, L) | page: (B, 1, H, W) whole pages -> line maps (segmentation)
+    height: int = 48  # line height, the side of a square clip frame or (captioning) image, or a page's height
     in_channels: int = 1
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     sequence: SequenceConfig = field(default_factory=SequenceConfig)
@@ -97,6 +97,13 @@ class ForecastConfig:
 
 
 @dataclass
+class SegmentConfig:
+    crop: int = 384  # training windows of crop x crop input pixels
+    crops: int = 8  # windows per page and epoch
+    baseline_weight: float = 8.0  # BCE weight of baseline pixels (a thin band: ~1 % of a page)
+
+
+@dataclass
 class DataConfig:
     # one input, or (line-format data) a list of them, each "PATH" or "PATH*N": N copies of its lines per
     # epoch, to weigh a small real set against a large synthetic one (README, "Mixing data sets")
@@ -112,6 +119,7 @@ class DataConfig:
     clip: ClipConfig = field(default_factory=ClipConfig)  # video task
     caption: CaptionConfig = field(default_factory=CaptionConfig)  # captioning task
     forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
+    segment: SegmentConfig = field(default_factory=SegmentConfig)  # segment task (pages)
 
     @property
     def train_path(self) -> str:

@@ -63,6 +63,23 @@ def crnn_laia(*, sequence: str = "lstm", height: int = 64) -> ModelConfig:
     )
 
 
+@PRESETS.register("seg-small")
+def seg_small(*, sequence: str = "lstm", height: int = 768) -> ModelConfig:
+    """Page segmenter: U-Net 16-32-64-128 (1/2 to 1/16) with a row BiLSTM at 1/16 -> baseline and line maps at 1/2.
+
+    >>> seg_small(sequence="none").input
+    'page'
+    """
+    return ModelConfig(
+        preset="seg-small",
+        input="page",
+        height=height,
+        encoder=EncoderConfig("unet", dropout=0.1),
+        sequence=SequenceConfig(sequence, hidden=128, layers=1),
+        head=HeadConfig("maps"),
+    )
+
+
 @PRESETS.register("crnn-res")
 def crnn_res(*, sequence: str = "lstm", height: int = 48) -> ModelConfig:
     """Small residual CNN at 48 px -> 2-layer BiLSTM(192) -> CTC.

@@ -104,7 +104,7 @@ def open_onnx(name_or_path: str | Path, threads: int, task: str | None) -> tuple
     if not path.is_file():
         raise CheckpointError(f"{path}: no such ONNX file")
     meta = read_metadata(path)
-    _check_task(meta, path, task)
+    check_task(meta, path, task)
     return meta, path, session(path.read_bytes(), threads)
 
 
@@ -134,7 +134,7 @@ def load_network(
     from seqvision.checkpoint import load_metadata
 
     meta, path = load_metadata(name_or_path)
-    _check_task(meta, path, task)
+    check_task(meta, path, task)
     beside = onnx_beside(path, meta) if backend in (None, "onnx") else None
     if beside is not None:  # the exported file: onnxruntime without torch; the saved model's metadata rules
         from seqvision.export.runtime import session
@@ -193,7 +193,7 @@ def task_title(name: str) -> str:
     return TASKS.get(name).title if name in TASKS else name
 
 
-def _check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
+def check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
     found = meta.get("task", "text_lines")
     if not isinstance(found, str):
         raise CheckpointError(f"{path}: seqvision metadata is corrupt (task {str(found)[:60]})")

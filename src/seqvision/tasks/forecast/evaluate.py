@@ -19,13 +19,13 @@ from seqvision.errors import CheckpointError, ConfigError
 from seqvision.tasks.forecast.metrics import ForecastScores
 from seqvision.tasks.forecast.model import ForecastModel, build_forecaster
 from seqvision.tasks.forecast.normalise import Normalisation
-from seqvision.tasks.predictor import _check_task
+from seqvision.tasks.predictor import check_task
 
 
 def load_forecaster(name_or_path: str | Path) -> tuple[ForecastModel, dict[str, Any]]:
     """A saved forecasting model in eval mode and its metadata; a wrong or damaged file: :class:`CheckpointError`."""
     tensors, meta, path = load_state(name_or_path)
-    _check_task(meta, path, "forecast")
+    check_task(meta, path, "forecast")
     try:
         model = build_forecaster(from_dict(ModelConfig, meta["architecture"]), int(meta["input"]["frames_out"]))
         model.load_state_dict(tensors, strict=True)

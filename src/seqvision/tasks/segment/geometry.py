@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 Point = tuple[float, float]
 
@@ -29,3 +30,21 @@ class Segmentation:
     width: int
     height: int
     lines: list[Line] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: points as ``[x, y]`` lists rounded to 0.1 px."""
+
+        def points(pts: list[Point]) -> list[list[float]]:
+            return [[round(float(x), 1), round(float(y), 1)] for x, y in pts]
+
+        lines = [
+            {
+                "baseline": points(line.baseline),
+                "polygon": points(line.polygon),
+                "region": line.region,
+                "confidence": round(float(line.confidence), 4),
+                "text": line.text,
+            }
+            for line in self.lines
+        ]
+        return {"width": self.width, "height": self.height, "lines": lines}
