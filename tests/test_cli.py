@@ -152,6 +152,7 @@ def test_models_lists_every_component(capsys: pytest.CaptureFixture[str]) -> Non
     bundled = out.split("bundled models:")[1].splitlines()
     assert any(line.split()[0] == "print-en" and line.endswith("(default)") for line in bundled if line.strip())
     assert any(line.split()[0] == "hooker-en" for line in bundled if line.strip())
+    assert any(line.split()[0] == "lines-seg" and "page segmenter" in line for line in bundled if line.strip())
 
 
 @pytest.mark.filterwarnings("ignore:The dirpath has changed")  # the run folder was copied

@@ -206,8 +206,12 @@ def models(args: argparse.Namespace) -> int:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         m = meta.get("metrics", {})
         default = "  (default)" if meta_path.stem == DEFAULT_MODEL else ""
+        what = f"{meta['architecture']['preset']} at {meta['input']['height']} px"
+        if meta.get("task") == "segment":  # a page segmenter: baseline F1 of the val pages
+            print(f"  {meta_path.stem:<14} page segmenter, {what}, val baseline F1 {m.get('val_f1', float('nan')):.3f}")
+            continue
         print(
-            f"  {meta_path.stem:<14} {meta['architecture']['preset']} at {meta['input']['height']} px, "
+            f"  {meta_path.stem:<14} {what}, "
             f"{len(meta['alphabet'])} characters, val CER {m.get('val_cer', float('nan')):.3f}{default}"
         )
     if not bundled:

@@ -148,6 +148,19 @@ def add_read(sub: Any) -> None:
     )
     p.add_argument("--image", help="with --page: the page image (default: as the XML names it, beside it)")
     p.add_argument("--out", help="file (--page, txt, json) or folder (page, alto) to write; default: standard output")
+    g = p.add_argument_group("whole pages (an image at least 400 px high and not much wider than high)")
+    g.add_argument(
+        "--page-image",
+        dest="as_page",
+        action="store_const",
+        const=True,
+        help="the images are whole pages: find their lines, read them in reading order (default: by their size)",
+    )
+    g.add_argument("--line-image", dest="as_page", action="store_const", const=False, help="the images are lines")
+    g.add_argument(
+        "--segmenter", default="lines-seg", help="the page segmenter that finds the lines (default lines-seg)"
+    )
+    g.add_argument("--page-out", metavar="XML", help="also write each page's PAGE-XML (a file; a folder for several)")
     add_inference_options(p)
     add_decoder_options(p)
     p.set_defaults(func=dispatch.read)

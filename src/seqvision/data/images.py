@@ -111,3 +111,21 @@ def pad_arrays(arrays: list[np.ndarray], multiple: int = 16) -> tuple[np.ndarray
     for i, a in enumerate(arrays):
         batch[i, 0, :, : a.shape[1]] = a
     return batch, widths
+
+
+PAGE_MIN_HEIGHT = 400  # pixels: line crops are far lower, even at 600 dpi
+PAGE_MAX_ASPECT = 2.5  # width / height: a line is much wider than high, a page (or a spread) is not
+
+
+def looks_like_page(path: str | Path) -> bool:
+    """Whether the image file at ``path`` is a whole page rather than a line (from its header only).
+
+    >>> looks_like_page("letter.jpg")  # 1000 x 1400 px                   # doctest: +SKIP
+    True
+    """
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except (OSError, ValueError, SyntaxError, UnidentifiedImageError):
+        return False  # not readable: the line reader says what is wrong with it
+    return height >= PAGE_MIN_HEIGHT and width <= PAGE_MAX_ASPECT * height

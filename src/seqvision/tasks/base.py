@@ -98,6 +98,15 @@ class Task(ABC):
         """``seqvision read MODEL INPUT...``: print or write predictions; returns the exit status."""
         raise ConfigError(f"{model}: `seqvision read` does not take {self.title} models")
 
+    def read_pages(self, args: argparse.Namespace, model: str | None, pages: list[Path], layout: Any) -> int:
+        """``seqvision read page.jpg``: whole page images, their lines found by ``layout`` (a page segmenter's).
+
+        ``layout(image)`` segments one page and returns ``kind -> bytes``, its PAGE-XML (``"page"``) or ALTO
+        document without text; ``model`` is None when the task should choose one. Only a task that
+        ``reads_pages`` answers.
+        """
+        raise ConfigError(f"{model}: {self.title} models do not read pages")
+
     def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         """``seqvision eval MODEL DATA``: scores on labelled data; returns the exit status."""
         raise ConfigError(f"{model}: `seqvision eval` does not take {self.title} models")

@@ -63,6 +63,11 @@ class TextLines(Task):
 
         return read(args, model, inputs)
 
+    def read_pages(self, args: argparse.Namespace, model: str | None, pages: list[Path], layout: Any) -> int:
+        from seqvision.tasks.lines.page_images import read_page_images
+
+        return read_page_images(args, model, pages, layout)
+
     def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.lines.cli import evaluate
 

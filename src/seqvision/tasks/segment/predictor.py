@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -80,6 +81,19 @@ class Segmenter:
             probs, factor = self.maps(image)
             out.append(segment_page(probs, factor, image.size))
         return out
+
+    def layout(self, image: Path) -> Callable[[str], bytes]:
+        """Segment the page image at ``image`` once; the writer of its ``"page"`` (PAGE-XML) or ``"alto"`` document."""
+        from seqvision.data.images import open_image
+        from seqvision.tasks.segment.page_out import to_alto, to_page_xml
+
+        with open_image(image) as img:
+            (seg,) = self.predict([img])
+
+        def write(kind: str) -> bytes:
+            return (to_alto if kind == "alto" else to_page_xml)(seg, image.name)
+
+        return write
 
     def to_json(self, record: Segmentation) -> dict[str, Any]:
         return record.to_json()
