@@ -162,6 +162,15 @@ def test_eval_of_a_segmenter_prints_baseline_and_polygon_scores(trained: Path, p
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["pages"] == 3
     assert all(0.0 <= result[k] <= 1.0 for k in result if k.endswith("f1"))
+    assert result["page_cer"] >= 0.0 and sum(result["readers"].values()) == 3  # read with a bundled model
+    assert main(["eval", str(trained), str(pages), "--json", "--reader", "none"]) == 0
+    assert "page_cer" not in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_the_bundled_segmenter_finds_and_reads_printed_pages(pages: Path, capsys):
+    assert main(["eval", "lines-seg", str(pages), "--json", "--reader", "print-en", "--threads", "1"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["micro_baseline_f1"] > 0.9 and result["page_cer"] < 0.1, result
 
 
 def test_hooker_ground_truth_reads(shared_data: Path):

@@ -216,3 +216,14 @@ def test_hooker_ground_truth_round_trip() -> None:
         scores = baseline_scores([ln.baseline for ln in truth.lines], [ln.baseline for ln in found])
         assert scores["f1"] > 0.9, (path.name, scores)
         assert all(len(sample_polyline(f.baseline)) > 1 for f in found)
+
+
+def test_a_baseline_found_twice_is_one_line() -> None:
+    from seqvision.tasks.segment.geometry import Line
+    from seqvision.tasks.segment.layout import drop_doubles
+
+    line = Line([(10.0, 100.0), (400.0, 102.0)], [])
+    piece_above = Line([(150.0, 93.0), (220.0, 93.0)], [])  # the same letters, their x-height found again
+    next_line = Line([(10.0, 145.0), (380.0, 146.0)], [])
+    short_next = Line([(300.0, 190.0), (340.0, 190.0)], [])  # a short last line: a line height below, kept
+    assert drop_doubles([piece_above, line, next_line, short_next], line_height=45.0) == [line, next_line, short_next]

@@ -111,6 +111,11 @@ def add_eval(sub: Any) -> None:
         "--predictions", metavar="TSV", help="also write source<TAB>reference<TAB>prediction lines (or labels)"
     )
     p.add_argument("--confusion", metavar="PNG", help="video models: also draw the confusion matrix")
+    p.add_argument(
+        "--reader",
+        help="page segmenters: the text-line model whose page CER/WER is reported (default: chosen per page "
+        "among the bundled ones; 'none': segmentation scores only)",
+    )
     p.add_argument("--labels", help="DNA models: labels TSV (id<TAB>label(s)) for a FASTA data file")
     p.add_argument(
         "--tune-lm",

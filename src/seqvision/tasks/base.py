@@ -107,6 +107,14 @@ class Task(ABC):
         """
         raise ConfigError(f"{model}: {self.title} models do not read pages")
 
+    def page_reader(self, args: argparse.Namespace, model: str | None, layout: Any) -> Any:
+        """What ``read_pages`` reads with, for other verbs (a segmenter's ``eval`` scores page CER with it).
+
+        It has ``read(image: Path) -> page`` (``page.text``: the lines in reading order, ``page.model``)
+        and ``rates()``: a fresh accumulator with ``update(found, expected)``, ``cer`` and ``wer``.
+        """
+        raise ConfigError(f"{model}: {self.title} models do not read pages")
+
     def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         """``seqvision eval MODEL DATA``: scores on labelled data; returns the exit status."""
         raise ConfigError(f"{model}: `seqvision eval` does not take {self.title} models")

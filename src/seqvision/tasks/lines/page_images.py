@@ -77,6 +77,13 @@ class PageReader:
         self.recognizers = {name: recognizer_for(name, args) for name in names}
         self.layout, self.batch_size = layout, args.batch_size
 
+    @staticmethod
+    def rates() -> Any:
+        """A fresh CER/WER accumulator (:class:`~seqvision.tasks.lines.metrics.ErrorRates`) for scoring pages."""
+        from seqvision.tasks.lines.metrics import ErrorRates
+
+        return ErrorRates()
+
     def choose(self, crops: list) -> tuple[str, str]:
         """The model to read these lines with and, when there was a choice, why."""
         if len(self.recognizers) == 1:

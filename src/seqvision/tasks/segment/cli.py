@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,22 +74,54 @@ def segment_files(model: str, pages: list[str], out: str | None, threads: int = 
     return 0
 
 
+def _page_reader(args: argparse.Namespace, holder: dict[str, Any]) -> Any:
+    """The text-line task's page reader (``--reader``, default: chosen per page), or None for ``--reader none``."""
+    from seqvision.tasks.base import all_tasks
+
+    reader = getattr(args, "reader", None)
+    if reader == "none":
+        return None
+    page_task = next(task for task in all_tasks() if task.reads_pages)
+    return page_task.page_reader(args, reader, lambda _image: holder["write"])  # the lines found already
+
+
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-    """``seqvision eval SEGMENTER PAGES``: baseline P/R/F1 (cBAD-style) and line-polygon F1 over the pages."""
+    """``seqvision eval SEGMENTER PAGES``: baseline P/R/F1 (cBAD-style), line-polygon F1 and page CER/WER.
+
+    Page CER/WER compare the text read from the found lines, in their reading order, with the
+    transcribed lines in the file's order, whitespace (line breaks included) collapsed to one space.
+    """
     from seqvision.data.images import open_image
     from seqvision.tasks.segment.metrics import aggregate_scores, page_scores
+    from seqvision.tasks.segment.page_out import to_alto, to_page_xml
     from seqvision.tasks.segment.predictor import Segmenter
     from seqvision.tasks.segment.task import read_pages
 
     if len(inputs) != 1:
         raise ConfigError(f"eval takes one folder of PAGE/ALTO pages after the model, got {len(inputs)}")
     segmenter = Segmenter.load(model, threads=getattr(args, "threads", 0) or 0)
-    scores = []
+    holder: dict[str, Any] = {}
+    reader = _page_reader(args, holder)
+    rates: Any = reader.rates() if reader is not None else None
+    scores, models, seconds = [], dict[str, int](), 0.0
     for page in read_pages(inputs[0], "eval data", None):
+        start = time.perf_counter()
         with open_image(page.image) as img:
             (found,) = segmenter.predict([img])
+        seconds += time.perf_counter() - start
         scores.append(page_scores(page.segmentation, found))
-    result = {"model": str(segmenter.path), "data": inputs[0], "pages": len(scores), **aggregate_scores(scores)}
+        if reader is not None:
+            holder["write"] = lambda kind, seg=found, name=page.image.name: (
+                to_alto if kind == "alto" else to_page_xml
+            )(seg, name)
+            result = reader.read(page.image)
+            expected = " ".join(line.text for line in page.segmentation.lines if line.text)
+            rates.update(" ".join(result.text.split()), " ".join(expected.split()))
+            models[result.model or "-"] = models.get(result.model or "-", 0) + 1
+    result = {"model": str(segmenter.path), "data": inputs[0], **aggregate_scores(scores), "pages": len(scores)}
+    result["seconds_per_page"] = seconds / max(len(scores), 1)
+    if rates is not None:
+        result |= {"page_cer": rates.cer, "page_wer": rates.wer, "readers": models}
     if getattr(args, "json", False):
         print(json.dumps(result))
     else:

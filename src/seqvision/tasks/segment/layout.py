@@ -9,12 +9,15 @@ import numpy as np
 from seqvision.tasks.segment.geometry import Line
 
 
-def interline_distance(x0: np.ndarray, x1: np.ndarray, y: np.ndarray, overlap: float = 0.5) -> float | None:
+def interline_distance(
+    x0: np.ndarray, x1: np.ndarray, y: np.ndarray, overlap: float = 0.5, min_gap: float = 0.0
+) -> float | None:
     """Median vertical distance from each line to the nearest line below it that overlaps it horizontally.
 
     Args:
         x0, x1, y: each line's left end, right end and mean baseline height, ``(N,)``.
         overlap: two lines are neighbours when their x-ranges overlap by this share of the shorter one.
+        min_gap: nearer lines are not neighbours but pieces of one (a baseline band detected twice).
 
     Returns:
         The median distance, or ``None`` when no line has a neighbour below.
@@ -25,7 +28,7 @@ def interline_distance(x0: np.ndarray, x1: np.ndarray, y: np.ndarray, overlap: f
     shared = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])  # (N, N)
     shorter = np.minimum((x1 - x0)[:, None], (x1 - x0)[None, :])
     below = y[None, :] - y[:, None]  # [i, j]: how far line j lies below line i
-    neighbour = (shared >= overlap * np.maximum(shorter, 1e-9)) & (below > 0)
+    neighbour = (shared >= overlap * np.maximum(shorter, 1e-9)) & (below > max(min_gap, 0.0))
     gaps = np.where(neighbour, below, np.inf).min(axis=1)
     gaps = gaps[np.isfinite(gaps)]
     return float(np.median(gaps)) if len(gaps) else None
@@ -134,3 +137,29 @@ def reading_order(
         for group in groups
         for m, b in sorted(group, key=lambda e: (y[e[0]], x0[e[0]]))
     ]
+
+
+def drop_doubles(lines: list[Line], line_height: float, overlap: float = 0.5, near: float = 0.4) -> list[Line]:
+    """``lines`` without the ones that double a longer line: a baseline found twice, a piece just above it.
+
+    A line is a double when at least ``overlap`` of its x-range lies within a longer line's and its
+    baseline runs less than ``near`` line heights from that line's there; two real lines are a whole
+    line height apart.
+    """
+    order = sorted(range(len(lines)), key=lambda i: -(lines[i].baseline[-1][0] - lines[i].baseline[0][0]))
+    kept: list[int] = []
+    for i in order:
+        xs, ys = (np.array(v) for v in zip(*lines[i].baseline, strict=True))
+        double = False
+        for j in kept:
+            kx, ky = (np.array(v) for v in zip(*lines[j].baseline, strict=True))
+            inside = (xs >= kx[0]) & (xs <= kx[-1])
+            if (
+                inside.mean() >= overlap
+                and np.median(np.abs(ys[inside] - np.interp(xs[inside], kx, ky))) < near * line_height
+            ):
+                double = True
+                break
+        if not double:
+            kept.append(i)
+    return [lines[i] for i in sorted(kept)]

@@ -19,7 +19,7 @@ import numpy as np
 
 from seqvision.tasks.segment.components import label_runs, row_runs, run_pixels, vertical_run_length
 from seqvision.tasks.segment.geometry import Line, Point
-from seqvision.tasks.segment.layout import interline_distance, reading_order
+from seqvision.tasks.segment.layout import drop_doubles, interline_distance, reading_order
 
 __all__ = ["reading_order", "vectorise"]
 
@@ -84,11 +84,9 @@ def vectorise(
         spacing = line_height / scale
     else:
         long = (x1 - x0 + 1) >= 4 * max(2 * band, band + 3)
-        spacing = (
-            interline_distance(x0[long], x1[long], y_mean[long])
-            or _region_height(region >= region_threshold)
-            or height_map / 25
-        )
+        text_height = _region_height(region >= region_threshold)  # a baseline found twice is nearer than this
+        gap = max(2 * band, band + 3, 0.6 * (text_height or 0.0))
+        spacing = interline_distance(x0[long], x1[long], y_mean[long], min_gap=gap) or text_height or height_map / 25
     solid = ((x1 - x0 + 1) >= 2 * band) & (count >= 2 * band * band)  # specks would link into phantom lines
     if not solid.any():
         return []
@@ -150,6 +148,7 @@ def vectorise(
                 confidence=float(confidence[k]),
             )
         )
+    found = drop_doubles(found, spacing * scale)
     return reading_order(found, line_height=spacing * scale, marginalia=marginalia)
 
 
