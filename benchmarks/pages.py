@@ -71,14 +71,23 @@ def page_text(lines: list[str]) -> str:
     return " ".join(" ".join(lines).split())
 
 
-def kraken_pages(python: str, images: list[Path], work: Path) -> list[dict[str, Any]]:
-    """kraken's blla on every image in one process (model loaded once), torch on one thread."""
+def kraken_pages(python: str, images: list[Path], work: Path, cache: Path | None) -> list[dict[str, Any]]:
+    """kraken's blla on every image in one process (model loaded once), torch on one thread.
+
+    With ``cache`` (``--kraken-json``), a file from an earlier run on the same images is reused.
+    """
+    if cache is not None and cache.is_file():
+        records = json.loads(cache.read_text())
+        if [r["image"] for r in records] == [str(p) for p in images]:
+            return records
     (work / "list.txt").write_text("\n".join(str(p) for p in images))
     (work / "kraken_seg.py").write_text(KRAKEN_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(
         [python, str(work / "kraken_seg.py"), str(work / "list.txt"), str(work / "k.json")], check=True, env=env
     )
+    if cache is not None:
+        shutil.copyfile(work / "k.json", cache)
     return json.loads((work / "k.json").read_text())
 
 
@@ -104,6 +113,7 @@ def main() -> None:
     ap.add_argument("--segmenter", default="lines-seg")
     ap.add_argument("--reader", default="hooker-en", help="the text-line model that reads the found lines")
     ap.add_argument("--kraken-python", help="python of a venv with kraken 7 (skipped without it)")
+    ap.add_argument("--kraken-json", type=Path, help="keep kraken's segmentation in this file and reuse it")
     ap.add_argument("--limit", type=int, default=0, help="only the first N pages")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pages.json")
     args = ap.parse_args()
@@ -155,7 +165,8 @@ def main() -> None:
         work = Path(tmp)
         if args.kraken_python:
             k_found, k_texts, k_seg, k_read = [], [], 0.0, 0.0
-            for page, record in zip(truth, kraken_pages(args.kraken_python, images, work), strict=True):
+            records = kraken_pages(args.kraken_python, images, work, args.kraken_json)
+            for page, record in zip(truth, records, strict=True):
                 seg = Segmentation(page.segmentation.width, page.segmentation.height)
                 seg.lines = [
                     Line([tuple(map(float, p)) for p in ln["baseline"]], [tuple(map(float, p)) for p in ln["boundary"]])
