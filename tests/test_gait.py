@@ -111,10 +111,10 @@ def test_retrieval_scores_by_hand() -> None:
     probe = np.array([[0.9, 0.1, 0, 0], [0, 0.8, 0, 0.6], [0, 0, 0, 1], [1, 0, 0, 0]], dtype=np.float32)
     probe /= np.linalg.norm(probe, axis=1, keepdims=True)
     scores = retrieval_scores(probe, ["a", "a", "b", "z"], gallery, ["a", "b", "c", "a"], ks=(1, 2))
-    # probe 0: a first (AP 1); probe 1: b, a, a (AP (1/2 + 2/3) / 2); probe 2: a, then a b c tied (b third); z unranked
+    # probe 0: a first and last (AP (1 + 2/4) / 2); probe 1: b, a, a (AP (1/2 + 2/3) / 2); probe 2: a, then a b c tied (b third); z unranked
     assert scores["probes"] == 3 and scores["unranked"] == 1
     assert scores["rank1"] == pytest.approx(1 / 3) and scores["rank2"] == pytest.approx(2 / 3)
-    assert scores["map"] == pytest.approx((1 + (1 / 2 + 2 / 3) / 2 + 1 / 3) / 3)
+    assert scores["map"] == pytest.approx((3 / 4 + (1 / 2 + 2 / 3) / 2 + 1 / 3) / 3)
     assert nearest_subjects(np.array([0.5, 0.1, 0.9, 0.2]), ["a", "b", "c", "b"], 2) == [("b", 0.1), ("a", 0.5)]
 
 
