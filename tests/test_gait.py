@@ -111,7 +111,8 @@ def test_retrieval_scores_by_hand() -> None:
     probe = np.array([[0.9, 0.1, 0, 0], [0, 0.8, 0, 0.6], [0, 0, 0, 1], [1, 0, 0, 0]], dtype=np.float32)
     probe /= np.linalg.norm(probe, axis=1, keepdims=True)
     scores = retrieval_scores(probe, ["a", "a", "b", "z"], gallery, ["a", "b", "c", "a"], ks=(1, 2))
-    # probe 0: a first and last (AP (1 + 2/4) / 2); probe 1: b, a, a (AP (1/2 + 2/3) / 2); probe 2: a, then a b c tied (b third); z unranked
+    # probe 0: a first and last (AP (1 + 2/4) / 2); probe 1: b, a, a (AP (1/2 + 2/3) / 2);
+    # probe 2: a, then a b c tied (b third, AP 1/3); z unranked
     assert scores["probes"] == 3 and scores["unranked"] == 1
     assert scores["rank1"] == pytest.approx(1 / 3) and scores["rank2"] == pytest.approx(2 / 3)
     assert scores["map"] == pytest.approx((3 / 4 + (1 / 2 + 2 / 3) / 2 + 1 / 3) / 3)
@@ -163,7 +164,7 @@ def test_frames_are_consecutive_grey_silhouettes(walkers: Path) -> None:
     walks, bad = probe_walks(read_gait(walkers).samples[:1])
     assert not bad
     clip = load_walk(walks[0], 16, 8)
-    assert clip.shape == (8, 1, 16, 16) and 0 <= clip.min() and clip.max() <= 1
+    assert clip.shape == (8, 1, 16, 16) and clip.min() >= 0 and clip.max() <= 1
     frames = [np.asarray(Image.open(walks[0].sample.path / f"{k:03d}.png"), dtype=np.float32) / 255 for k in range(12)]
     start = next(k for k in range(5) if np.allclose(clip[0, 0], frames[k], atol=1e-5))  # the middle 8 of 12
     assert all(np.allclose(clip[i, 0], frames[start + i], atol=1e-5) for i in range(8))
