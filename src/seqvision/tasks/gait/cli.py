@@ -38,16 +38,20 @@ def _warn_skipped(skipped: list[str]) -> None:
 
 
 def probe_paths(inputs: list[str]) -> list[Path]:
-    """Clips as given (video files, frame folders); gait data (subject folders, CSV/TSV lists) -> its clips."""
+    """Clips as given (video files, frame folders); CSV/TSV lists -> their clips; other folders -> the clips inside."""
     from seqvision.data.clips import VIDEO_SUFFIXES, frame_files
     from seqvision.tasks.gait.sequences import read_gait
+
+    def is_clip(p: Path) -> bool:
+        return p.suffix.lower() in VIDEO_SUFFIXES if p.is_file() else p.is_dir() and bool(frame_files(p))
 
     paths: list[Path] = []
     for name in inputs:
         path = Path(name)
-        clip = path.suffix.lower() in VIDEO_SUFFIXES or (path.is_dir() and bool(frame_files(path)))
-        if not clip and (path.is_dir() or path.suffix.lower() in (".csv", ".tsv")):
+        if path.suffix.lower() in (".csv", ".tsv") and path.is_file():
             paths += [s.path for s in read_gait(path).samples]
+        elif path.is_dir() and not is_clip(path):
+            paths += sorted(p for p in path.rglob("*") if not p.name.startswith(".") and is_clip(p))
         else:
             paths.append(path)
     return paths

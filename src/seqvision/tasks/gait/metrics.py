@@ -14,8 +14,10 @@ import numpy as np
 
 
 def distance_matrix(probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
-    """``(N, D)`` x ``(M, D)`` unit embeddings -> ``(N, M)`` Euclidean distances."""
-    return np.sqrt(np.clip(2.0 - 2.0 * probe @ gallery.T, 0.0, None))
+    """``(N, D)`` x ``(M, D)`` embeddings -> ``(N, M)`` Euclidean distances (float64: a clip to itself is 0)."""
+    a, b = probe.astype(np.float64), gallery.astype(np.float64)
+    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T  # (N, M)
+    return np.sqrt(np.clip(squared, 0.0, None))
 
 
 def retrieval_scores(
