@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from seqvision.config import ExperimentConfig, apply_overrides
+from seqvision.data.clips import pad_clips
 from seqvision.nn.presets import lrcn_small
 from seqvision.tasks.video.clips import read_clips
-from seqvision.tasks.video.dataset import pad_clips
 from seqvision.tasks.video.predictor import ClipClassifier
 from seqvision.tasks.video.synth import APPEARANCE, ORDER_ONLY, write_clips
 from seqvision.training.run import train

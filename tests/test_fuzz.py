@@ -298,7 +298,7 @@ def test_fuzz_page_files(kind: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_fuzz_video(tmp_path_factory: pytest.TempPathFactory) -> None:
     av = pytest.importorskip("av")
-    from seqvision.tasks.video.decode import decode, probe, sample_indices
+    from seqvision.data.clips import decode, probe, sample_indices
     from seqvision.tasks.video.synth import write_video
 
     folder = tmp_path_factory.mktemp("fuzz-video")
@@ -532,7 +532,7 @@ def test_coordinates_that_overflow_skip_the_line(points: str, tmp_path: Path) ->
 
 def test_video_with_non_utf8_metadata_still_decodes(tmp_path: Path) -> None:
     av = pytest.importorskip("av")
-    from seqvision.tasks.video.decode import decode, probe
+    from seqvision.data.clips import decode, probe
 
     path = tmp_path / "meta.mp4"
     with av.open(str(path), "w", format="mp4") as out:

@@ -66,6 +66,20 @@ def video(folder: Path) -> tuple[Path, list[Any]]:
     return path, [s.path for s in read_clips(csv).samples]
 
 
+def gait(folder: Path) -> tuple[Path, list[Any]]:
+    from seqvision.tasks.gait.sequences import read_gait
+    from seqvision.tasks.gait.synth import write_walkers
+    from seqvision.tasks.gait.task import input_metadata
+
+    cfg = ExperimentConfig(task="gait", model=get_preset("gait-small"))
+    apply_overrides(cfg, ["model.height=16", "model.encoder.channels=[4,8,8,8]", "model.sequence.hidden=8"])
+    apply_overrides(cfg, ["model.head.embedding=8", "data.clip.frames=4"])
+    meta = {"task": "gait", "architecture": to_dict(cfg.model), "input": input_metadata(cfg)}
+    path = save_model(folder / "gait.safetensors", build_model(cfg.model, 8), meta)
+    root = write_walkers(folder / "walkers", 2, sequences=2, frames=6, size=16)
+    return path, [s.path for s in read_gait(root).samples][:3]
+
+
 def captioning(folder: Path) -> tuple[Path, list[Any]]:
     from seqvision.tasks.captioning.vocab import SPECIALS
 
@@ -153,6 +167,7 @@ CASES: dict[str, Callable[[Path], tuple[Path, list[Any]]]] = {
     "text_lines": text_lines,
     "image_classes": image_classes,
     "video": video,
+    "gait": gait,
     "captioning": captioning,
     "forecast": forecast,
     "dna": dna,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from seqvision.data.clips import ClipInfo, decode, probe, sample_indices
 from seqvision.errors import DataError
 from seqvision.tasks.video.clips import ClipSample, check_no_leak, group_of, grouped_split, read_clips
 from seqvision.tasks.video.dataset import probe_clips
-from seqvision.tasks.video.decode import ClipInfo, decode, probe, sample_indices
 from seqvision.tasks.video.synth import CLASSES, CONTAINERS, render_clip, write_clips
 
 av = pytest.importorskip("av")

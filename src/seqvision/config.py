@@ -52,7 +52,7 @@ class HeadConfig:
     name: str = "ctc"
     pooling: str = "mean"  # classify: mean | max | last
     hidden: int = 256  # attention: LSTM decoder width
-    embedding: int = 128  # attention: word embedding width
+    embedding: int = 128  # attention: word embedding width; embed: the embedding's dimensions
     attention: int = 128  # attention: width of the additive attention layer
     dropout: float = 0.3  # attention: before the word classifier
 
@@ -104,6 +104,17 @@ class SegmentConfig:
 
 
 @dataclass
+class GaitConfig:
+    loss: str = "triplet"  # triplet (batch-hard) | arcface (a cosine classifier over the training subjects)
+    margin: float = 0.0  # triplet: distance margin; 0: the soft margin log(1 + exp(d+ - d-))
+    arc_margin: float = 0.3  # arcface: the additive angle margin (radians) ...
+    scale: float = 16.0  # ... and the logit scale
+    subjects: int = 8  # training batches hold this many subjects ...
+    per_subject: int = 4  # ... with this many clips each (P x K sampling, for batch-hard mining)
+    gallery: list[str] = field(default_factory=list)  # sequence names in the gallery (e.g. nm-01); []: first half
+
+
+@dataclass
 class DataConfig:
     # one input, or (line-format data) a list of them, each "PATH" or "PATH*N": N copies of its lines per
     # epoch, to weigh a small real set against a large synthetic one (README, "Mixing data sets")
@@ -120,6 +131,7 @@ class DataConfig:
     caption: CaptionConfig = field(default_factory=CaptionConfig)  # captioning task
     forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
     segment: SegmentConfig = field(default_factory=SegmentConfig)  # segment task (pages)
+    gait: GaitConfig = field(default_factory=GaitConfig)  # gait task (clip data from data.clip)
 
     @property
     def train_path(self) -> str:
@@ -160,7 +172,7 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast | dna (seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast | dna | ... (seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

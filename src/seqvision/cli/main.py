@@ -46,7 +46,7 @@ def add_train(sub: Any) -> None:
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
         "--task",
-        help="what to learn: text_lines (default), video, captioning, image_classes, forecast or dna "
+        help="what to learn: text_lines (default), video, captioning, image_classes, forecast, dna, segment or gait "
         "(see `seqvision models`)",
     )
     p.add_argument(
@@ -117,6 +117,7 @@ def add_eval(sub: Any) -> None:
         "among the bundled ones; 'none': segmentation scores only)",
     )
     p.add_argument("--labels", help="DNA models: labels TSV (id<TAB>label(s)) for a FASTA data file")
+    p.add_argument("--gallery", help="gait models: gallery data; DATA is then the probes (default: DATA split)")
     p.add_argument(
         "--tune-lm",
         action="store_true",
@@ -144,8 +145,11 @@ def add_read(sub: Any) -> None:
         "page/alto: one XML file per image, in --out",
     )
     p.add_argument("--json", action="store_true", help="same as --format json (for a video model: one object per clip)")
-    p.add_argument("--top-k", type=int, default=5, help="video models: how many labels to show (default 5)")
+    p.add_argument("--top-k", type=int, default=5, help="video, gait models: how many labels or subjects (default 5)")
     p.add_argument("--labels", help="DNA models: labels TSV for FASTA input (labels are optional for prediction)")
+    p.add_argument(
+        "--gallery", help="gait models: the known walkers (subject folders or CSV) to rank each clip against"
+    )
     p.add_argument(
         "--page",
         metavar="XML",

@@ -240,8 +240,11 @@ def save_export(data: bytes, out: Path, metadata: dict[str, Any], int8: bool, st
     atomic_write_bytes(out, data)
     kind = "int8 (LSTM/MatMul/Gemm weights)" if int8 else "fp32"
     size = out.stat().st_size / 1e6
-    classes = (
-        f"{len(metadata['labels'])} classes" if "labels" in metadata else f"{len(metadata['alphabet'])} characters"
-    )
+    if "labels" in metadata:
+        classes = f"{len(metadata['labels'])} classes"
+    elif "alphabet" in metadata:
+        classes = f"{len(metadata['alphabet'])} characters"
+    else:  # an embedding model (gait): its width
+        classes = f"{metadata['architecture']['head']['embedding']}-d embedding"
     print(f"{out}  ({kind}, {size:.1f} MB, {classes}, {time.perf_counter() - start:.1f} s)")
     return 0

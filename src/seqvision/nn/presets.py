@@ -202,3 +202,23 @@ def danq_small(*, sequence: str = "lstm", filters: int = 128) -> ModelConfig:
         sequence=SequenceConfig(sequence, hidden=64, layers=1, bidirectional=True, dropout=0.5, heads=4),
         head=HeadConfig("sigmoid", pooling="max", hidden=64, dropout=0.5),
     )
+
+
+@PRESETS.register("gait-small")
+def gait_small(*, sequence: str = "gru", size: int = 32, dim: int = 64) -> ModelConfig:
+    """Gait: small VGG per silhouette frame -> GRU(96) over frames -> mean pool -> 64-d unit embedding.
+
+    ``sequence="none"`` averages the per-frame features: the GEI-like baseline, blind to rhythm.
+
+    >>> gait_small(sequence="none").head.name
+    'embed'
+    """
+    return ModelConfig(
+        preset="gait-small",
+        input="clip",
+        height=size,
+        in_channels=1,
+        encoder=EncoderConfig("small", channels=[8, 16, 24, 32], dropout=0.0),
+        sequence=SequenceConfig(sequence, hidden=96, layers=1, bidirectional=False, dropout=0.0, heads=4),
+        head=HeadConfig("embed", pooling="mean", embedding=dim),
+    )

@@ -1,4 +1,4 @@
-"""Tasks: text lines, page segmentation, video clips, captions, image classes, forecasting, DNA/RNA; one folder each.
+"""Tasks: text lines, pages, video clips, gait, captions, image classes, forecasting, DNA/RNA; one folder each.
 
 Importing this package registers every task in ``seqvision.registry.TASKS``. A task folder never
 imports another; shared machinery (training, export, serving, the CLI) reaches a task through the
@@ -12,6 +12,7 @@ from seqvision.tasks.base import Prepared, Task, all_tasks, get_task
 from seqvision.tasks.captioning import task as _captioning  # noqa: F401  (each import registers its task)
 from seqvision.tasks.dna import task as _dna  # noqa: F401
 from seqvision.tasks.forecast import task as _forecast  # noqa: F401
+from seqvision.tasks.gait import task as _gait  # noqa: F401
 from seqvision.tasks.image_classes import task as _image_classes  # noqa: F401
 from seqvision.tasks.lines import task as _lines  # noqa: F401
 from seqvision.tasks.segment import task as _segment  # noqa: F401

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seqvision.data.clips import VIDEO_SUFFIXES, frame_files
 from seqvision.errors import DataError
-from seqvision.tasks.video.decode import VIDEO_SUFFIXES, frame_files
 
 GROUP_PATTERN = re.compile(r"_g(\d+)_", re.IGNORECASE)
 HEADER_NAMES = ("path", "file", "video", "clip", "filename")

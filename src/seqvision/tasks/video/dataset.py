@@ -12,9 +12,9 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from seqvision.config import ClipConfig
+from seqvision.data.clips import ClipInfo, decode, pad_clips, probe, sample_indices
 from seqvision.errors import DataError
 from seqvision.tasks.video.clips import ClipSample
-from seqvision.tasks.video.decode import ClipInfo, decode, probe, sample_indices
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,6 @@ class ClipDataset(Dataset):
         clip = self.clips[i]
         rng = random.Random(int(torch.randint(0, 2**31, (1,)))) if self.augment else None  # seeded per worker
         return load_clip(clip, self.size, self.cfg, rng), self.index[clip.sample.label]
-
-
-def pad_clips(arrays: list[np.ndarray]) -> tuple[Tensor, Tensor]:
-    """``(T_i, C, S, S)`` arrays -> ``(B, T_max, C, S, S)`` zero-padded + ``(B,)`` frame counts."""
-    lengths = torch.tensor([len(a) for a in arrays], dtype=torch.int64)
-    batch = torch.zeros(len(arrays), int(lengths.max()), *arrays[0].shape[1:])
-    for i, a in enumerate(arrays):
-        batch[i, : len(a)] = torch.from_numpy(a)
-    return batch, lengths
 
 
 def collate_clips(items: list[tuple[np.ndarray, int]]) -> dict[str, Tensor]:

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 
 from seqvision.config import ClipConfig
+from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
 from seqvision.tasks.predictor import load_network
 from seqvision.tasks.video.clips import ClipSample
-from seqvision.tasks.video.dataset import ProbedClip, load_clip, pad_clips
-from seqvision.tasks.video.decode import probe
+from seqvision.tasks.video.dataset import ProbedClip, load_clip
 
 
 @dataclass

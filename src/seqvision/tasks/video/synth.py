@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from seqvision.data.clips import require_av
 from seqvision.errors import ConfigError, DataError
 from seqvision.io import _UMASK, atomic_write_text
-from seqvision.tasks.video.decode import require_av
 
 # class -> (motion, played backwards)
 CLASSES: dict[str, tuple[str, bool]] = {

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
-    from seqvision.tasks.video.decode import CLIP_NORMALISATION
+    from seqvision.data.clips import CLIP_NORMALISATION
 
     clip = cfg.data.clip
     return {

@@ -1,4 +1,5 @@
-"""Clip decoding: which frames to take, streaming them out of a video (PyAV) or a folder of frame images.
+"""Clip decoding, shared by the clip tasks (video, gait): which frames to take, streaming them out of a video
+(PyAV) or a folder of frame images, and padding decoded clips into a batch.
 
 A clip is never held whole in memory: frames are decoded in order and only the sampled ones are
 kept, resized keeping their aspect ratio and letterboxed (centred, black padding) into a square.
@@ -10,13 +11,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from seqvision.data.readers import IMAGE_SUFFIXES
 from seqvision.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v")
 CLIP_NORMALISATION = {"method": "rgb", "range": [0.0, 1.0], "scale": "1/255", "resize": "keep aspect, letterbox"}
@@ -155,3 +159,14 @@ def _decode_folder(path: Path, wanted: list[int], size: int) -> dict[int, np.nda
 
 def _reason(exc: Exception) -> str:
     return (getattr(exc, "strerror", None) or str(exc)).splitlines()[0][:120]
+
+
+def pad_clips(arrays: list[np.ndarray]) -> tuple[Tensor, Tensor]:
+    """``(T_i, C, S, S)`` arrays -> ``(B, T_max, C, S, S)`` zero-padded + ``(B,)`` frame counts."""
+    import torch  # here: decoding needs no torch
+
+    lengths = torch.tensor([len(a) for a in arrays], dtype=torch.int64)
+    batch = torch.zeros(len(arrays), int(lengths.max()), *arrays[0].shape[1:])
+    for i, a in enumerate(arrays):
+        batch[i, : len(a)] = torch.from_numpy(a)
+    return batch, lengths

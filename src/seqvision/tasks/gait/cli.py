@@ -1,0 +1,170 @@
+"""Gait handlers: ``synth-gait``, and ``eval`` / ``read`` when the model is a gait model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from seqvision.errors import ConfigError, DataError, SeqvisionError
+
+
+def synth_gait(args: argparse.Namespace) -> int:
+    from seqvision.tasks.gait.synth import write_walkers
+
+    start = time.perf_counter()
+    root = write_walkers(
+        args.out,
+        args.subjects,
+        sequences=args.sequences,
+        frames=args.frames,
+        size=args.size,
+        first_subject=args.first_subject,
+        seed=args.seed,
+        conditions=tuple(args.conditions),
+    )
+    print(f"{root}  ({args.subjects} subjects, {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def _warn_skipped(skipped: list[str]) -> None:
+    for message in skipped[:5]:
+        print(f"warning: skipped {message}", file=sys.stderr)
+    if len(skipped) > 5:
+        print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
+
+
+def probe_paths(inputs: list[str]) -> list[Path]:
+    """Clips as given (video files, frame folders); CSV/TSV lists -> their clips; other folders -> the clips inside."""
+    from seqvision.data.clips import VIDEO_SUFFIXES, frame_files
+    from seqvision.tasks.gait.sequences import read_gait
+
+    def is_clip(p: Path) -> bool:
+        return p.suffix.lower() in VIDEO_SUFFIXES if p.is_file() else p.is_dir() and bool(frame_files(p))
+
+    paths: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        if path.suffix.lower() in (".csv", ".tsv") and path.is_file():
+            paths += [s.path for s in read_gait(path).samples]
+        elif path.is_dir() and not is_clip(path):
+            paths += sorted(p for p in path.rglob("*") if not p.name.startswith(".") and is_clip(p))
+        else:
+            paths.append(path)
+    return paths
+
+
+def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    from seqvision.tasks.gait.predictor import GaitEmbedder
+    from seqvision.tasks.gait.sequences import read_gait
+
+    if not getattr(args, "gallery", None):
+        raise ConfigError(
+            "a gait model ranks probes against known walkers: give --gallery DATA (subject folders or CSV)"
+        )
+    gait = GaitEmbedder.load(model, args.backend, args.threads)
+    gait.top_k = max(1, args.top_k)
+    paths = probe_paths(inputs)
+    if not paths:
+        raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
+    report = read_gait(args.gallery)
+    skipped = report.skipped + gait.enroll(report.samples, args.batch_size)
+    _warn_skipped(skipped)
+    if gait.gallery is None:
+        raise DataError(f"{args.gallery}: no usable gallery clip ({len(skipped)} skipped)")
+    failed = 0
+    for i, outcome in gait.embed_many(paths, args.batch_size):
+        if isinstance(outcome, SeqvisionError):
+            print(f"seqvision: error: {outcome}", file=sys.stderr)
+            failed += 1
+            continue
+        match = gait.match(outcome)
+        if args.json:
+            print(json.dumps({"clip": str(paths[i]), **gait.to_json(match)}, ensure_ascii=False))
+        else:
+            print(f"{paths[i]}\t" + "  ".join(f"{subject} {d:.3f}" for subject, d in match.nearest))
+    return 1 if failed else 0
+
+
+def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    """Probes ranked against a gallery: ``--gallery`` and DATA, or DATA split as in training (``data.gait.gallery``)."""
+    import numpy as np
+
+    from seqvision.tasks.gait.metrics import retrieval_scores
+    from seqvision.tasks.gait.predictor import GaitEmbedder
+    from seqvision.tasks.gait.sequences import gallery_split, read_gait
+
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    gait = GaitEmbedder.load(model, args.backend, args.threads)
+    report = read_gait(inputs[0])
+    skipped = list(report.skipped)
+    if getattr(args, "gallery", None):
+        gallery_report = read_gait(args.gallery)
+        skipped += gallery_report.skipped
+        gallery, probes = gallery_report.samples, report.samples
+    else:
+        gallery, probes = gallery_split(report.samples, list(gait.metadata.get("gait", {}).get("gallery", [])))
+    start = time.perf_counter()
+    skipped += gait.enroll(gallery, args.batch_size)
+    rows, ids = [], []
+    for i, outcome in gait.embed_many([s.path for s in probes], args.batch_size):
+        if isinstance(outcome, SeqvisionError):
+            skipped.append(str(outcome))
+        else:
+            rows.append(outcome)
+            ids.append(probes[i].subject)
+    seconds = time.perf_counter() - start
+    _warn_skipped(skipped)
+    if gait.gallery is None or not rows:
+        raise DataError(f"{inputs[0]}: no readable gallery or probe clip ({len(skipped)} skipped)")
+    scores = retrieval_scores(np.stack(rows), ids, gait.gallery, gait.gallery_ids)
+    if not scores["probes"]:
+        raise DataError(f"{inputs[0]}: no probe's subject is in the gallery, nothing to rank")
+    result = {
+        "model": str(gait.path),
+        "backend": gait.backend,
+        "data": str(inputs[0]),
+        **{k: round(float(v), 5) for k, v in scores.items() if k in ("rank1", "rank5", "map")},
+        "probes": scores["probes"],
+        "unranked": scores["unranked"],
+        "gallery": len(gait.gallery_ids),
+        "subjects": len(set(gait.gallery_ids)),
+        "skipped": len(skipped),
+        "seconds": round(seconds, 3),
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(
+        f"rank-1 {100 * scores['rank1']:.2f} %  rank-5 {100 * scores['rank5']:.2f} %  mAP {100 * scores['map']:.2f} %"
+        f"  on {scores['probes']} probes against {result['gallery']} gallery clips of {result['subjects']} subjects "
+        f"({scores['unranked']} unranked, {len(skipped)} skipped) in {seconds:.1f} s"
+    )
+    return 0
+
+
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision synth-gait``, listed after ``export``."""
+    if after != "export":
+        return
+    p = sub.add_parser("synth-gait", help="write synthetic walkers told apart by stride and rhythm (CASIA-B layout)")
+    p.add_argument("--out", required=True, help="folder to write (SUBJECT/COND-SEQ/090/*.png, synth-gait.json)")
+    p.add_argument("--subjects", type=int, default=40, help="walkers (default 40)")
+    p.add_argument("--sequences", type=int, default=4, help="sequences per subject and condition (default 4)")
+    p.add_argument("--frames", type=int, default=40, help="frames per sequence (default 40)")
+    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels (default 32)")
+    p.add_argument(
+        "--first-subject",
+        type=int,
+        default=1,
+        help="number of the first subject (default 1); a test set with other numbers holds other people",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same walkers")
+    p.add_argument(
+        "--conditions", nargs="+", default=["nm"], choices=["nm", "bg", "cl"], help="nm (normal), bg (bag), cl (coat)"
+    )
+    p.set_defaults(func=synth_gait)
