@@ -90,9 +90,9 @@ def test_every_parameter_gets_a_gradient(sequence: str) -> None:
 @pytest.mark.parametrize("name", CLIP_PRESETS)
 def test_clip_presets(name: str) -> None:
     model = build_model(get_preset(name), NUM_CLASSES).eval()
-    size = get_preset(name).height
+    size, channels = get_preset(name).height, get_preset(name).in_channels  # RGB frames, or silhouettes (gait)
     with torch.no_grad():
-        logits, _ = model(torch.rand(2, 4, 3, size, size), torch.tensor([4, 3]))
+        logits, _ = model(torch.rand(2, 4, channels, size, size), torch.tensor([4, 3]))
     assert logits.shape == (2, NUM_CLASSES) and torch.isfinite(logits).all()
 
 
