@@ -107,6 +107,14 @@ class Task(ABC):
         """
         raise ConfigError(f"{model}: {self.title} models do not read pages")
 
+    def page_reader(self, recognizers: dict[str, Any], layout: Any, batch_size: int = 16) -> Any:
+        """A reader of whole pages with models already loaded (the HTTP service's): ``reader.read(image, kinds,
+        name=..., model=...)`` segments a page image (a file or a decoded PIL image) with ``layout`` and returns
+        its text, lines and documents (``.text``, ``.to_json()``, ``.documents[kind].to_bytes()``). Only a task
+        that ``reads_pages`` answers.
+        """
+        raise ConfigError(f"{self.title} models do not read pages")
+
     def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         """``seqvision eval MODEL DATA``: scores on labelled data; returns the exit status."""
         raise ConfigError(f"{model}: `seqvision eval` does not take {self.title} models")

@@ -68,6 +68,11 @@ class TextLines(Task):
 
         return read_page_images(args, model, pages, layout)
 
+    def page_reader(self, recognizers: dict[str, Any], layout: Any, batch_size: int = 16) -> Any:
+        from seqvision.tasks.lines.page_images import PageReader
+
+        return PageReader(recognizers, layout, batch_size)
+
     def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.lines.cli import evaluate
 
