@@ -49,9 +49,10 @@ class Pages:
         from seqvision.tasks import all_tasks
         from seqvision.tasks.predictor import load_predictor
 
-        label = str(segmenter) if isinstance(segmenter, str | Path) else type(segmenter).__name__
+        given = isinstance(segmenter, str | Path)
+        label = str(segmenter) if given else str(getattr(segmenter, "path", None) or type(segmenter).__name__)
         try:
-            loaded = load_predictor(str(segmenter), "torch", 0) if isinstance(segmenter, str | Path) else segmenter
+            loaded = load_predictor(str(segmenter), "torch", 0) if given else segmenter
             layout = getattr(loaded, "layout", None)
             if layout is None:
                 raise SeqvisionError(f"{label}: not a page segmenter (train one with --task segment)")
@@ -61,7 +62,7 @@ class Pages:
             self.problem = f"the page segmenter did not load: {exc}"
             log.warning("POST /v1/read/page is off: %s", self.problem)
             return
-        self.segmenter = Path(label).stem if isinstance(segmenter, str | Path) else label
+        self.segmenter = Path(label).stem if Path(label).suffix == ".safetensors" else Path(label).name
         self.problem = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ class Pages:
         cfg, slots, pool = self.config, self._slots, self._pool
         busy = {"Retry-After": str(cfg.retry_after)}
         if self.running >= cfg.page_workers and self.waiting >= cfg.queue:
-            raise ApiError(503, "busy", f"server busy: {self.running} pages read and {self.waiting} waiting", busy)
+            raise ApiError(503, "busy", f"server busy: {self.running} page(s) being read and {self.waiting} waiting", busy)
         arrived = time.perf_counter()
         self.waiting += 1
         try:
