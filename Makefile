@@ -1,4 +1,4 @@
-# `make demo` and `make test` work from a clean clone: they create .venv and install into it.
+# `make demo`, `make demo-train` and `make test` work from a clean clone: they create .venv and install into it.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -15,7 +15,7 @@ FONT_PACKAGES := fonts-dejavu fonts-liberation fonts-liberation2 fonts-freefont-
 SYSTEM_PACKAGES := fontconfig $(FONT_PACKAGES) wamerican wbritish fortunes fortunes-min tesseract-ocr tesseract-ocr-eng \
 	chromium default-jre-headless
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo demo-train test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -32,8 +32,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP_INSTALL) -e '.[dev]'
 	touch $@
 
+# reads a whole sample page and the sample lines with the bundled models (about half a minute)
 demo: install
 	$(PY) examples/demo.py
+
+# renders lines, trains a small reader for three minutes, evaluates it and reads the sample lines
+demo-train: install
+	$(PY) examples/demo_train.py
 
 # pytest exit code 5 (nothing collected) is a failure, never a silent pass
 test: install

@@ -129,7 +129,7 @@ def main() -> None:
         backend=None, threads=1, batch_size=16, decoder=None, beam_width=16, lm=None, lm_weight=0.8, lm_bonus=2.0
     )
     opts.lexicon = None
-    reader = PageReader(opts, args.reader, lambda _image: holder["write"])  # type: ignore[arg-type]
+    reader = PageReader.from_args(opts, args.reader, lambda _image: holder["write"])  # type: ignore[arg-type]
 
     def read_with(seg: Segmentation, image: Path) -> tuple[str, float]:
         holder["write"] = lambda kind: to_page_xml(seg, image.name)

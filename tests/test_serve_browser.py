@@ -184,3 +184,26 @@ def test_server_errors_are_shown(page, tmp_path: Path) -> None:  # type: ignore[
     page.wait_for_selector("#result[data-state='error']")
     message = page.inner_text("#error")
     assert "not an image" in message and "415" in message
+
+
+def test_a_page_shows_its_lines_over_the_image_and_beside_it(page) -> None:  # type: ignore[no-untyped-def]
+    from rapidfuzz.distance import Levenshtein
+
+    pages = LINES.parent / "pages"
+    truth = (pages / "letter.txt").read_text(encoding="utf-8").splitlines()
+    page.set_input_files("#page-input", str(pages / "letter.png"))
+    page.wait_for_selector("#page-result[data-state='done']", timeout=30_000)
+    items, shapes = page.locator("#page-lines li"), page.locator("#page-overlay polygon")
+    assert items.count() == shapes.count() == len(truth)
+    found = "\n".join(items.all_inner_texts())
+    assert Levenshtein.distance(found, "\n".join(truth)) / len("\n".join(truth)) < 0.03, found
+    assert "10 lines" in page.inner_text("#page-meta") and "print-en" in page.inner_text("#page-meta")
+    image, overlay = page.locator("#page-image").bounding_box(), page.locator("#page-overlay").bounding_box()
+    assert abs(image["width"] - overlay["width"]) < 1 and abs(image["height"] - overlay["height"]) < 1
+    third = shapes.nth(2).bounding_box()  # the lines are drawn where they are on the page, top to bottom
+    assert overlay["y"] < shapes.nth(1).bounding_box()["y"] < third["y"] < overlay["y"] + overlay["height"]
+    items.nth(2).hover()  # a line hovered in the text is highlighted on the page
+    assert page.eval_on_selector_all("#page-overlay polygon.hot", "els => els.map(e => e.dataset.line)") == ["2"]
+    shapes.nth(5).hover()  # and the other way round
+    assert page.eval_on_selector_all("#page-lines li.hot", "els => els.map(e => e.dataset.line)") == ["5"]
+    assert page.locator("#page-overlay polygon.hot").count() == 1

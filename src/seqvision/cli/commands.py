@@ -110,6 +110,7 @@ def serve(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         max_lines=args.max_lines,
         max_beam_width=args.max_beam_width,
+        page_workers=args.page_workers,
         lms=lms,
         lm_weight=args.lm_weight,
         lm_bonus=args.lm_bonus,
@@ -117,7 +118,10 @@ def serve(args: argparse.Namespace) -> int:
     bundled = [DEFAULT_MODEL, *sorted(p.stem for p in BUNDLED.glob("*.json") if p.stem != DEFAULT_MODEL)]
     import torch
 
-    app = create_app(load_models(args.models or bundled, args.backend, config.threads), config)
+    segmenter = None if args.segmenter.lower() == "none" else args.segmenter
+    app = create_app(
+        load_models(args.models or bundled, args.backend, config.threads, not args.models), config, segmenter
+    )
     if "torch" in sys.modules:  # a model on the torch backend (onnx models need no torch)
         import torch
 
@@ -133,10 +137,13 @@ def serve(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     where = f"http://{'[' + host + ']' if family == socket.AF_INET6 else host}:{port}"
     served = ", ".join(app.state.engine.models)
+    pages = app.state.pages
+    if segmenter and pages.problem:
+        print(f"warning: POST /v1/read/page is off: {pages.problem}", file=sys.stderr)
     print(
         f"serving {served} on {where}  ({config.workers} workers x {config.threads} threads, queue {config.queue}, "
         f"batches of up to {config.batch} lines); "
-        f"page at /, API docs at /docs",
+        f"pages {'with ' + pages.segmenter if pages.segmenter else 'off'}; web page at /, API docs at /docs",
         file=sys.stderr,
         flush=True,
     )

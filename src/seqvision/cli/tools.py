@@ -37,6 +37,12 @@ def add_serve(sub: Any) -> None:
     p.add_argument("--max-upload-mb", type=float, default=10.0, help="image megabytes per request (default 10)")
     p.add_argument("--max-pixels", type=int, default=16_000_000, help="image pixels per request (default 16M)")
     p.add_argument("--max-lines", type=int, default=64, help="images per batch request (default 64)")
+    p.add_argument(
+        "--segmenter",
+        default="lines-seg",
+        help="page segmenter behind POST /v1/read/page (default: the bundled lines-seg; 'none': no pages)",
+    )
+    p.add_argument("--page-workers", type=int, default=1, help="pages read at once (default 1)")
     p.add_argument("--max-beam-width", type=int, default=64, help="largest beam width clients may ask for (default 64)")
     p.add_argument(
         "--lm",

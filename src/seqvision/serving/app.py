@@ -23,11 +23,12 @@ from seqvision.serving.config import ServeConfig
 from seqvision.serving.engine import Engine, Line
 from seqvision.serving.errors import ApiError, invalid, unsupported
 from seqvision.serving.models import LineModel
-from seqvision.serving.uploads import Upload, from_base64, parse_multipart, read_body
+from seqvision.serving.page_route import add_page_route
+from seqvision.serving.pages import Pages
+from seqvision.serving.uploads import OFF_LOOP_BYTES, Upload, from_base64, parse_multipart, read_body
 
 log = logging.getLogger("seqvision.serve")
 STATIC = files("seqvision.serving") / "static"
-OFF_LOOP_BYTES = 256 * 1024  # larger bodies are parsed (multipart, JSON, base64) on a thread, not the event loop
 # The page loads nothing from elsewhere; this header makes the browser enforce it.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'",
@@ -107,24 +108,33 @@ def _error(exc: ApiError) -> JSONResponse:
     return JSONResponse(exc.body(), exc.status, headers=exc.headers)
 
 
-def create_app(models: dict[str, LineModel], config: ServeConfig | None = None) -> FastAPI:
-    """The service for ``models`` (name -> loaded model; the first is the default)."""
+def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, segmenter: Any = None) -> FastAPI:
+    """The service for ``models`` (name -> loaded model; the first is the default).
+
+    Args:
+        segmenter: The page segmenter behind ``/v1/read/page``: a name or path (loaded now; when it cannot be,
+            the endpoint answers 503 saying why), a loaded one, or None (no pages).
+    """
     config = config or ServeConfig()
     engine = Engine(models, config)
+    pages = Pages(dict(models), config, segmenter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.start()
+        pages.start()
         yield
+        pages.stop()
         engine.stop()
 
     app = FastAPI(
         title="seqvision",
         version=__version__,
-        description="Text-line recognition (CRNN + CTC). Upload a line image; get text, confidences and positions.",
+        description="Text recognition (CRNN + CTC). Upload a line image, or a whole page, whose lines are found and "
+        "read in reading order; get text, confidences and positions.",
         lifespan=lifespan,
     )
-    app.state.engine = engine
+    app.state.engine, app.state.pages = engine, pages
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -168,7 +178,9 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None) 
                 "max_width": config.max_width,
                 "max_lines": config.max_lines,
                 "timeout_s": config.timeout,
+                "page_workers": config.page_workers,
             },
+            "segmenter": pages.segmenter,
         }
 
     async def recognise(request: Request, batch: bool) -> tuple[str, str, list[Line], dict[str, Any]]:
@@ -213,6 +225,7 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None) 
         name, label, lines, timing = await recognise(request, batch=True)
         return {"model": name, "decoder": label, "lines": [_line(line) for line in lines], "timing": timing}
 
+    add_page_route(app, pages, config, ERRORS)
     return app
 
 

@@ -23,6 +23,7 @@ class ServeConfig:
         max_width: Widest line in pixels once scaled to the model's input height.
         max_lines: Images per batch request.
         max_beam_width: Largest ``beam_width`` a client may ask for.
+        page_workers: Pages read at once (``/v1/read/page``, each on its own thread); more wait in a queue of ``queue``.
         lms: Language models clients may choose by name: name -> ARPA file (read once, at start).
         lm_weight: Weight of the LM for every named LM.
         lm_bonus: Insertion bonus that goes with it.
@@ -39,6 +40,7 @@ class ServeConfig:
     max_width: int = 8192
     max_lines: int = 64
     max_beam_width: int = 64
+    page_workers: int = 1
     lms: dict[str, str] = field(default_factory=dict)
     lm_weight: float = 0.8
     lm_bonus: float = 2.0
@@ -46,7 +48,16 @@ class ServeConfig:
 
     def __post_init__(self) -> None:
         self.workers = self.workers or os.cpu_count() or 1
-        for name in ("workers", "threads", "batch", "max_upload_bytes", "max_pixels", "max_width", "max_lines"):
+        for name in (
+            "workers",
+            "threads",
+            "batch",
+            "max_upload_bytes",
+            "max_pixels",
+            "max_width",
+            "max_lines",
+            "page_workers",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_beam_width < 1:

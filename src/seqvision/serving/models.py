@@ -53,8 +53,15 @@ def model_name(name_or_path: str) -> str:
     return path.name or name_or_path
 
 
-def load_models(names: list[str], backend: str | None = "torch", threads: int = 1) -> dict[str, LineModel]:
-    """Load each model once (bundled name, ``.safetensors``, run folder or ``.onnx``), keyed by its name."""
+def load_models(
+    names: list[str], backend: str | None = "torch", threads: int = 1, skip_others: bool = False
+) -> dict[str, LineModel]:
+    """Load each model once (bundled name, ``.safetensors``, run folder or ``.onnx``), keyed by its name.
+
+    Args:
+        skip_others: Leave out models that do not read text lines (the bundled page segmenter) instead of
+            refusing them.
+    """
     models: dict[str, LineModel] = {}
     for name_or_path in names:
         name = model_name(name_or_path)
@@ -62,6 +69,8 @@ def load_models(names: list[str], backend: str | None = "torch", threads: int = 
             raise ConfigError(f"two models are both called {name!r}; rename one of the files")
         predictor = load_predictor(name_or_path, backend, threads)
         if not isinstance(predictor, LineModel):
+            if skip_others:
+                continue
             where = getattr(predictor, "path", None) or name_or_path
             raise ConfigError(f"{where}: a {task_title(predictor.task)} model, not a text-line model")
         models[name] = predictor

@@ -75,6 +75,57 @@ class BatchResult(BaseModel):
     timing: Timing
 
 
+class PageOptions(BaseModel):
+    """Options of a page request: form fields, JSON keys, or query parameters beside a raw image body."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str | None = Field(None, description="a served text model (default: the most confident on this page)")
+    format: Literal["json", "page", "alto"] = Field(
+        "json", description="the answer: JSON, or the page as a PAGE-XML (2019) or ALTO (4) document with the text"
+    )
+
+
+class PageJSON(PageOptions):
+    image: str = Field(description="the page image, base64 (a data: URL also works)")
+    name: str | None = Field(None, description="a file name for the page, echoed back and written into the XML")
+
+
+class PageWord(Word):
+    box: list[float] = Field(description="(x0, y0, x1, y1) in page pixels; x0 and x1 are in the line crop's")
+
+
+class PageLine(BaseModel):
+    id: str
+    polygon: list[list[float]] = Field(description="the line's outline, (x, y) points in page pixels")
+    baseline: list[list[float]] | None = Field(description="(x, y) points in page pixels, when the segmenter gives one")
+    box: list[int] = Field(description="(left, top, right, bottom) of the line crop in page pixels")
+    text: str
+    confidence: float
+    width: float = Field(description="width of the line crop (character and word x-ranges are in its pixels)")
+    words: list[PageWord]
+    chars: list[Char]
+
+
+class PageTiming(BaseModel):
+    queue_ms: float = Field(description="waiting for a free page worker")
+    segment_ms: float = Field(description="finding the lines (the page segmenter)")
+    read_ms: float = Field(description="choosing the model and reading every line")
+    total_ms: float = Field(description="from the request's arrival to the answer")
+
+
+class PageResult(BaseModel):
+    name: str = Field(description="the uploaded file's name")
+    width: int
+    height: int
+    model: str | None = Field(description="the text model that read the lines (None: no line found)")
+    chosen: str = Field(description="how the model was chosen, or why nothing was read")
+    segmenter: str
+    text: str = Field(description="the page's text, one line per line, in reading order")
+    lines: list[PageLine] = Field(description="the lines in reading order")
+    timing: PageTiming
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
@@ -95,6 +146,7 @@ class Models(BaseModel):
     lms: list[str]
     max_beam_width: int
     limits: dict[str, float]
+    segmenter: str | None = Field(None, description="the page segmenter behind /v1/read/page (None: pages are off)")
 
 
 class Health(BaseModel):

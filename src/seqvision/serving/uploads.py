@@ -24,6 +24,7 @@ from seqvision.serving.errors import ApiError, invalid, too_large, unsupported
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # the decoders a client can reach
 NAME_LIMIT = 120  # characters of a client's file name kept as a label
+OFF_LOOP_BYTES = 256 * 1024  # larger bodies are parsed (multipart, JSON, base64) on a thread, not the event loop
 
 
 @dataclass

@@ -107,7 +107,15 @@ class Task(ABC):
         """
         raise ConfigError(f"{model}: {self.title} models do not read pages")
 
-    def page_reader(self, args: argparse.Namespace, model: str | None, layout: Any) -> Any:
+    def page_reader(self, recognizers: dict[str, Any], layout: Any, batch_size: int = 16) -> Any:
+        """A reader of whole pages with models already loaded (the HTTP service's): ``reader.read(image, kinds,
+        name=..., model=...)`` segments a page image (a file or a decoded PIL image) with ``layout`` and returns
+        its text, lines and documents (``.text``, ``.to_json()``, ``.documents[kind].to_bytes()``). Only a task
+        that ``reads_pages`` answers.
+        """
+        raise ConfigError(f"{self.title} models do not read pages")
+
+    def cli_page_reader(self, args: argparse.Namespace, model: str | None, layout: Any) -> Any:
         """What ``read_pages`` reads with, for other verbs (a segmenter's ``eval`` scores page CER with it).
 
         It has ``read(image: Path) -> page`` (``page.text``: the lines in reading order, ``page.model``)

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from seqvision.errors import ConfigError, DataError
 from seqvision.tasks.lines.decoding.ctc import Decoded
 from seqvision.tasks.lines.page_writer import PageDocument
 
-Layout = Callable[[Path], Callable[[str], bytes]]  # page image -> (document kind -> XML without text)
+Layout = Callable[..., Callable[[str], bytes]]  # (page image file, or decoded image and its name) -> kind -> XML
 SAMPLE_LINES = 8  # lines every candidate model reads when the recogniser is chosen by confidence
 
 
@@ -46,16 +48,31 @@ class PageText:
         return "".join(d.text + "\n" for d in self.decoded)
 
     def to_json(self) -> dict[str, Any]:
+        """Lines in reading order with id, polygon, baseline (PAGE; else None), box, text, words (with page boxes)."""
         from seqvision.tasks.lines.predictor import Recognizer
 
         doc = next(iter(self.documents.values()))
-        lines = [
-            {"id": line.line_id, "polygon": [[round(x, 1), round(y, 1)] for x, y in line.polygon], "box": line.box}
-            | Recognizer.to_json(d)
-            for line, d in zip(doc.lines, self.decoded, strict=True)
-        ]
+        lines = []
+        for line, d in zip(doc.lines, self.decoded, strict=True):
+            record = {
+                "id": line.line_id,
+                "polygon": [[round(x, 1), round(y, 1)] for x, y in line.polygon],
+                "baseline": _baseline(line.elem),
+                "box": list(line.box),
+            } | Recognizer.to_json(d)
+            for word, (_, _, box, _) in zip(record["words"], doc._word_boxes(line, d), strict=True):
+                word["box"] = [round(v, 1) for v in box]  # (x0, y0, x1, y1) in page pixels; x0/x1 are in the crop's
+            lines.append(record)
         seconds = {k: round(v, 3) for k, v in self.seconds.items()}
         return {"image": str(self.image), "model": self.model, "text": self.text, "lines": lines, "seconds": seconds}
+
+
+def _baseline(elem: Any) -> list[list[float]] | None:
+    from seqvision.data.pages import children, parse_points
+
+    found = children(elem, "Baseline")
+    points = parse_points(found[0].get("points", "")) if found else None
+    return [[round(x, 1), round(y, 1)] for x, y in points] if points and not isinstance(points, str) else None
 
 
 def bundled_text_models() -> list[str]:
@@ -66,16 +83,31 @@ def bundled_text_models() -> list[str]:
 
 
 class PageReader:
-    """Recognisers loaded once, then any number of pages: ``read(image) -> PageText``."""
+    """Recognisers loaded once, then any number of pages: ``read(image) -> PageText``.
 
-    def __init__(self, args: argparse.Namespace, model: str | None, layout: Layout):
+    >>> reader = PageReader({"print-en": Recognizer.load("print-en")}, segmenter.layout)   # doctest: +SKIP
+    >>> reader.read(Image.open("letter.png"), name="letter.png").text                       # doctest: +SKIP
+
+    Args:
+        recognizers: Name -> loaded text-line model (``read(crops, batch_size)``); with several, each page is
+            read by the one most confident on it unless ``read(model=...)`` names one.
+        layout: A page segmenter's ``layout``.
+    """
+
+    def __init__(self, recognizers: dict[str, Any], layout: Layout, batch_size: int = 16):
+        if not recognizers:
+            raise ConfigError("no text-line model to read pages with; give --model")
+        self.recognizers, self.layout, self.batch_size = dict(recognizers), layout, batch_size
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, model: str | None, layout: Layout) -> PageReader:
+        """``model`` (or, when None, every bundled text-line model) loaded with the CLI's backend and decoding flags."""
         from seqvision.tasks.lines.cli import recognizer_for
 
         names = [model] if model else bundled_text_models()
         if not names:
             raise ConfigError("no bundled text-line model to read pages with; give --model")
-        self.recognizers = {name: recognizer_for(name, args) for name in names}
-        self.layout, self.batch_size = layout, args.batch_size
+        return cls({name: recognizer_for(name, args) for name in names}, layout, args.batch_size)
 
     @staticmethod
     def rates() -> Any:
@@ -96,27 +128,48 @@ class PageReader:
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         return ranked[0][0], "mean confidence " + ", ".join(f"{n} {s:.2f}" for n, s in ranked)
 
-    def read(self, image: Path, kinds: tuple[str, ...] = ("page",), targets: dict[str, Path] | None = None) -> PageText:
-        """Segment ``image`` and read its lines into one document per kind (``targets``: where each is saved)."""
+    def read(
+        self,
+        image: Path | Image.Image,
+        kinds: tuple[str, ...] = ("page",),
+        targets: dict[str, Path] | None = None,
+        name: str | None = None,
+        model: str | None = None,
+    ) -> PageText:
+        """Segment a page and read its lines into one document per kind.
+
+        Args:
+            image: The page image file, or the image itself, decoded (then nothing is read from disk).
+            targets: Where each kind's document is saved (named in it); default beside the image.
+            name: The decoded image's file name, written into the documents (default ``page.png``).
+            model: One of the loaded recognisers to read with (default: chosen by confidence).
+        """
+        if model is not None and model not in self.recognizers:
+            raise ConfigError(f"no model {model!r} loaded to read pages; loaded: {', '.join(self.recognizers)}")
         start = time.perf_counter()
-        write = self.layout(image)
+        if isinstance(image, Image.Image):
+            where, pixels = Path(name or "page.png"), image
+            write = self.layout(image, where.name)
+        else:
+            where, pixels = image, None
+            write = self.layout(image)
         found = time.perf_counter()
         docs = {
-            kind: PageDocument.parse(write(kind), (targets or {}).get(kind) or image.with_suffix(".xml"), image)
+            kind: PageDocument.parse(write(kind), (targets or {}).get(kind) or where.with_suffix(".xml"), where, pixels)
             for kind in kinds
         }
         first = docs[kinds[0]]
         if not first.lines:
-            return PageText(image, docs, why="no text line found", seconds={"segment": found - start, "read": 0.0})
+            return PageText(where, docs, why="no text line found", seconds={"segment": found - start, "read": 0.0})
         crops = first.crops()
-        name, why = self.choose(crops)
-        decoded = self.recognizers[name].read(crops, self.batch_size)
+        chosen, why = (model, "") if model else self.choose(crops)
+        decoded = self.recognizers[chosen].read(crops, self.batch_size)
         for doc in docs.values():
             for line, d in zip(doc.lines, decoded, strict=True):
                 doc.fill(line, d)
             doc.fill_regions()
         seconds = {"segment": found - start, "read": time.perf_counter() - found}
-        return PageText(image, docs, decoded, name, why, seconds)
+        return PageText(where, docs, decoded, chosen, why, seconds)
 
 
 def _targets(pages: list[Path], out: str | None, suffix: str) -> list[Path | None]:
@@ -153,7 +206,7 @@ def read_page_images(args: argparse.Namespace, model: str | None, pages: list[Pa
     outs = _targets(pages, args.out, {"txt": ".txt", "json": ".json"}.get(fmt, ".xml"))
     page_outs = _targets(pages, args.page_out, ".xml")
     kinds = tuple(dict.fromkeys([fmt if fmt in ("page", "alto") else "page", *(["page"] if args.page_out else [])]))
-    reader = PageReader(args, model, layout)
+    reader = PageReader.from_args(args, model, layout)
     for page, out, page_out in zip(pages, outs, page_outs, strict=True):
         targets = {k: p for k, p in ((fmt, out), ("page", page_out)) if p is not None and k in kinds}
         result = reader.read(page, kinds, targets)

@@ -83,6 +83,7 @@ class PageDocument:
     lines: list[PageLine] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pixels: Image.Image | None = None  # the page image already decoded (served uploads): ``image`` is only its name
 
     @property
     def ns(self) -> str:
@@ -105,12 +106,15 @@ class PageDocument:
         return cls.parse(raw, path, image)
 
     @classmethod
-    def parse(cls, raw: bytes, path: Path, image: str | Path | None = None) -> PageDocument:
+    def parse(
+        cls, raw: bytes, path: Path, image: str | Path | None = None, pixels: Image.Image | None = None
+    ) -> PageDocument:
+        """A document from its bytes; ``pixels``: the page image itself, decoded (nothing is read from disk)."""
         root, namespaces, kind, name = parse_xml(raw, path)
         image_path = Path(image) if image else find_image(path, name)
-        if not image_path.is_file():
+        if pixels is None and not image_path.is_file():
             raise DataError(f"{image_path}: page image not found")
-        doc = cls(path, kind, root, namespaces, image_path)
+        doc = cls(path, kind, root, namespaces, image_path, pixels=pixels)
         if kind == "alto":
             report = ReadReport()
             doc.scale = alto_scale(path, root, image_path, report)
@@ -119,8 +123,11 @@ class PageDocument:
         return doc
 
     def _find_lines(self) -> None:
-        with Image.open(self.image) as img:
-            size = img.size
+        if self.pixels is not None:
+            size = self.pixels.size
+        else:
+            with Image.open(self.image) as img:
+                size = img.size
         for number, line in enumerate(descendants(self.root, "TextLine"), 1):
             line_id = line.get("id" if self.kind == "page" else "ID") or f"line{number}"
             polygon = line_polygon(line, self.kind, self.scale)
@@ -136,7 +143,7 @@ class PageDocument:
 
     def crops(self) -> list[Image.Image]:
         """The line images, cut out of the page as for training (polygon mask, 2 px margin)."""
-        page = open_image(self.image)
+        page = self.pixels.convert("L") if self.pixels is not None else open_image(self.image)
         return [crop_line(page, line.polygon, PAD) for line in self.lines]
 
     # -- writing ----------------------------------------------------------------------------

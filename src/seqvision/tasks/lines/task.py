@@ -68,10 +68,15 @@ class TextLines(Task):
 
         return read_page_images(args, model, pages, layout)
 
-    def page_reader(self, args: argparse.Namespace, model: str | None, layout: Any) -> Any:
+    def page_reader(self, recognizers: dict[str, Any], layout: Any, batch_size: int = 16) -> Any:
         from seqvision.tasks.lines.page_images import PageReader
 
-        return PageReader(args, model, layout)
+        return PageReader(recognizers, layout, batch_size)
+
+    def cli_page_reader(self, args: argparse.Namespace, model: str | None, layout: Any) -> Any:
+        from seqvision.tasks.lines.page_images import PageReader
+
+        return PageReader.from_args(args, model, layout)
 
     def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         from seqvision.tasks.lines.cli import evaluate

@@ -82,7 +82,7 @@ def _page_reader(args: argparse.Namespace, holder: dict[str, Any]) -> Any:
     if reader == "none":
         return None
     page_task = next(task for task in all_tasks() if task.reads_pages)
-    return page_task.page_reader(args, reader, lambda _image: holder["write"])  # the lines found already
+    return page_task.cli_page_reader(args, reader, lambda _image: holder["write"])  # the lines found already
 
 
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:

@@ -82,16 +82,21 @@ class Segmenter:
             out.append(segment_page(probs, factor, image.size))
         return out
 
-    def layout(self, image: Path) -> Callable[[str], bytes]:
-        """Segment the page image at ``image`` once; the writer of its ``"page"`` (PAGE-XML) or ``"alto"`` document."""
+    def layout(self, image: Path | Image.Image, name: str | None = None) -> Callable[[str], bytes]:
+        """Segment a page once (an image file, or a decoded image named ``name`` in the documents); the writer of
+        its ``"page"`` (PAGE-XML) or ``"alto"`` document."""
         from seqvision.data.images import open_image
         from seqvision.tasks.segment.page_out import to_alto, to_page_xml
 
-        with open_image(image) as img:
-            (seg,) = self.predict([img])
+        if isinstance(image, Image.Image):
+            (seg,) = self.predict([image])
+        else:
+            with open_image(image) as img:
+                (seg,) = self.predict([img])
+        file_name = name or (image.name if isinstance(image, Path) else "page.png")
 
         def write(kind: str) -> bytes:
-            return (to_alto if kind == "alto" else to_page_xml)(seg, image.name)
+            return (to_alto if kind == "alto" else to_page_xml)(seg, file_name)
 
         return write
 
