@@ -37,7 +37,11 @@ def step(title: str, argv: list[str], capture: bool = False) -> str:
 def main_demo() -> None:
     page = HERE / "pages" / "letter.png"
     xml = RUN / "letter.xml"
-    text = step("read a whole page: find its lines, read them in reading order", ["read", str(page), "--page-out", str(xml)], capture=True)
+    text = step(
+        "read a whole page: find its lines, read them in reading order",
+        ["read", str(page), "--page-out", str(xml)],
+        capture=True,
+    )
     print(text, end="", flush=True)
     truth = page.with_suffix(".txt").read_text(encoding="utf-8")
     cer = edit_distance(text, truth) / len(truth)

@@ -106,3 +106,27 @@ def test_bad_page_inputs_are_one_clear_line(page: Path, tmp_path: Path, capsys: 
     assert "not a page segmenter" in capsys.readouterr().err
     assert main(["read", str(page), "--format", "page"]) == 1
     assert "give --out" in capsys.readouterr().err
+
+
+def test_the_committed_sample_page_is_what_its_script_makes_and_reads_well(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    import numpy as np
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    spec = importlib.util.spec_from_file_location("make_sample_page", examples / "make_sample_page.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main(["--out", str(tmp_path / "letter.png")]) == 0
+    committed = examples / "pages" / "letter.png"
+    truth = (examples / "pages" / "letter.txt").read_text(encoding="utf-8")
+    assert (tmp_path / "letter.txt").read_text(encoding="utf-8") == truth
+    assert committed.stat().st_size < 300 * 1024
+    made, kept = (np.asarray(Image.open(p), np.float32) for p in (tmp_path / "letter.png", committed))
+    assert made.shape == kept.shape and np.abs(made - kept).mean() < 1.0  # the same page (font rendering may drift)
+    capsys.readouterr()
+    assert main(["read", str(committed), "--threads", "1"]) == 0
+    assert cer(capsys.readouterr().out, truth) < 0.03

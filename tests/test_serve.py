@@ -207,9 +207,14 @@ def test_page_is_served_and_offline(client: TestClient) -> None:
         assert response.status_code == 200, asset
         assert not re.search(r"https?://", response.text), f"{asset} loads something from the network"
     assert not re.search(r"https?://", page.text)
-    assert {'id="file-input"', 'id="canvas"', 'id="model"', 'id="result-text"'} <= set(
-        re.findall(r'id="[^"]+"', page.text)
-    )
+    assert {
+        'id="file-input"',
+        'id="canvas"',
+        'id="model"',
+        'id="result-text"',
+        'id="page-input"',
+        'id="page-overlay"',
+    } <= set(re.findall(r'id="[^"]+"', page.text))
 
 
 # ---------------------------------------------------------------------------------------------- bad input

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from seqvision.data.schemas import validate
 from seqvision.serving import ServeConfig, create_app
-from seqvision.tasks.predictor import load_predictor
 from seqvision.tasks.lines.predictor import Recognizer
+from seqvision.tasks.predictor import load_predictor
 
 PAGES = Path(__file__).resolve().parents[1] / "examples" / "pages"
 LETTER = PAGES / "letter.png"
@@ -131,7 +131,11 @@ def test_bad_inputs_are_clear_json_errors(client: TestClient) -> None:
     huge = png(Image.new("L", (5000, 4000), 255))  # 20 M pixels, over the 16 M default
     error(post_page(client, huge, "huge.png"), 413, "too_large", "huge.png: 5000x4000", "pixel limit")
     error(post_page(client, LETTER.read_bytes(), format="docx"), 422, "invalid_request", "format")
-    error(client.post("/v1/read/page", content=b"x", headers={"content-type": "text/plain"}), 415, "unsupported_media_type")
+    error(
+        client.post("/v1/read/page", content=b"x", headers={"content-type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
     two = [("file", ("a.png", LINE.read_bytes(), "image/png")), ("file", ("b.png", LINE.read_bytes(), "image/png"))]
     error(client.post("/v1/read/page", files=two), 422, "invalid_request", "one page per request")
     other = {"scan": ("a.png", LINE.read_bytes(), "image/png")}
@@ -188,7 +192,9 @@ def test_openapi_lists_the_page_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     post = spec["paths"]["/v1/read/page"]["post"]
     assert set(post["requestBody"]["content"]) == {"multipart/form-data", "application/json", "image/*"}
-    assert {"file", "model", "format"} <= set(post["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"])
+    assert {"file", "model", "format"} <= set(
+        post["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    )
     assert {"404", "413", "415", "422", "503", "504"} <= set(post["responses"])
     assert {p["name"] for p in post["parameters"]} == {"model", "format"}
     assert "PageResult" in spec["components"]["schemas"]

@@ -119,7 +119,9 @@ def serve(args: argparse.Namespace) -> int:
     import torch
 
     segmenter = None if args.segmenter.lower() == "none" else args.segmenter
-    app = create_app(load_models(args.models or bundled, args.backend, config.threads, not args.models), config, segmenter)
+    app = create_app(
+        load_models(args.models or bundled, args.backend, config.threads, not args.models), config, segmenter
+    )
     if "torch" in sys.modules:  # a model on the torch backend (onnx models need no torch)
         import torch
 

@@ -48,7 +48,16 @@ class ServeConfig:
 
     def __post_init__(self) -> None:
         self.workers = self.workers or os.cpu_count() or 1
-        for name in ("workers", "threads", "batch", "max_upload_bytes", "max_pixels", "max_width", "max_lines", "page_workers"):
+        for name in (
+            "workers",
+            "threads",
+            "batch",
+            "max_upload_bytes",
+            "max_pixels",
+            "max_width",
+            "max_lines",
+            "page_workers",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_beam_width < 1:

@@ -92,7 +92,9 @@ class Pages:
         cfg, slots, pool = self.config, self._slots, self._pool
         busy = {"Retry-After": str(cfg.retry_after)}
         if self.running >= cfg.page_workers and self.waiting >= cfg.queue:
-            raise ApiError(503, "busy", f"server busy: {self.running} page(s) being read and {self.waiting} waiting", busy)
+            raise ApiError(
+                503, "busy", f"server busy: {self.running} page(s) being read and {self.waiting} waiting", busy
+            )
         arrived = time.perf_counter()
         self.waiting += 1
         try:

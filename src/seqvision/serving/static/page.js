@@ -5,7 +5,6 @@
 
 (() => {
   const byId = (id) => document.getElementById(id);
-  const SVG = "http://www.w3.org/2000/svg";
   const state = { seq: 0, url: null, file: null };
 
   function showError(message) {
@@ -65,12 +64,13 @@
     const overlay = byId("page-overlay");
     overlay.setAttribute("viewBox", `0 0 ${result.width} ${result.height}`);
     overlay.replaceChildren();
+    const svg = overlay.namespaceURI;  // the SVG namespace, from the page's own element
     const list = byId("page-lines");
     list.replaceChildren();
     result.lines.forEach((line, i) => {
-      const shape = document.createElementNS(SVG, "polygon");
+      const shape = document.createElementNS(svg, "polygon");
       shape.setAttribute("points", line.polygon.map(([x, y]) => `${x},${y}`).join(" "));
-      const title = document.createElementNS(SVG, "title");
+      const title = document.createElementNS(svg, "title");
       title.textContent = `${i + 1}: ${line.text}`;
       shape.append(title);
       hoverable(shape, i);
