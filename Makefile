@@ -32,7 +32,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP_INSTALL) -e '.[dev]'
 	touch $@
 
-# reads a whole sample page and the sample lines with the bundled models (about half a minute)
+# reads a whole sample page and the sample lines with the bundled models (a few seconds)
 demo: install
 	$(PY) examples/demo.py
 

@@ -119,6 +119,8 @@ def test_xml_formats_validate_and_hold_the_text(client: TestClient, fmt: str, ma
     assert response.headers["x-seqvision-model"] == "print-en"
     assert marker in response.content and b"Falmouth" in response.content and b"letter.png" in response.content
     assert validate(response.content) == []
+    as_query = client.post(f"/v1/read/page?format={fmt}", files={"file": ("letter.png", LETTER.read_bytes())})
+    assert as_query.headers["content-type"] == response.headers["content-type"]  # query options apply to any body
 
 
 def test_a_blank_page_is_an_empty_list(client: TestClient) -> None:

@@ -113,21 +113,22 @@ async def _parse(request: Request, config: ServeConfig) -> tuple[schemas.PageOpt
 def _parse_body(
     body: bytes, kind: str, content_type: str, query: dict[str, str], config: ServeConfig
 ) -> tuple[schemas.PageOptions, Upload]:
-    options: schemas.PageOptions
+    name = query.pop("name", None)  # options may come in the query whatever the body; the body's own win
     try:
         if kind == "application/json":
             parsed = schemas.PageJSON.model_validate_json(body)
-            upload, options = from_base64(parsed.image, parsed.name or "page"), parsed
+            upload = from_base64(parsed.image, parsed.name or name or "page")
+            given = {**query, **parsed.model_dump(include={"model", "format"}, exclude_unset=True)}
         elif kind == "multipart/form-data":
             fields, files = parse_multipart(body, content_type, 8)
             if [field for field, _ in files if field != "file"] or len(files) > 1:
                 raise invalid("send one page image, in the multipart field 'file' (one page per request)")
             if not files:
                 raise invalid("no image: upload it in the multipart field 'file'")
-            upload, options = files[0][1], schemas.PageOptions.model_validate(fields)
+            upload, given = files[0][1], {**query, **fields}
         else:
-            upload = Upload(query.pop("name", "page")[:NAME_LIMIT] or "page", body)
-            options = schemas.PageOptions.model_validate(query)
+            upload, given = Upload((name or "page")[:NAME_LIMIT] or "page", body), query
+        options = schemas.PageOptions.model_validate(given)
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         raise invalid(where or "invalid request") from None
