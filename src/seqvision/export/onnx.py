@@ -248,3 +248,13 @@ def save_export(data: bytes, out: Path, metadata: dict[str, Any], int8: bool, st
         classes = f"{metadata['architecture']['head']['embedding']}-d embedding"
     print(f"{out}  ({kind}, {size:.1f} MB, {classes}, {time.perf_counter() - start:.1f} s)")
     return 0
+
+
+def export_clip_model(predictor: Any, model: str, out: Path, int8: bool) -> int:
+    """``seqvision export`` of a per-frame clip model (video, gait): ``predictor`` is the task's loader class."""
+    start = time.perf_counter()
+    loaded = predictor.load(model)
+    if loaded.model is None:
+        raise ExportError(f"{model}: already an ONNX model")
+    metadata = {**loaded.metadata, "onnx": {"opset": OPSET, "int8": int8, "inputs": ["clips", "lengths"]}}
+    return save_export(clip_to_onnx(loaded.model, metadata), out, metadata, int8, start)

@@ -8,7 +8,6 @@ seen in training. Clips come from the CASIA-B folder layout or a path,subject li
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,15 +71,10 @@ class Gait(Task):
         return evaluate(args, model, inputs)
 
     def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
-        from seqvision.export.onnx import OPSET, ExportError, clip_to_onnx, save_export
+        from seqvision.export.onnx import export_clip_model
         from seqvision.tasks.gait.predictor import GaitEmbedder
 
-        start = time.perf_counter()
-        gait = GaitEmbedder.load(model)
-        if gait.model is None:
-            raise ExportError(f"{model}: already an ONNX model")
-        metadata = {**gait.metadata, "onnx": {"opset": OPSET, "int8": args.int8, "inputs": ["clips", "lengths"]}}
-        return save_export(clip_to_onnx(gait.model, metadata), out, metadata, args.int8, start)
+        return export_clip_model(GaitEmbedder, model, out, args.int8)
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[GaitSample], list[GaitSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole subjects held out."""

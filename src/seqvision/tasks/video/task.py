@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,15 +70,10 @@ class Video(Task):
         return evaluate(args, model, inputs)
 
     def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
-        from seqvision.export.onnx import OPSET, ExportError, clip_to_onnx, save_export
+        from seqvision.export.onnx import export_clip_model
         from seqvision.tasks.video.predictor import ClipClassifier
 
-        start = time.perf_counter()
-        clf = ClipClassifier.load(model)
-        if clf.model is None:
-            raise ExportError(f"{model}: already an ONNX model")
-        metadata = {**clf.metadata, "onnx": {"opset": OPSET, "int8": args.int8, "inputs": ["clips", "lengths"]}}
-        return save_export(clip_to_onnx(clf.model, metadata), out, metadata, args.int8, start)
+        return export_clip_model(ClipClassifier, model, out, args.int8)
 
     default_preset = "lrcn-small"
     monitor, mode = "val_acc", "max"
