@@ -115,6 +115,16 @@ class GaitConfig:
 
 
 @dataclass
+class SoundConfig:
+    rate: int = 16000  # audio is resampled to this many samples per second
+    bands: int = 32  # mel bands of the sound features
+    steps: int = 4  # sound feature frames per video frame
+    n_fft: int = 512  # STFT window in samples (Hann)
+    loss: str = "l1"  # l1 | l2, on log-mel features
+    bank: int = 256  # training clips kept for waveform retrieval (nearest training sound)
+
+
+@dataclass
 class DataConfig:
     # one input, or (line-format data) a list of them, each "PATH" or "PATH*N": N copies of its lines per
     # epoch, to weigh a small real set against a large synthetic one (README, "Mixing data sets")
@@ -132,6 +142,7 @@ class DataConfig:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
     segment: SegmentConfig = field(default_factory=SegmentConfig)  # segment task (pages)
     gait: GaitConfig = field(default_factory=GaitConfig)  # gait task (clip data from data.clip)
+    sound: SoundConfig = field(default_factory=SoundConfig)  # sound task (sounds for silent video)
 
     @property
     def train_path(self) -> str:
@@ -172,7 +183,7 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast | dna | ... (seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | sound | gait | captioning | forecast | ... (seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
