@@ -79,18 +79,20 @@ def render(tip: np.ndarray, material: str, size: int, scene: random.Random, rng:
         for y in range(top, s, 8):
             for x in range((y // 8 % 2) * 8, s, 16):
                 d.rectangle((x, y, x + 7, y + 7), fill=dark)  # type: ignore[arg-type]
-    x = s * rng.uniform(0.3, 0.7)
+    left = s * rng.uniform(0.3, 0.7)
     stick = tuple(scene.randrange(200, 256) for _ in range(3))
     out = []
     for t in tip:
         img = base.copy()
-        y = top * t
-        ImageDraw.Draw(img).line((x + s * 0.15, y - s * 0.8, x, y), fill=stick, width=max(3, s // 24))  # type: ignore[arg-type]
+        tip_y = top * float(t)
+        ImageDraw.Draw(img).line((left + s * 0.15, tip_y - s * 0.8, left, tip_y), fill=stick, width=max(3, s // 24))  # type: ignore[arg-type]
         out.append(np.asarray(img.resize((size, size), Image.Resampling.BOX)))
     return out
 
 
-def sound(hits: list[tuple[int, float]], material: str, frames: int, fps: float, rate: int, rng: random.Random) -> np.ndarray:
+def sound(
+    hits: list[tuple[int, float]], material: str, frames: int, fps: float, rate: int, rng: random.Random
+) -> np.ndarray:
     """The clip's audio: each hit starts its material's damped partials (and noise) at ``frame / fps``."""
     _, partials, decay, noise = MATERIALS[material]
     n = round(frames / fps * rate)
@@ -100,7 +102,10 @@ def sound(hits: list[tuple[int, float]], material: str, frames: int, fps: float,
         start = round(frame / fps * rate)
         t = np.arange(n - start) / rate
         amp = min(0.9, 0.25 + 0.8 * speed)
-        tone = sum(np.sin(2 * np.pi * f * rng.uniform(0.97, 1.03) * t + rng.uniform(0, 6.3)) / (i + 1) for i, f in enumerate(partials))
+        tone = sum(
+            np.sin(2 * np.pi * f * rng.uniform(0.97, 1.03) * t + rng.uniform(0, 6.3)) / (i + 1)
+            for i, f in enumerate(partials)
+        )
         burst = nprng.standard_normal(len(t))
         if material == "cloth":
             burst = np.convolve(burst, np.ones(8) / 8, mode="same")  # muffled
@@ -153,7 +158,14 @@ def write_sound_clips(
     except OSError as exc:
         raise DataError(f"{exc.filename or root}: cannot write clips ({exc.strerror or exc})") from None
     stats = {"materials": list(MATERIALS), "clips_per_material": clips_per_material, "frames": frames, "size": size}
-    stats |= {"fps": fps, "rate": rate, "groups": groups, "first_group": first_group, "seed": seed, "container": container}
+    stats |= {
+        "fps": fps,
+        "rate": rate,
+        "groups": groups,
+        "first_group": first_group,
+        "seed": seed,
+        "container": container,
+    }
     atomic_write_text(root / "synth-sound.json", json.dumps(stats, indent=1) + "\n")
     atomic_write_text(root / "clips.csv", "\n".join(rows) + "\n")
     return root / "clips.csv"
