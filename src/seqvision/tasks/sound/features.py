@@ -2,7 +2,7 @@
 
 Each video frame ``k`` (at ``k / fps``) gets ``steps`` sound frames centred at
 ``(k + (j + 0.5) / steps) / fps``: a Hann-windowed ``n_fft`` STFT frame, its magnitude on ``bands``
-mel bands (Slaney-style triangles), ``log(1e-4 + m)``. The way back inverts the mel filterbank by
+mel bands (Slaney-style triangles), ``log(1e-3 + m)``. The way back inverts the mel filterbank by
 least squares (non-negative), then runs Griffin-Lim with a hop of one sound frame.
 """
 
@@ -20,7 +20,7 @@ from seqvision.data.audio import Soundtrack
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_bytes
 
-FLOOR = 1e-4  # added before the log: silence is log(1e-4) = -9.2
+FLOOR = 1e-3  # added before the log: silence is log(1e-3) = -6.9 (room noise stays near it)
 
 
 @dataclass(frozen=True)
