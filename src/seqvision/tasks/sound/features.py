@@ -67,7 +67,9 @@ class Features:
         mel = np.maximum(np.exp(log_mel.astype(np.float64)) - FLOOR, 0.0)
         fb = self.filterbank()
         linear = np.maximum(mel @ np.linalg.pinv(fb).T, 0.0)  # (N, M) @ (M, F) -> (N, F)
-        return griffin_lim(linear, self.n_fft, self.hop(fps), iterations, seed)
+        hop = self.hop(fps)
+        wave = griffin_lim(linear, self.n_fft, hop, iterations, seed)  # frame j centred at j * hop
+        return np.pad(wave, (hop // 2, 0))[: len(wave)]  # ... moved to (j + 0.5) * hop, where it was measured
 
 
 def mel_filterbank(rate: int, n_fft: int, bands: int, low: float = 40.0) -> np.ndarray:

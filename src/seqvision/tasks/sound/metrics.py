@@ -1,8 +1,8 @@
 """Scores of predicted sound features: the L1/L2 loss (and a "mean sound" baseline's), and onset detection.
 
-Onsets are found the same way in real and predicted features: the frame-to-frame rise of the
-log energy (log of the summed mel energies) peaks above ``RISE`` (a factor of e^1.5, about 4.5),
-at least 0.1 s after the previous onset. A predicted onset is correct when it lies within
+Onsets are found the same way in real and predicted features: the rise of the log energy (log of
+the summed mel energies) over ``LAG`` sound frames (a window straddles two hops) peaks above
+``RISE`` (a factor of e, 4.3 dB), at least 0.1 s after the previous onset. A predicted onset is correct when it lies within
 ``TOLERANCE`` seconds of a true one (each matched at most once), as Owens et al. score their
 onsets; precision, recall and their F1 (called the onset accuracy in the reports) are counted
 over all clips. A constant "mean sound" has no onsets: its recall is 0.
@@ -14,17 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RISE = 1.5  # log-energy rise between consecutive sound frames that counts as an onset
+RISE = 1.0  # log-energy rise over LAG sound frames that counts as an onset
+LAG = 2
 TOLERANCE = 0.1  # seconds between a predicted and a true onset that still match
 SEPARATION = 0.1  # seconds: an onset this close after another is the same one
 
 
 def onsets(features: np.ndarray, frame_rate: float, rise: float = RISE) -> np.ndarray:
     """Onset times in seconds of ``(N, bands)`` log-mel features with ``frame_rate`` frames per second."""
-    if len(features) < 2:
+    if len(features) <= LAG:
         return np.zeros(0)
     energy = np.log(np.exp(features.astype(np.float64)).sum(1))  # (N, M) -> (N,)
-    flux = np.diff(energy)  # flux[i]: the rise into frame i + 1
+    flux = energy[LAG:] - energy[:-LAG]  # flux[i]: the rise from frame i to frame i + LAG
     peaks = [
         i
         for i in range(len(flux))
@@ -32,7 +33,7 @@ def onsets(features: np.ndarray, frame_rate: float, rise: float = RISE) -> np.nd
     ]
     out: list[float] = []
     for i in peaks:
-        t = (i + 1) / frame_rate
+        t = (i + 1) / frame_rate  # the first frame of the rise that holds the new sound
         if not out or t - out[-1] >= SEPARATION:
             out.append(t)
     return np.array(out)
