@@ -114,7 +114,8 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     if len(skipped) > 5:
         print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
     if not scores.clips:
-        raise DataError(f"{inputs[0]}: no readable clip with sound ({len(skipped)} skipped)")
+        first = f"; first: {skipped[0]}" if skipped else ""
+        raise DataError(f"{inputs[0]}: no readable clip with sound ({len(skipped)} skipped{first})")
     s = scores.summary()
     result: dict[str, Any] = {
         "model": str(predictor.path),

@@ -93,7 +93,7 @@ def _stft(x: np.ndarray, n_fft: int, hop: int, frames: int) -> np.ndarray:
 def _istft(spec: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     window = np.hanning(n_fft)
     frames = np.fft.irfft(spec, n=n_fft, axis=1) * window  # (N, n_fft)
-    length = (len(spec) - 1) * hop + n_fft
+    length = len(spec) * hop + n_fft
     out, norm = np.zeros(length), np.zeros(length)
     for i, frame in enumerate(frames):  # overlap-add, normalised by the summed squared windows
         out[i * hop : i * hop + n_fft] += frame
