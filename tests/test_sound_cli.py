@@ -15,6 +15,7 @@ from seqvision.cli.main import main
 from seqvision.data.video_write import write_video
 
 pytest.importorskip("av")
+CaptureFixture = pytest.CaptureFixture[str]
 
 TINY = [
     "--set=model.encoder.channels=[8,8,12,16]",
@@ -77,7 +78,9 @@ def read_wav(path: Path) -> tuple[int, np.ndarray]:
         return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
 
 
-def test_read_writes_wavs(sound_run: Path, sound_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_writes_wavs(
+    sound_run: Path, sound_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     clip = next(iter(sorted(sound_data.rglob("*.mkv"))))
     out = tmp_path / "wavs"
     assert main(["predict", str(sound_run), str(clip), "--out", str(out), "--json", "--threads", "1"]) == 0
@@ -92,7 +95,9 @@ def test_read_writes_wavs(sound_run: Path, sound_data: Path, tmp_path: Path, cap
     assert len(capsys.readouterr().out.splitlines()) == 8 and len(list(out.glob("*.nearest.wav"))) == 8
 
 
-def test_export_and_read_onnx(sound_run: Path, sound_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_and_read_onnx(
+    sound_run: Path, sound_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("onnxruntime")
     onnx = tmp_path / "sound.onnx"
     assert main(["export", str(sound_run / "model.safetensors"), "--out", str(onnx)]) == 0
@@ -117,5 +122,7 @@ def test_bad_inputs_are_one_line(sound_run: Path, tmp_path: Path, capsys: pytest
     one_error(capsys.readouterr().err, rc, "nothing.mp4", "not found")
     rc = main(["train", "--task", "sound", "--train", str(mute), "--out", str(tmp_path / "r"), *TINY])
     one_error(capsys.readouterr().err, rc, "one group")
-    rc = main(["train", "--task", "sound", "--preset", "lrcn-small", "--train", str(mute), "--out", str(tmp_path / "r")])
+    rc = main(
+        ["train", "--task", "sound", "--preset", "lrcn-small", "--train", str(mute), "--out", str(tmp_path / "r")]
+    )
     one_error(capsys.readouterr().err, rc, "regress head")

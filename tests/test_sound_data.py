@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqvision.data.audio import read_soundtrack
 from seqvision.data.clips import probe
 from seqvision.data.video_write import write_video
 from seqvision.errors import DataError

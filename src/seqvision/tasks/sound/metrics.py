@@ -2,8 +2,8 @@
 
 Onsets are found the same way in real and predicted features: the rise of the log energy (log of
 the summed mel energies) over ``LAG`` sound frames (a window straddles two hops) peaks above
-``RISE`` (a factor of e, 4.3 dB), at least 0.1 s after the previous onset. A predicted onset is correct when it lies within
-``TOLERANCE`` seconds of a true one (each matched at most once), as Owens et al. score their
+``RISE`` (a factor of e, 4.3 dB), at least 0.1 s after the previous onset. A predicted onset is
+correct when it lies within ``TOLERANCE`` seconds of a true one (each matched at most once), as Owens et al. score their
 onsets; precision, recall and their F1 (called the onset accuracy in the reports) are counted
 over all clips. A constant "mean sound" has no onsets: its recall is 0.
 """
