@@ -32,8 +32,8 @@ def score(model: str, listing: Path) -> str:
         true = probe_sound(SoundSample(path, "", str(path)), f).features
         rec = sp.predict([path])[0]
 
-        def features(wave: np.ndarray) -> np.ndarray:
-            return f.of_track(Soundtrack(wave, f.rate, 0.0), rec.frames, rec.fps)
+        def features(wave: np.ndarray, frames: int = rec.frames, fps: float = rec.fps) -> np.ndarray:
+            return f.of_track(Soundtrack(wave, f.rate, 0.0), frames, fps)
 
         gl += float(np.abs(features(sp.griffin_lim(rec)) - true).mean())
         nearest = sp.retrieve(rec)
