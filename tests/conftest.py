@@ -74,3 +74,14 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def sound_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8 generated clips with sound (2 per material, scenes g01/g02; mkv: x264 + PCM), 12 frames of 32x32 at 16 fps."""
+    pytest.importorskip("av")
+    from seqvision.tasks.sound.synth import write_sound_clips
+
+    out = tmp_path_factory.mktemp("sound") / "clips"
+    write_sound_clips(out, 2, frames=12, size=32, groups=2)
+    return out

@@ -80,6 +80,22 @@ def gait(folder: Path) -> tuple[Path, list[Any]]:
     return path, [s.path for s in read_gait(root).samples][:3]
 
 
+def sound(folder: Path) -> tuple[Path, list[Any]]:
+    pytest.importorskip("av")
+    from seqvision.tasks.sound.clips import read_sound_clips
+    from seqvision.tasks.sound.synth import write_sound_clips
+    from seqvision.tasks.sound.task import input_metadata
+
+    cfg = ExperimentConfig(task="sound", model=get_preset("vis-small"))
+    apply_overrides(cfg, ["model.height=16", "model.encoder.channels=[4,8,8,8]", "model.sequence.hidden=8"])
+    apply_overrides(cfg, ["data.clip.frames=6", "data.sound.bands=6", "data.sound.steps=2"])
+    sound = {"rate": 16000, "bands": 6, "steps": 2, "n_fft": 512, "loss": "l1", "mean": [-5.0] * 6}
+    meta = {"task": "sound", "architecture": to_dict(cfg.model), "input": input_metadata(cfg), "sound": sound}
+    path = save_model(folder / "sound.safetensors", build_model(cfg.model, 12), meta)
+    csv = write_sound_clips(folder / "clips", 1, frames=6, size=16, groups=1)
+    return path, [s.path for s in read_sound_clips(csv).samples[:3]]
+
+
 def captioning(folder: Path) -> tuple[Path, list[Any]]:
     from seqvision.tasks.captioning.vocab import SPECIALS
 
@@ -168,6 +184,7 @@ CASES: dict[str, Callable[[Path], tuple[Path, list[Any]]]] = {
     "image_classes": image_classes,
     "video": video,
     "gait": gait,
+    "sound": sound,
     "captioning": captioning,
     "forecast": forecast,
     "dna": dna,

@@ -4,6 +4,9 @@
 >>> apply_overrides(cfg, ["model.sequence.name=gru", "train.lr=3e-4"])
 >>> cfg.model.sequence.name, cfg.train.lr
 ('gru', 0.0003)
+
+The tasks' own sections of ``data`` (``data.clip``, ``data.sound``, ...) live in :mod:`seqvision.config_tasks`
+and are importable from here too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from seqvision.config_tasks import CaptionConfig, ClipConfig, ForecastConfig, GaitConfig, SegmentConfig, SoundConfig
 from seqvision.errors import ConfigError
 
 T = TypeVar("T")
@@ -71,50 +75,6 @@ class ModelConfig:
 
 
 @dataclass
-class ClipConfig:
-    frames: int = 16  # frames sampled per clip (at most, when fps is set)
-    fps: float = 0.0  # 0: spread the frames uniformly over the clip; > 0: sample at this rate
-    crop: float = 0.8  # training: a random temporal crop covering at least this fraction of the clip
-
-
-@dataclass
-class CaptionConfig:
-    min_count: int = 3  # words seen fewer times in the training captions become <unk>
-    max_words: int = 20  # training captions are cut to this many words; decoding stops after it
-    attention_reg: float = 1.0  # doubly stochastic attention: weight of sum_cells (1 - sum_t alpha)^2
-    sampling: float = 0.0  # scheduled sampling: chance of feeding the model's own word, reached at the end
-    beam_width: int = 1  # decoding during validation (1: greedy)
-
-
-@dataclass
-class ForecastConfig:
-    frames_in: int = 10  # past frames the model reads
-    frames_out: int = 10  # future frames it predicts
-    sequences: int = 10000  # moving-mnist:PATH: fresh training sequences per epoch (validation: a tenth as many)
-    stride: int = 2  # radar and array files: frames between the starts of consecutive training windows
-    rain_fraction: float = 0.05  # radar: keep windows whose last input frame has this fraction >= 1 mm/h
-    downsample: int = 2  # radar: average each downsample x downsample block of pixels (1 km -> 2 km)
-
-
-@dataclass
-class SegmentConfig:
-    crop: int = 384  # training windows of crop x crop input pixels
-    crops: int = 8  # windows per page and epoch
-    baseline_weight: float = 8.0  # BCE weight of baseline pixels (a thin band: ~1 % of a page)
-
-
-@dataclass
-class GaitConfig:
-    loss: str = "triplet"  # triplet (batch-hard) | arcface (a cosine classifier over the training subjects)
-    margin: float = 0.0  # triplet: distance margin; 0: the soft margin log(1 + exp(d+ - d-))
-    arc_margin: float = 0.3  # arcface: the additive angle margin (radians) ...
-    scale: float = 16.0  # ... and the logit scale
-    subjects: int = 8  # training batches hold this many subjects ...
-    per_subject: int = 4  # ... with this many clips each (P x K sampling, for batch-hard mining)
-    gallery: list[str] = field(default_factory=list)  # sequence names in the gallery (e.g. nm-01); []: first half
-
-
-@dataclass
 class DataConfig:
     # one input, or (line-format data) a list of them, each "PATH" or "PATH*N": N copies of its lines per
     # epoch, to weigh a small real set against a large synthetic one (README, "Mixing data sets")
@@ -132,6 +92,7 @@ class DataConfig:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)  # forecast task
     segment: SegmentConfig = field(default_factory=SegmentConfig)  # segment task (pages)
     gait: GaitConfig = field(default_factory=GaitConfig)  # gait task (clip data from data.clip)
+    sound: SoundConfig = field(default_factory=SoundConfig)  # sound task (sounds for silent video)
 
     @property
     def train_path(self) -> str:
@@ -172,7 +133,7 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    task: str = "text_lines"  # text_lines | video | captioning | image_classes | forecast | dna | ... (seqvision.tasks)
+    task: str = "text_lines"  # text_lines | video | sound | gait | captioning | forecast | ... (seqvision.tasks)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

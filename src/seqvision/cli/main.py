@@ -46,8 +46,8 @@ def add_train(sub: Any) -> None:
     p = sub.add_parser("train", help="train a model (text lines or video clips) into a run folder")
     p.add_argument(
         "--task",
-        help="what to learn: text_lines (default), video, captioning, image_classes, forecast, dna, segment or gait "
-        "(see `seqvision models`)",
+        help="what to learn: text_lines (default), video, sound, gait, captioning, image_classes, forecast, dna or "
+        "segment (see `seqvision models`)",
     )
     p.add_argument(
         "--preset",
@@ -62,6 +62,7 @@ def add_train(sub: Any) -> None:
         "a shard folder (seqvision pack); several line-format inputs mix, each PATH or PATH*N "
         "(its lines N times per epoch), caseless:PATH for labels without case; "
         "video: a folder per class or a path,label[,group] CSV/TSV; "
+        "sound: a folder of video files with audio or a path[,group] CSV/TSV; "
         "forecast: moving-mnist:mnist.npz, radar .npz events or .npy/.npz frame arrays",
     )
     p.add_argument("--val", help="validation data (default: a held-out fraction of --train)")

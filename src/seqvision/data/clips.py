@@ -1,4 +1,4 @@
-"""Clip decoding, shared by the clip tasks (video, gait): which frames to take, streaming them out of a video
+"""Clip decoding, shared by the clip tasks (video, gait, sound): which frames to take, streaming them out of a video
 (PyAV) or a folder of frame images, and padding decoded clips into a batch.
 
 A clip is never held whole in memory: frames are decoded in order and only the sampled ones are
@@ -66,7 +66,7 @@ def probe(path: Path) -> ClipInfo:
             if n <= 0:
                 n = sum(1 for packet in container.demux(stream) if packet.size)
     except av.FFmpegError as exc:
-        raise DataError(f"{path}: unreadable or corrupt video ({_reason(exc)})") from None
+        raise DataError(f"{path}: unreadable or corrupt video ({reason(exc)})") from None
     if n <= 0:
         raise DataError(f"{path}: video has no frames")
     return ClipInfo(n, float(rate) if rate else 0.0)
@@ -139,7 +139,7 @@ def _decode_video(path: Path, wanted: list[int], size: int) -> dict[int, np.ndar
                     break
     except av.FFmpegError as exc:
         if not got:
-            raise DataError(f"{path}: unreadable or corrupt video ({_reason(exc)})") from None
+            raise DataError(f"{path}: unreadable or corrupt video ({reason(exc)})") from None
     except IndexError:
         raise DataError(f"{path}: no video stream") from None
     return got
@@ -157,7 +157,7 @@ def _decode_folder(path: Path, wanted: list[int], size: int) -> dict[int, np.nda
     return got
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
     return (getattr(exc, "strerror", None) or str(exc)).splitlines()[0][:120]
 
 

@@ -61,7 +61,7 @@ def _export_bytes(module: nn.Module, args: tuple[Tensor, ...], names: list[str],
     dynamic = {name: {0: "batch", **({3: "width"} if name == "images" else {})} for name in names}
     dynamic |= {"feats": {0: "batch", 1: "time"}, "out": {0: "batch", 1: "time"}, "log_probs": {0: "batch", 1: "time"}}
     dynamic |= {"lengths": {0: "batch"}, "out_lengths": {0: "batch"}}
-    dynamic |= {"clips": {0: "batch", 1: "time"}, "logits": {0: "batch"}}
+    dynamic |= {"clips": {0: "batch", 1: "time"}, "logits": {0: "batch"}, "features": {0: "batch", 1: "time"}}
     buffer = io.BytesIO()
     with warnings.catch_warnings(), quiet_stderr():
         warnings.simplefilter("ignore")
@@ -182,8 +182,11 @@ def _clip_example(model: SeqModel, frames: list[int], seed: int) -> tuple[Tensor
     return clips, torch.tensor(frames, dtype=torch.int64)
 
 
-def clip_to_onnx(model: SeqModel, metadata: dict[str, Any] | None = None) -> bytes:
-    """Export a video model (eval mode) to ONNX bytes, checked against eager on untraced clip lengths.
+def clip_to_onnx(model: SeqModel, metadata: dict[str, Any] | None = None, output: str = "logits") -> bytes:
+    """Export a clip model (eval mode) to ONNX bytes, checked against eager on untraced clip lengths.
+
+    ``output`` names the result: ``logits`` ``(B, K)`` of a classifier, or ``features`` ``(B, T, K)`` of a
+    per-frame regression head (the sound task), whose time axis is dynamic too.
 
     Raises:
         ExportError: when it cannot be exported or onnxruntime disagrees with PyTorch.
@@ -192,7 +195,7 @@ def clip_to_onnx(model: SeqModel, metadata: dict[str, Any] | None = None) -> byt
     model = model.eval()
     name = "/".join(model.parts.values()) or type(model).__name__
     try:
-        data = _export_bytes(model, _clip_example(model, [6, 4], 0), ["clips", "lengths"], ["logits", "out_lengths"])
+        data = _export_bytes(model, _clip_example(model, [6, 4], 0), ["clips", "lengths"], [output, "out_lengths"])
     except Exception as exc:  # the exporter raises many types
         raise ExportError(f"cannot export {name}: {str(exc).splitlines()[0]}") from None
     check_clip_parity(model, data, name)
@@ -240,7 +243,9 @@ def save_export(data: bytes, out: Path, metadata: dict[str, Any], int8: bool, st
     atomic_write_bytes(out, data)
     kind = "int8 (LSTM/MatMul/Gemm weights)" if int8 else "fp32"
     size = out.stat().st_size / 1e6
-    if "labels" in metadata:
+    if "sound" in metadata:  # per-frame sound features
+        classes = f"{metadata['sound']['bands']} mel bands x {metadata['sound']['steps']} per frame"
+    elif "labels" in metadata:
         classes = f"{len(metadata['labels'])} classes"
     elif "alphabet" in metadata:
         classes = f"{len(metadata['alphabet'])} characters"
@@ -250,11 +255,12 @@ def save_export(data: bytes, out: Path, metadata: dict[str, Any], int8: bool, st
     return 0
 
 
-def export_clip_model(predictor: Any, model: str, out: Path, int8: bool) -> int:
-    """``seqvision export`` of a per-frame clip model (video, gait): ``predictor`` is the task's loader class."""
+def export_clip_model(predictor: Any, model: str, out: Path, int8: bool, output: str = "logits") -> int:
+    """``seqvision export`` of a per-frame clip model (video, gait, sound): ``predictor`` is the task's loader class,
+    ``output`` the name of the result (:func:`clip_to_onnx`)."""
     start = time.perf_counter()
     loaded = predictor.load(model)
     if loaded.model is None:
         raise ExportError(f"{model}: already an ONNX model")
     metadata = {**loaded.metadata, "onnx": {"opset": OPSET, "int8": int8, "inputs": ["clips", "lengths"]}}
-    return save_export(clip_to_onnx(loaded.model, metadata), out, metadata, int8, start)
+    return save_export(clip_to_onnx(loaded.model, metadata, output), out, metadata, int8, start)

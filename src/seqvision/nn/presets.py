@@ -130,6 +130,24 @@ def lrcn_small(*, sequence: str = "lstm", size: int = 48) -> ModelConfig:
     )
 
 
+@PRESETS.register("vis-small")
+def vis_small(*, sequence: str = "lstm", size: int = 32) -> ModelConfig:
+    """Sounds for silent video (Owens et al. 2016): small VGG per RGB frame -> LSTM(128) -> sound features per frame.
+
+    >>> vis_small(sequence="none").head.name
+    'regress'
+    """
+    return ModelConfig(
+        preset="vis-small",
+        input="clip",
+        height=size,
+        in_channels=3,
+        encoder=EncoderConfig("small", channels=[16, 32, 48, 64], dropout=0.0),
+        sequence=SequenceConfig(sequence, hidden=128, layers=1, bidirectional=False, dropout=0.0, heads=4),
+        head=HeadConfig("regress", hidden=128, dropout=0.0),
+    )
+
+
 @PRESETS.register("sat-small")
 def sat_small(*, sequence: str = "none", size: int = 96, grid: int = 6) -> ModelConfig:
     """Captioning (Show, Attend and Tell, Xu et al. 2015): small VGG on 96 px RGB -> 6x6 cells -> attention LSTM.

@@ -1,4 +1,4 @@
-"""Tasks: text lines, pages, video clips, gait, captions, image classes, forecasting, DNA/RNA; one folder each.
+"""Tasks: text lines, pages, video clips, gait, sounds for silent video, captions, image classes, forecasting, DNA/RNA.
 
 Importing this package registers every task in ``seqvision.registry.TASKS``. A task folder never
 imports another; shared machinery (training, export, serving, the CLI) reaches a task through the
@@ -16,6 +16,7 @@ from seqvision.tasks.gait import task as _gait  # noqa: F401
 from seqvision.tasks.image_classes import task as _image_classes  # noqa: F401
 from seqvision.tasks.lines import task as _lines  # noqa: F401
 from seqvision.tasks.segment import task as _segment  # noqa: F401
+from seqvision.tasks.sound import task as _sound  # noqa: F401
 from seqvision.tasks.video import task as _video  # noqa: F401
 
 __all__ = ["Prepared", "Task", "all_tasks", "get_task"]

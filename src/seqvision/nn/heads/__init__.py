@@ -1,3 +1,3 @@
 """Heads: sequence features -> task outputs. Importing registers them."""
 
-from seqvision.nn.heads import attention, classify, ctc, embed, sigmoid  # noqa: F401
+from seqvision.nn.heads import attention, classify, ctc, embed, regress, sigmoid  # noqa: F401

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from seqvision.data.clips import require_av
+from seqvision.data.video_write import FORMATS, write_video
 from seqvision.errors import ConfigError, DataError
 from seqvision.io import _UMASK, atomic_write_text
 
@@ -37,13 +37,7 @@ CLASSES: dict[str, tuple[str, bool]] = {
 }
 ORDER_ONLY = ("move-right", "move-left", "grow", "shrink", "rotate-cw", "rotate-ccw")
 APPEARANCE = ("ring", "cross")
-CONTAINERS = {  # suffix -> (container format, codec); "frames" writes a folder of PNG frames per clip
-    "mp4": ("mp4", "libx264"),
-    "mkv": ("matroska", "libx264"),
-    "webm": ("webm", "libvpx"),
-    "avi": ("avi", "mpeg4"),
-    "frames": ("", ""),
-}
+CONTAINERS = [*FORMATS, "frames"]  # video file suffixes (seqvision.data.video_write); frames: PNG folders
 SCALE = 4  # drawn at 4x and downsampled: smooth edges and sub-pixel motion
 
 
@@ -116,34 +110,6 @@ def write_frames(folder: Path, frames: list[np.ndarray]) -> None:
 
         shutil.rmtree(folder)
     os.replace(tmp, folder)
-
-
-def write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
-    """Encode RGB frames to ``path`` (format from its suffix), atomically."""
-    av = require_av()
-    fmt, codec = CONTAINERS[path.suffix.lstrip(".")]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600
-    os.close(fd)
-    try:
-        with av.open(tmp, "w", format=fmt) as out:
-            stream = out.add_stream(codec, rate=round(fps))
-            stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-            stream.pix_fmt = "yuv420p"
-            stream.codec_context.thread_count = 1
-            if codec == "libx264":
-                stream.codec_context.options = {"crf": "16", "preset": "veryfast"}
-            else:
-                stream.codec_context.bit_rate = 2_000_000
-            for k, array in enumerate(frames):
-                frame = av.VideoFrame.from_ndarray(array, format="rgb24").reformat(format="yuv420p")
-                frame.pts = k  # in 1/rate units: the codec's time base
-                out.mux(stream.encode(frame))
-            out.mux(stream.encode(None))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_clips(

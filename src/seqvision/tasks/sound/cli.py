@@ -1,0 +1,158 @@
+"""Sound handlers: ``synth-sound``, and ``eval`` / ``read`` (alias ``predict``) when the model is a sound model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from seqvision.errors import ConfigError, DataError, SeqvisionError
+
+
+def synth_sound(args: argparse.Namespace) -> int:
+    from seqvision.tasks.sound.synth import write_sound_clips
+
+    start = time.perf_counter()
+    csv = write_sound_clips(
+        args.out,
+        args.clips,
+        frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        rate=args.rate,
+        groups=args.groups,
+        first_group=args.first_group,
+        seed=args.seed,
+        container=args.container,
+    )
+    print(f"{csv}  ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def clip_paths(inputs: list[str]) -> list[Path]:
+    """Video files as given; CSV/TSV lists and folders -> the clips they hold."""
+    from seqvision.tasks.sound.clips import read_sound_clips
+
+    paths: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir() or (path.suffix.lower() in (".csv", ".tsv") and path.is_file()):
+            paths += [s.path for s in read_sound_clips(path).samples]
+        else:
+            paths.append(path)
+    return paths
+
+
+def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    """Predict each clip's sound from its pictures; write ``OUT/NAME.wav`` (Griffin-Lim) and, when the model's
+    sound bank is beside it, ``OUT/NAME.nearest.wav`` (the nearest training sound)."""
+    from seqvision.tasks.sound.features import write_wav
+    from seqvision.tasks.sound.predictor import SoundPredictor
+
+    if not args.out:
+        raise ConfigError("a sound model writes .wav files: pass --out FOLDER")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: --out must be a folder for a sound model's .wav files")
+    predictor = SoundPredictor.load(model, args.backend, args.threads)
+    paths = clip_paths(inputs)
+    if not paths:
+        raise DataError(f"{' '.join(inputs)}: no video files")
+    out.mkdir(parents=True, exist_ok=True)
+    rate, failed = predictor.features.rate, 0
+    for i, outcome in predictor.predict_many(paths, max(1, min(args.batch_size, 8))):
+        if isinstance(outcome, SeqvisionError):
+            print(f"seqvision: error: {outcome}", file=sys.stderr)
+            failed += 1
+            continue
+        record = predictor.to_json(outcome)
+        wav = out / f"{paths[i].stem}.wav"
+        write_wav(wav, predictor.griffin_lim(outcome), rate)
+        record["wav"] = str(wav)
+        nearest = predictor.retrieve(outcome)
+        if nearest is not None:
+            record["nearest"]["wav"] = str(out / f"{paths[i].stem}.nearest.wav")
+            write_wav(record["nearest"]["wav"], nearest[0], rate)
+        if args.json:
+            print(json.dumps({"clip": str(paths[i]), **record}, ensure_ascii=False))
+        else:
+            times = " ".join(f"{t:.2f}" for t in record["onsets"]) or "none"
+            near = f"; nearest training sound {Path(nearest[1]).name}" if nearest else ""
+            print(f"{paths[i]}\t{wav}  ({record['seconds']:.2f} s, onsets at {times} s{near})")
+    return 1 if failed else 0
+
+
+def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+    """The feature loss against a "mean sound" baseline, and onset accuracy, on clips with their real audio."""
+    from seqvision.tasks.sound.clips import read_sound_clips
+    from seqvision.tasks.sound.dataset import probe_all
+    from seqvision.tasks.sound.metrics import SoundScores
+    from seqvision.tasks.sound.predictor import SoundPredictor
+
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    predictor = SoundPredictor.load(model, args.backend, args.threads)
+    report = read_sound_clips(inputs[0])
+    start = time.perf_counter()
+    clips, skipped = probe_all(report.samples, predictor.features)
+    skipped = list(report.skipped) + skipped
+    scores = SoundScores(str(predictor.metadata["sound"].get("loss", "l1")))
+    truth = {c.sample.path: c for c in clips}
+    for i, outcome in predictor.predict_many([c.sample.path for c in clips], max(1, min(args.batch_size, 8))):
+        if isinstance(outcome, SeqvisionError):
+            skipped.append(str(outcome))
+            continue
+        clip = truth[clips[i].sample.path]
+        n = min(len(outcome.features), len(clip.features))
+        scores.update(outcome.features[:n], clip.features[:n], predictor.mean, outcome.fps * predictor.features.steps)
+    seconds = time.perf_counter() - start
+    for message in skipped[:5]:
+        print(f"warning: skipped {message}", file=sys.stderr)
+    if len(skipped) > 5:
+        print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
+    if not scores.clips:
+        first = f"; first: {skipped[0]}" if skipped else ""
+        raise DataError(f"{inputs[0]}: no readable clip with sound ({len(skipped)} skipped{first})")
+    s = scores.summary()
+    result: dict[str, Any] = {
+        "model": str(predictor.path),
+        "backend": predictor.backend,
+        "data": str(inputs[0]),
+        "loss": scores.loss,
+    }
+    result |= {k: round(v, 5) for k, v in s.items()} | {"clips": scores.clips, "skipped": len(skipped)}
+    result["seconds"] = round(seconds, 3)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    gain = 100 * (1 - s["loss"] / s["mean_sound_loss"]) if s["mean_sound_loss"] else 0.0
+    print(
+        f"{scores.loss} loss {s['loss']:.4f}  (mean sound {s['mean_sound_loss']:.4f}: {gain:.1f} % lower)  "
+        f"on {scores.clips} clips ({len(skipped)} skipped) in {seconds:.1f} s"
+    )
+    print(
+        f"onset accuracy {s['onset_accuracy']:.3f}  (precision {s['onset_precision']:.3f}, recall "
+        f"{s['onset_recall']:.3f}, {int(s['true_onsets'])} true onsets; mean sound: 0)"
+    )
+    return 0
+
+
+def add_parsers(sub: Any, after: str) -> None:
+    """``seqvision synth-sound``, listed after ``export``."""
+    if after != "export":
+        return
+    p = sub.add_parser("synth-sound", help="write synthetic clips with sound (a stick hits wood, metal, glass, cloth)")
+    p.add_argument("--out", required=True, help="folder to write (MATERIAL/*.mkv, clips.csv, synth-sound.json)")
+    p.add_argument("--clips", type=int, default=40, help="clips per material (default 40)")
+    p.add_argument("--frames", type=int, default=24, help="frames per clip (default 24)")
+    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
+    p.add_argument("--fps", type=float, default=16.0, help="frame rate (default 16)")
+    p.add_argument("--rate", type=int, default=16000, help="audio samples per second (default 16000)")
+    p.add_argument("--groups", type=int, default=4, help="scenes (gXX in file names), shared by clips (default 4)")
+    p.add_argument("--first-group", type=int, default=1, help="number of the first scene (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
+    p.add_argument("--container", choices=["mkv", "mp4", "avi"], default="mkv", help="mkv: x264 + PCM; mp4: AAC")
+    p.set_defaults(func=synth_sound)

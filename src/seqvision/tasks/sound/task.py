@@ -1,0 +1,209 @@
+"""Sounds for silent video (Owens et al. 2016): a CNN per frame -> a sequence model -> sound features per frame.
+
+The targets are log-mel frames of each clip's own audio track, ``steps`` per video frame, aligned
+by timestamp; the loss is L1 (or L2); validation also scores a "mean sound" (the training clips'
+average feature frame, everywhere) and onset detection. Waveforms come from Griffin-Lim or from
+the nearest training clip (a bank of them is saved beside the model, ``sound-bank.safetensors``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seqvision.errors import ConfigError, DataError
+from seqvision.registry import TASKS
+from seqvision.tasks.base import Prepared, Task, model_line
+
+if TYPE_CHECKING:
+    import numpy as np
+    from torch.utils.data import DataLoader
+
+    from seqvision.config import ExperimentConfig
+    from seqvision.tasks.predictor import Predictor
+    from seqvision.tasks.sound.clips import SoundSample
+    from seqvision.tasks.sound.dataset import SoundClip
+
+BANK = "sound-bank.safetensors"
+
+
+@TASKS.register("sound")
+class Sound(Task):
+    """Video files with sound -> their sound, predicted from the pictures alone; L1/L2 on log-mel, onsets."""
+
+    name = "sound"
+    title = "sound"
+    default_preset = "vis-small"
+    monitor, mode = "val_loss", "min"
+    metric_names = ("val_loss", "val_mean_sound_loss", "val_onset_accuracy")
+    model_input = "clip"
+    model_head = "regress"
+
+    def add_parsers(self, sub: Any, after: str) -> None:
+        from seqvision.tasks.sound.cli import add_parsers
+
+        add_parsers(sub, after)
+
+    @property
+    def predictor(self) -> type[Predictor]:
+        from seqvision.tasks.sound.predictor import SoundPredictor
+
+        return SoundPredictor
+
+    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.sound.cli import read
+
+        return read(args, model, inputs)
+
+    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
+        from seqvision.tasks.sound.cli import evaluate
+
+        return evaluate(args, model, inputs)
+
+    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
+        from seqvision.export.onnx import export_clip_model
+        from seqvision.tasks.sound.predictor import SoundPredictor
+
+        return export_clip_model(SoundPredictor, model, out, args.int8, output="features")
+
+    def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[SoundSample], list[SoundSample]]:
+        from seqvision.data.loaders import report_skipped
+        from seqvision.tasks.sound.clips import check_no_leak, grouped_split, read_sound_clips
+
+        if not cfg.data.train_path:
+            raise DataError("no training data: pass --train DATA (or set data.train)")
+        train = read_sound_clips(cfg.data.train_path)
+        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
+        if cfg.data.val:
+            val = read_sound_clips(cfg.data.val)
+            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
+            check_no_leak(train.samples, val.samples)
+            return train.samples, val.samples
+        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+
+    def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
+        import numpy as np
+
+        from seqvision.config import to_dict
+        from seqvision.data.loaders import report_skipped
+        from seqvision.nn.model import build_model
+        from seqvision.tasks.sound.dataset import probe_all
+        from seqvision.tasks.sound.features import Features
+        from seqvision.tasks.sound.module import SoundModule
+
+        self.check_model(cfg)
+        sound = cfg.data.sound
+        if sound.loss not in ("l1", "l2"):
+            raise ConfigError(f"data.sound.loss must be l1 or l2, not {sound.loss!r}")
+        if sound.steps < 1 or sound.bands < 2 or sound.n_fft < 16 or sound.rate < 1000:
+            raise ConfigError("data.sound: steps >= 1, bands >= 2, n_fft >= 16 and rate >= 1000 are needed")
+        features = Features.of(sound)
+        train_samples, val_samples = self.split(cfg, log)
+        train, train_bad = probe_all(train_samples, features)
+        val, val_bad = probe_all(val_samples, features)
+        report_skipped("train clips", train_bad, log)
+        report_skipped("val clips", val_bad, log)
+        if not train:
+            raise DataError(f"{cfg.data.train_path}: no usable training clip ({len(train_bad)} skipped)")
+        if not val:
+            raise DataError("no usable validation clip (see the warnings above)")
+        mean = np.concatenate([c.features for c in train]).mean(0)  # (bands,): the "mean sound"
+        model = build_model(cfg.model, sound.steps * sound.bands)
+        start_at_mean(model, mean, sound.steps)
+        write_bank(out / BANK, train[: sound.bank])
+        params = sum(p.numel() for p in model.parameters())
+        metadata = {
+            "task": self.name,
+            "architecture": to_dict(cfg.model),
+            "config": to_dict(cfg),
+            "input": input_metadata(cfg),
+            "sound": {
+                **features.to_dict(),
+                "loss": sound.loss,
+                "mean": [round(float(v), 5) for v in mean],
+                "bank": BANK,
+            },
+            "parameters": params,
+        }
+        train_loader = self._loader(train, cfg, augment=True)
+        summary = (
+            f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {sound.bands} mel bands x "
+            f"{sound.steps} per frame, {len(train)} train / {len(val)} val clips -> {out}"
+        )
+        total = cfg.train.epochs * len(train_loader)
+        module = SoundModule(model, mean, sound.bands, sound.loss, cfg.train, total_steps=total)
+        counts = {"train_clips": len(train), "val_clips": len(val)}
+        return Prepared(model, module, train_loader, self._loader(val, cfg, augment=False), metadata, counts, summary)
+
+    @staticmethod
+    def _loader(clips: list[SoundClip], cfg: ExperimentConfig, augment: bool) -> DataLoader:
+        from torch.utils.data import DataLoader
+
+        from seqvision.data.batches import RandomBatches
+        from seqvision.tasks.sound.dataset import SoundDataset, pad_batch
+
+        frames = cfg.data.clip.frames if augment else 0  # validation: whole clips
+        ds = SoundDataset(clips, cfg.model.height, frames, cfg.data.sound.steps, augment=augment and cfg.data.augment)
+        workers = cfg.data.num_workers
+        batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=augment, seed=cfg.train.seed)
+        return DataLoader(
+            ds, batch_sampler=batches, collate_fn=pad_batch, num_workers=workers, persistent_workers=workers > 0
+        )
+
+    def describe(self, metrics: dict[str, float]) -> str:
+        return (
+            f"val loss {metrics.get('val_loss', float('nan')):.4f} (mean sound "
+            f"{metrics.get('val_mean_sound_loss', float('nan')):.4f}), onset accuracy "
+            f"{metrics.get('val_onset_accuracy', float('nan')):.3f}"
+        )
+
+
+def start_at_mean(model: Any, mean: np.ndarray, steps: int) -> None:
+    """The regression starts from the mean sound (its last layer's bias), not from silence at log 0."""
+    import numpy as np
+    import torch
+
+    last = model.head.mlp[-1]
+    with torch.no_grad():
+        last.bias.copy_(torch.from_numpy(np.tile(mean, steps)))  # (M,) -> (steps * M,), step-major
+        last.weight.mul_(0.1)
+
+
+def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
+    from seqvision.data.clips import CLIP_NORMALISATION
+
+    return {
+        "frames": cfg.data.clip.frames,
+        "sampling": "every frame, from the start",
+        "height": cfg.model.height,
+        "width": cfg.model.height,
+        "channels": cfg.model.in_channels,
+        "normalisation": CLIP_NORMALISATION,
+    }
+
+
+def write_bank(path: Path, clips: list[SoundClip]) -> None:
+    """The training sounds kept for retrieval: padded features and waveforms + lengths, sources in the metadata."""
+    import json
+
+    import torch
+    from safetensors.torch import save
+
+    from seqvision.io import atomic_write_bytes
+
+    def padded(arrays: list[np.ndarray]) -> torch.Tensor:
+        out = torch.zeros(len(arrays), max(len(a) for a in arrays), *arrays[0].shape[1:])
+        for i, a in enumerate(arrays):
+            out[i, : len(a)] = torch.from_numpy(a)
+        return out
+
+    tensors = {
+        "features": padded([c.features for c in clips]),  # (N, T_max * steps, M)
+        "feature_lengths": torch.tensor([len(c.features) for c in clips]),
+        "waves": padded([c.wave for c in clips]),  # (N, samples_max)
+        "wave_lengths": torch.tensor([len(c.wave) for c in clips]),
+    }
+    sources = json.dumps([str(c.sample.path) for c in clips], ensure_ascii=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, save(tensors, metadata={"sources": sources}))
