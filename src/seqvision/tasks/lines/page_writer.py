@@ -18,16 +18,17 @@ Line images without a page (``read --format page|alto``) get a new one-line docu
 
 from __future__ import annotations
 
-import contextlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
 from seqvision import __version__
 from seqvision.data.images import open_image
+from seqvision.data.page_tree import insert_before as _insert_before
+from seqvision.data.page_tree import parse_xml, stamp_page_metadata, tree_bytes
+from seqvision.data.page_tree import position_after as _position_after
 from seqvision.data.pages import (
     Polygon,
     alto_scale,
@@ -48,17 +49,13 @@ from seqvision.tasks.lines.page_xml import (
     PAGE_2019,
     Box,
     CharBox,
-    _insert_before,
     _num,
     _points,
-    _position_after,
     _xml_escape,
     _y_range,
     one_line_xml,
-    parse_xml,
 )
 
-PAGE_METADATA = {"Creator", "Created", "LastChange", "Comments", "UserDefined", "MetadataItem"}
 PAD = 2  # pixels kept around a line polygon when cutting it out (as for training)
 
 
@@ -225,32 +222,11 @@ class PageDocument:
 
     def finish(self) -> None:
         """Before writing: note the software and time, drop Metadata elements the PAGE schema forbids."""
-        if self.kind != "page":
-            return
-        meta = next(descendants(self.root, "Metadata"), None)
-        if meta is None:
-            return
-        for child in list(meta):
-            name = local_name(child.tag)
-            if name and name not in PAGE_METADATA:
-                meta.remove(child)
-                self.notes.append(f"{self.path}: dropped <{name}> from <Metadata>: the PAGE schema does not allow it")
-        last = next((c for c in meta if local_name(c.tag) == "LastChange"), None)
-        if last is not None:
-            last.text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        comments = next((c for c in meta if local_name(c.tag) == "Comments"), None)
-        if comments is None:
-            comments = ET.Element(self._q("Comments"))
-            _insert_before(meta, comments, ("UserDefined", "MetadataItem"))
-        note = f"Text recognised by seqvision {__version__}."
-        comments.text = f"{comments.text.strip()}\n{note}" if comments.text and comments.text.strip() else note
+        if self.kind == "page":
+            self.notes += stamp_page_metadata(self.root, self.path, f"Text recognised by seqvision {__version__}.")
 
     def to_bytes(self) -> bytes:
-        for prefix, uri in self.namespaces.items():
-            with contextlib.suppress(ValueError):  # a prefix like ns0 that ElementTree reserves: it picks its own
-                ET.register_namespace(prefix, uri)
-        body = ET.tostring(self.root, encoding="unicode")
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n").encode("utf-8")
+        return tree_bytes(self.root, self.namespaces)
 
     def save(self, out: str | Path) -> None:
         """Write atomically to ``out``, which must not be the file that was read."""

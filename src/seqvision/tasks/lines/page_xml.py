@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from seqvision import __version__
-from seqvision.data.pages import descendants, local_name
-from seqvision.errors import DataError
 
 PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 ALTO_4 = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -61,52 +56,6 @@ def _now() -> str:
 
 def _xml_escape(text: str) -> str:
     return escape(text, {'"': "&quot;"})
-
-
-def _position_after(parent: ET.Element, names: tuple[str, ...]) -> int:
-    """Index just after the last child named in ``names`` (0 when there is none)."""
-    at = 0
-    for i, child in enumerate(parent):
-        if local_name(child.tag) in names:
-            at = i + 1
-    return at
-
-
-def _insert_before(parent: ET.Element, elem: ET.Element, followers: tuple[str, ...]) -> None:
-    """Insert ``elem`` before the first child named in ``followers``, else append it (schema order)."""
-    for i, child in enumerate(parent):
-        if local_name(child.tag) in followers:
-            parent.insert(i, elem)
-            return
-    parent.append(elem)
-
-
-def parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, dict[str, str], str, str | None]:
-    """Parse a PAGE or ALTO file keeping comments and namespace prefixes: ``(root, namespaces, kind, image name)``."""
-    namespaces: dict[str, str] = {}
-    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True, insert_pis=True))
-    try:
-        for _, item in ET.iterparse(io.BytesIO(raw), events=("start-ns",)):
-            prefix, uri = item  # type: ignore[misc]
-            namespaces.setdefault(prefix, uri)
-        parser.feed(raw)
-        root = parser.close()
-    except ET.ParseError as exc:
-        raise DataError(f"{path}: malformed XML ({exc})") from None
-    kind = {"PcGts": "page", "alto": "alto"}.get(local_name(root.tag)) or (
-        "alto" if local_name(root.tag).lower() == "alto" else ""
-    )
-    if not kind:
-        raise DataError(f"{path}: root element <{local_name(root.tag)}> is neither PAGE-XML <PcGts> nor ALTO <alto>")
-    if kind == "page":
-        page = next(descendants(root, "Page"), None)
-        if page is None:
-            raise DataError(f"{path}: PAGE-XML file has no <Page> element")
-        name = page.get("imageFilename")
-    else:
-        file_name = next(descendants(root, "fileName"), None)
-        name = file_name.text if file_name is not None else None
-    return root, namespaces, kind, name
 
 
 def _y_range(

@@ -25,13 +25,44 @@ def add_segment(sub: Any) -> None:
     p.add_argument(
         "--out", help="the file to write (one page), or a folder (one STEM.xml/.json per page); default: stdout"
     )
-    p.add_argument("--format", choices=FORMATS, default="page", help="PAGE-XML 2019 (default), ALTO 4.2 or JSON")
+    p.add_argument("--format", choices=FORMATS, help="PAGE-XML 2019 (default), ALTO 4.2 or JSON")
+    p.add_argument(
+        "--into",
+        metavar="XML",
+        help="an existing PAGE-XML or ALTO file of the (one) page: its metadata, regions and texts are kept, the "
+        "found lines go into it (--fill or --replace); the result goes to --out or stdout, never over XML "
+        "unless --out names it",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--fill",
+        dest="merge",
+        action="store_const",
+        const="fill",
+        help="with --into (the default): add lines only to regions that have none; lines outside every region "
+        "go into a new one",
+    )
+    mode.add_argument(
+        "--replace",
+        dest="merge",
+        action="store_const",
+        const="replace",
+        help="with --into: replace every line with the found ones, each old text moved onto the found line that "
+        "overlaps it most",
+    )
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.set_defaults(func=run_segment)
 
 
 def run_segment(args: argparse.Namespace) -> int:
-    return segment_files(args.model, args.pages, args.out, args.threads, args.format)
+    if args.into:
+        from seqvision.tasks.segment.into import segment_into
+
+        mode = args.merge or "fill"
+        return segment_into(args.model, args.pages, args.into, args.out, mode, args.threads, args.format)
+    if args.merge:
+        raise ConfigError(f"--{args.merge} needs --into XML (the existing PAGE/ALTO file of the page)")
+    return segment_files(args.model, args.pages, args.out, args.threads, args.format or "page")
 
 
 def _document(seg: Any, image: Path, fmt: str) -> bytes:

@@ -106,7 +106,7 @@ def _page_lines(path: Path, root: ET.Element) -> PageLayout:
     return layout
 
 
-def _alto_baseline(elem: ET.Element, scale: float) -> list[Point] | str:
+def alto_baseline(elem: ET.Element, scale: float) -> list[Point] | str:
     """ALTO ``BASELINE``: points (ALTO 4) or one y for the whole line (earlier versions)."""
     value = (elem.get("BASELINE") or "").strip()
     if not value:
@@ -131,7 +131,7 @@ def _alto_lines(path: Path, root: ET.Element) -> PageLayout:
         block_id = block.get("ID") or f"r{b_number}"
         for number, elem in enumerate(children(block, "TextLine"), 1):
             polygon = line_polygon(elem, "alto", scale)
-            line = _line(_alto_baseline(elem, scale), polygon, size, block_id, alto_line_text(elem))
+            line = _line(alto_baseline(elem, scale), polygon, size, block_id, alto_line_text(elem))
             _keep(layout, line, elem.get("ID") or f"{block_id}l{number}")
     return layout
 

@@ -39,7 +39,7 @@ def _box(lines: list[Line], seg: Segmentation) -> tuple[int, int, int, int]:
     return min(xs), min(ys), max(max(xs), min(xs) + 1), max(max(ys), min(ys) + 1)
 
 
-def _polygon(line: Line, seg: Segmentation) -> list[tuple[int, int]]:
+def outline(line: Line, seg: Segmentation) -> list[tuple[int, int]]:
     """The line's polygon in image pixels; a band under a baseline when a polygon is missing or degenerate."""
     points = _clip(line.polygon, seg)
     if len(set(points)) >= 3:
@@ -69,7 +69,7 @@ def to_page_xml(seg: Segmentation, image_name: str) -> bytes:
         )
         for line in lines:
             number += 1
-            coords, baseline = _page_points(_polygon(line, seg)), _page_points(_clip(line.baseline, seg))
+            coords, baseline = _page_points(outline(line, seg)), _page_points(_clip(line.baseline, seg))
             out.append(
                 f'<TextLine id="{rid}l{number}"><Coords points="{coords}"/>'
                 f'<Baseline points="{baseline}" conf="{line.confidence:.4f}"/></TextLine>'
@@ -94,7 +94,7 @@ def to_alto(seg: Segmentation, image_name: str) -> bytes:
         out.append(f'<TextBlock ID="{rid}" HPOS="{x0}" VPOS="{y0}" WIDTH="{x1 - x0}" HEIGHT="{y1 - y0}">')
         for line in lines:
             number += 1
-            polygon = _polygon(line, seg)
+            polygon = outline(line, seg)
             lx0, ly0 = min(x for x, _ in polygon), min(y for _, y in polygon)
             lw, lh = max(max(x for x, _ in polygon) - lx0, 1), max(max(y for _, y in polygon) - ly0, 1)
             box = f'HPOS="{lx0}" VPOS="{ly0}" WIDTH="{lw}" HEIGHT="{lh}"'
