@@ -107,8 +107,12 @@ class OpenVinoSession:
         if threads > 0:
             streams = max(1, (os.cpu_count() or 1) // threads)
             config |= {"NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams * threads}
+        from seqvision.export.openvino_rnn import honour_sequence_lengths
+
         core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(data), "CPU", config)
+        model = core.read_model(data)
+        honour_sequence_lengths(model)  # else OpenVINO's reverse LSTM/GRU reads the padding (see that module)
+        self.compiled = core.compile_model(model, "CPU", config)
         self.outputs = list(self.compiled.outputs)
         self._local = threading.local()
 
