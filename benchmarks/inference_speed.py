@@ -2,13 +2,16 @@
 batch size, the share of this machine's measured fp32 peak, and Tesseract on the same lines.
 
 Backends: eager PyTorch, torch.compile (where it works), onnxruntime fp32 and int8 (LSTM/linear
-weights; convolutions stay fp32). The model timings start from normalised arrays (decoding and
+weights; convolutions stay fp32), OpenVINO fp32 (``--backend openvino``: the same fp32 ONNX graph) and,
+for comparison only, OpenVINO bf16 (its default on CPUs with AVX512-BF16; not what seqvision runs).
+The model timings start from normalised arrays (decoding and
 normalising images is the same for every backend and runs on a thread pool in the CLI); Tesseract's
 include reading the images, as it cannot skip that. The peak is a large onnxruntime matmul
 measured in the same run.
 
     python benchmarks/inference_speed.py              # ~10 minutes
     python benchmarks/inference_speed.py --lines 16   # a smoke run
+    python benchmarks/inference_speed.py --backends "torch eager,onnxruntime fp32,openvino fp32"
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from vs_tesseract import run_tesseract  # this folder: one process over a list f
 from seqvision.data.images import open_image
 from seqvision.data.readers import read_lines
 from seqvision.export.onnx import quantize_int8, to_onnx
+from seqvision.export.runtime import OpenVinoSession, runtime_available
 from seqvision.export.runtime import session as ort_session
 from seqvision.nn.flops import forward_gflops
 from seqvision.tasks.lines.metrics import ErrorRates
@@ -70,10 +74,24 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def backends(rec: Recognizer) -> dict[str, Recognizer | str]:
-    """Backend name -> the recognizer running on it, or the reason it is unavailable."""
+def backends(rec: Recognizer, wanted: set[str] | None = None) -> dict[str, Recognizer | str]:
+    """Backend name -> the recognizer running on it, or the reason it is unavailable (``wanted``: these only)."""
     assert rec.model is not None
     found: dict[str, Recognizer | str] = {"torch eager": rec}
+    if wanted is None or "torch.compile" in wanted:
+        found |= compiled(rec)
+    fp32 = to_onnx(rec.model, rec.height)
+    for name, data in (("onnxruntime fp32", fp32), ("onnxruntime int8", quantize_int8(fp32))):
+        found[name] = replace(rec, session=ort_session(data, threads=1))
+    for name, precision in (("openvino fp32", "f32"), ("openvino bf16", "bf16")):
+        ok = runtime_available("openvino")
+        found[name] = replace(rec, session=OpenVinoSession(fp32, 1, precision)) if ok else "not installed"
+    return {k: v for k, v in found.items() if wanted is None or k in wanted}
+
+
+def compiled(rec: Recognizer) -> dict[str, Recognizer | str]:
+    assert rec.model is not None
+    found: dict[str, Recognizer | str] = {}
     try:
         compiled = torch.compile(rec.model, dynamic=True)
         with torch.inference_mode():
@@ -81,9 +99,6 @@ def backends(rec: Recognizer) -> dict[str, Recognizer | str]:
         found["torch.compile"] = replace(rec, model=compiled)
     except Exception as exc:  # compilation fails in many ways; report, don't stop
         found["torch.compile"] = f"fails: {str(exc).splitlines()[0][:80]}"
-    fp32 = to_onnx(rec.model, rec.height)
-    for name, data in (("onnxruntime fp32", fp32), ("onnxruntime int8", quantize_int8(fp32))):
-        found[name] = replace(rec, session=ort_session(data, threads=1))
     return found
 
 
@@ -115,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="print-en,hooker-en")
     parser.add_argument("--lines", type=int, default=300, help="lines per set")
+    parser.add_argument("--backends", help="comma-separated backend names to run (default: all)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "inference_speed.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -126,7 +142,7 @@ def main() -> None:
         tess = {name: tesseract_rate(images, Path(tmp)) for name, images in sets}
         for model_name in args.models.split(","):
             rec = Recognizer.load(model_name)
-            variants = backends(rec)
+            variants = backends(rec, set(args.backends.split(",")) if args.backends else None)
             for set_name, images in sets:
                 arrays = [rec.prepare(open_image(p)) for p in images]
                 median_width = int(np.median([a.shape[1] for a in arrays]))
@@ -174,10 +190,11 @@ def main() -> None:
         if "note" in r:
             print(f"| {r['model']} | {r['set']} | {r['backend']} | {r['note']} | | | | | | |")
             continue
+        low = next((f" ({p} ops)" for p in ("int8", "bf16") if p in r["backend"]), "")  # not fp32 FLOPs
         print(
             f"| {r['model']} | {r['set']} | {r['backend']} | {r['gflops_per_line']} | {r['ms_per_line_batch1']} "
             f"| {r['lines_per_s_best']} (b{r['best_batch']}) | {r['x_eager_batch1']}x | {r['x_tesseract']}x "
-            f"| {100 * r['peak_fraction']:.0f} %{' (int8 ops)' if 'int8' in r['backend'] else ''} "
+            f"| {100 * r['peak_fraction']:.0f} %{low} "
             f"| {100 * r['cer_vs_eager']:.2f} % |"
         )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

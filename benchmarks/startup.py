@@ -4,7 +4,8 @@ People call OCR tools once per file from shell loops, Makefiles and workflow eng
 first is the time from ``exec`` to the answer: interpreter start, imports, model load, one line. Each
 command runs as its own subprocess ``--runs`` times (after one untimed run that warms the file cache);
 the table shows the median and the ratio to Tesseract's median (``tesseract LINE - --psm 7 -l eng``,
-``OMP_THREAD_LIMIT=1``; its model loads in every process too). seqvision reads with ``--threads 1``.
+``OMP_THREAD_LIMIT=1``; its model loads in every process too). seqvision reads with ``--threads 1``, on
+torch, onnxruntime and (where it is installed) OpenVINO.
 Then ``python -X importtime`` says which imports ``read --backend onnx`` spends its time on.
 
     python benchmarks/startup.py                      # the table; writes benchmarks/results/startup.json
@@ -14,6 +15,7 @@ Then ``python -X importtime`` says which imports ``read --backend onnx`` spends 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -28,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 LINE = ROOT / "examples" / "lines" / "line1.png"
 MODELS = ("print-en", "hooker-en")
-BACKENDS = ("torch", "onnx")
+BACKENDS = ("torch", "onnx", *(("openvino",) if importlib.util.find_spec("openvino") else ()))
 SEQVISION = [sys.executable, "-m", "seqvision"]
 
 
@@ -117,7 +119,7 @@ def main() -> None:
     for model in MODELS:
         texts = {r["output"] for r in results if r["command"].startswith(f"seqvision read {model} ")}
         if len(texts) > 1:
-            print(f"\nwarning: {model} reads differently on torch and onnx: {sorted(texts)}", file=sys.stderr)
+            print(f"\nwarning: {model} reads differently on {', '.join(BACKENDS)}: {sorted(texts)}", file=sys.stderr)
     read_onnx = [*SEQVISION, "read", MODELS[0], str(args.line), "--backend", "onnx", "--threads", "1"]
     imports = biggest_imports(read_onnx, env)
     print(f"\nBiggest imports of `seqvision read {MODELS[0]} --backend onnx` (python -X importtime, by package):\n")

@@ -3,6 +3,7 @@ export -> read the ONNX file; bad input is one clear line."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -123,6 +124,10 @@ def test_export_and_read_onnx(video_run: Path, video_data: Path, capsys: pytest.
     for argv in (["read", str(video_run), clip], ["read", str(onnx_path), clip], ["read", str(video_run), clip]):
         assert main([*argv[:3], "--json", *(["--backend", "onnx"] if len(outputs) == 2 else [])]) == 0
         outputs.append(json.loads(capsys.readouterr().out)["top"])
+    if importlib.util.find_spec("openvino") is not None:  # the same file, and the run exported in memory, on OpenVINO
+        for model in (onnx_path, video_run):
+            assert main(["read", str(model), clip, "--json", "--backend", "openvino"]) == 0
+            outputs.append(json.loads(capsys.readouterr().out)["top"])
     for other in outputs[1:]:
         assert [t["label"] for t in other] == [t["label"] for t in outputs[0]]
         for a, b in zip(other, outputs[0], strict=True):

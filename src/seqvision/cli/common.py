@@ -18,9 +18,10 @@ MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (de
 def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
-        choices=["torch", "onnx"],
-        help="inference runtime (default: onnx where onnxruntime is installed and the model has an .onnx file "
-        "beside it, as the bundled ones do; else torch)",
+        choices=["torch", "onnx", "openvino"],
+        help="inference runtime: torch, onnx (onnxruntime) or openvino (OpenVINO, the [openvino] extra) (default: "
+        "onnx where onnxruntime is installed and the model has an .onnx file beside it, as the bundled ones do; "
+        "else torch)",
     )
     p.add_argument("--batch-size", type=int, default=16, help="lines per batch, formed by width (default 16)")
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")

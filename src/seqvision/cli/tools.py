@@ -20,9 +20,10 @@ def add_serve(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument(
         "--backend",
-        choices=["torch", "onnx"],
-        help="inference runtime (default: onnx where onnxruntime is installed and the model has an .onnx file "
-        "beside it, as the bundled ones do; else torch)",
+        choices=["torch", "onnx", "openvino"],
+        help="inference runtime: torch, onnx (onnxruntime) or openvino (OpenVINO, the [openvino] extra) (default: "
+        "onnx where onnxruntime is installed and the model has an .onnx file beside it, as the bundled ones do; "
+        "else torch)",
     )
     p.add_argument("--workers", type=int, default=0, help="inference threads (default: one per core)")
     p.add_argument("--threads", type=int, default=1, help="compute threads per inference (default 1)")

@@ -1,20 +1,26 @@
-"""What reading an exported model needs, and nothing of the exporter: the onnxruntime session, the
-metadata stored in an ``.onnx`` file, the clear error when the export extra is missing.
+"""What reading an exported model needs, and nothing of the exporter: an onnxruntime or OpenVINO session, the
+metadata stored in an ``.onnx`` file, the clear error when the runtime's extra is missing.
+
+Both runtimes read the same ``.onnx`` file and answer ``run(None, feeds) -> [outputs]``, so a predictor holds
+either as its ``session``; neither imports torch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from seqvision.errors import SeqvisionError
+from seqvision.errors import ConfigError, SeqvisionError
 
 METADATA_KEY = "seqvision"
+RUNTIMES = {"onnx": ("onnxruntime", "export"), "openvino": ("openvino", "openvino")}  # backend: (module, extra)
 
 
 class ExportError(SeqvisionError):
@@ -46,7 +52,30 @@ def require_onnx() -> Any:
     return onnx
 
 
-def session(data: bytes, threads: int = 1) -> Any:
+def require_runtime(backend: str) -> None:
+    """Refuses, in one line naming the extra to install, a backend whose runtime is not installed (imports nothing)."""
+    module, extra = RUNTIMES[backend]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a module blocked in sys.modules, or one without a spec
+        found = False
+    if not found:
+        raise ConfigError(f"the {backend} backend needs {module}: pip install 'seqvision[{extra}]'")
+
+
+def runtime_available(backend: str) -> bool:
+    try:
+        require_runtime(backend)
+    except ConfigError:
+        return False
+    return True
+
+
+def session(data: bytes, threads: int = 1, backend: str = "onnx") -> Any:
+    """A session running the ONNX model ``data`` on ``backend``'s runtime (``onnx``: onnxruntime, ``openvino``)
+    with ``threads`` compute threads per call (0: the runtime's own choice, all cores)."""
+    if backend == "openvino":
+        return OpenVinoSession(data, threads)
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -54,6 +83,46 @@ def session(data: bytes, threads: int = 1) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+
+class OpenVinoSession:
+    """An ONNX model compiled by OpenVINO for the CPU, behind onnxruntime's ``run(None, feeds)``.
+
+    fp32 throughout (OpenVINO would otherwise run bf16 on CPUs that have it, and read differently from
+    torch); shapes stay dynamic (any batch and width). With ``threads`` > 0 each call computes on that many
+    threads and the model gets one stream per ``threads`` cores, so concurrent callers (the service's
+    workers) run at once, as they do on one onnxruntime session; with 0, one stream on all cores
+    (``PERFORMANCE_HINT`` ``LATENCY``). No thread pinning: the machine is shared. Each calling thread
+    keeps its own infer request, as a request is not re-entrant.
+    """
+
+    backend = "openvino"
+
+    def __init__(self, data: bytes, threads: int = 1, precision: str = "f32") -> None:
+        require_runtime("openvino")
+        import openvino as ov
+
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": precision}
+        config["ENABLE_CPU_PINNING"] = False
+        if threads > 0:
+            streams = max(1, (os.cpu_count() or 1) // threads)
+            config |= {"NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams * threads}
+        from seqvision.export.openvino_rnn import honour_sequence_lengths
+
+        core = ov.Core()
+        model = core.read_model(data)
+        honour_sequence_lengths(model)  # else OpenVINO's reverse LSTM/GRU reads the padding (see that module)
+        self.compiled = core.compile_model(model, "CPU", config)
+        self.outputs = list(self.compiled.outputs)
+        self._local = threading.local()
+
+    def run(self, output_names: list[str] | None, feeds: dict[str, Any]) -> list[Any]:
+        """The outputs (all of them, in the graph's order; ``output_names`` must be None, as seqvision passes)."""
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        result = request.infer(feeds)  # outputs are copies (share_outputs=False), safe past the next call
+        return [result[out] for out in self.outputs]
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

@@ -11,7 +11,6 @@ backends. Callers that hold any model get its predictor from the task registry:
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,7 +22,8 @@ from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
 if TYPE_CHECKING:
     from seqvision.nn.model import SeqModel
 
-BACKENDS = ("torch", "onnx")  # None (the CLI's default): onnx where it needs no torch, else torch
+BACKENDS = ("torch", "onnx", "openvino")  # None (the CLI's default): onnx where it needs no torch, else torch
+EXPORTED = ("onnx", "openvino")  # the backends that run an exported .onnx file (onnxruntime, OpenVINO)
 
 
 @runtime_checkable
@@ -40,8 +40,8 @@ class Predictor(Protocol):
 
     @classmethod
     def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Predictor:
-        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch, onnx, or None
-        (onnx where an up-to-date ``.onnx`` file is beside the model, else torch)."""
+        """A bundled name, ``.safetensors`` file, run folder or ``.onnx`` file; ``backend`` torch, onnx, openvino,
+        or None (onnx where an up-to-date ``.onnx`` file is beside the model, else torch)."""
         ...
 
     def predict(self, inputs: list[Any]) -> Sequence[Any]:
@@ -61,32 +61,43 @@ def load_predictor(name_or_path: str | Path, backend: str | None = "torch", thre
     return get_task(model_task(name_or_path)).predictor.load(name_or_path, backend, threads)
 
 
+def backend_name(session: Any) -> str:
+    """``torch`` for no session, else the session's runtime: ``onnx`` (onnxruntime) or ``openvino``."""
+    return "torch" if session is None else str(getattr(session, "backend", "onnx"))
+
+
 def check_backend(backend: str | None, threads: int) -> int:
-    """Refuses an unknown backend; returns the threads to use (0: torch's count, or onnxruntime's own choice)."""
+    """Refuses an unknown backend, or one whose runtime is missing (one line naming the extra); returns the
+    threads to use (0: torch's count, or the runtime's own choice)."""
     if backend is not None and backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend in EXPORTED:
+        from seqvision.export.runtime import require_runtime
+
+        require_runtime(backend)
     if threads:
         return threads
     if backend == "torch" or "torch" in sys.modules:
         import torch
 
         return torch.get_num_threads()
-    # onnxruntime without torch: OMP_NUM_THREADS as torch would read it, else 0 (its default: the physical cores)
+    # a runtime without torch: OMP_NUM_THREADS as torch would read it, else 0 (its default: the physical cores)
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() else 0
 
 
-def onnx_beside(path: Path, meta: dict[str, Any]) -> Path | None:
-    """The ``.onnx`` file exported from the saved model ``path`` (same name, beside it), when one is there and
-    still matches it, else None.
+def onnx_beside(path: Path, meta: dict[str, Any], backend: str = "onnx") -> Path | None:
+    """The ``.onnx`` file exported from the saved model ``path`` (same name, beside it), when one is there,
+    ``backend``'s runtime is installed and the file still matches the model, else None.
 
     It matches when its metadata is the saved model's, but for what changes nothing in the network: the
     export's own record (``onnx``) and a calibration (a temperature, applied by the decoder).
     """
+    from seqvision.export.runtime import read_metadata, runtime_available
+
     onnx_path = path.with_suffix(".onnx")
-    if not onnx_path.is_file() or importlib.util.find_spec("onnxruntime") is None:
+    if not onnx_path.is_file() or not runtime_available(backend):
         return None
-    from seqvision.export.runtime import read_metadata
 
     try:
         exported = read_metadata(onnx_path)
@@ -96,8 +107,11 @@ def onnx_beside(path: Path, meta: dict[str, Any]) -> Path | None:
     return onnx_path if same == {k: v for k, v in meta.items() if k != "calibration"} else None
 
 
-def open_onnx(name_or_path: str | Path, threads: int, task: str | None) -> tuple[dict[str, Any], Path, Any]:
-    """An exported ``.onnx`` model of ``task`` (None: any): ``(metadata, path, onnxruntime session)``."""
+def open_onnx(
+    name_or_path: str | Path, threads: int, task: str | None, backend: str | None = "onnx"
+) -> tuple[dict[str, Any], Path, Any]:
+    """An exported ``.onnx`` model of ``task`` (None: any): ``(metadata, path, session)`` on OpenVINO when
+    ``backend`` is openvino, else on onnxruntime."""
     from seqvision.export.runtime import read_metadata, session
 
     path = Path(name_or_path)
@@ -105,7 +119,7 @@ def open_onnx(name_or_path: str | Path, threads: int, task: str | None) -> tuple
         raise CheckpointError(f"{path}: no such ONNX file")
     meta = read_metadata(path)
     check_task(meta, path, task)
-    return meta, path, session(path.read_bytes(), threads)
+    return meta, path, session(path.read_bytes(), threads, "openvino" if backend == "openvino" else "onnx")
 
 
 def load_network(
@@ -116,36 +130,39 @@ def load_network(
     export: Callable[[SeqModel, dict[str, Any]], bytes],
     task: str | None = "text_lines",
 ) -> tuple[SeqModel | None, dict[str, Any], Path, Any]:
-    """A saved or exported network for inference, for any task: ``(model, metadata, path, onnx session)``.
+    """A saved or exported network for inference, for any task: ``(model, metadata, path, session)``.
 
     Args:
         classes: Output classes of the head, from the metadata (alphabet size, number of labels).
-        backend: ``torch``, ``onnx``, or None: onnx when an up-to-date ``.onnx`` file is beside the saved model
-            (:func:`onnx_beside`; read without importing torch), else torch.
-        export: The in-memory ONNX export (checked against eager) when ``backend`` is ``onnx`` and no file is there.
+        backend: ``torch``, ``onnx`` (onnxruntime), ``openvino``, or None: onnx when an up-to-date ``.onnx``
+            file is beside the saved model (:func:`onnx_beside`; read without importing torch), else torch.
+        export: The in-memory ONNX export (checked against eager) when ``backend`` is ``onnx`` or ``openvino``
+            and no file is there.
         task: The task the model must have been trained for (another task is refused); None takes any.
 
-    An ``.onnx`` file gives no model, only a session; otherwise the model is built from its
+    An ``.onnx`` file gives no model, only a session (onnxruntime's unless ``backend`` is openvino); otherwise
+    the model is built from its
     metadata and the weights must fit it exactly, else :class:`CheckpointError` names the file.
     """
     threads = check_backend(backend, threads)
     if str(name_or_path).endswith(".onnx"):
-        return None, *open_onnx(name_or_path, threads, task)
+        return None, *open_onnx(name_or_path, threads, task, backend)
     from seqvision.checkpoint import load_metadata
 
     meta, path = load_metadata(name_or_path)
     check_task(meta, path, task)
-    beside = onnx_beside(path, meta) if backend in (None, "onnx") else None
-    if beside is not None:  # the exported file: onnxruntime without torch; the saved model's metadata rules
+    runtime = backend or "onnx"
+    beside = onnx_beside(path, meta, runtime) if runtime in EXPORTED else None
+    if beside is not None:  # the exported file, run without torch; the saved model's metadata rules
         from seqvision.export.runtime import session
 
-        return None, meta, path, session(beside.read_bytes(), threads)
+        return None, meta, path, session(beside.read_bytes(), threads, runtime)
     model = _build(name_or_path, classes)
-    if backend != "onnx":
+    if backend not in EXPORTED:
         return model, meta, path, None
     from seqvision.export.runtime import session
 
-    return model, meta, path, session(export(model, meta), threads)
+    return model, meta, path, session(export(model, meta), threads, runtime)
 
 
 def _build(name_or_path: str | Path, classes: Callable[[dict[str, Any]], int]) -> SeqModel:

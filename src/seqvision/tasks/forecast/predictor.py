@@ -4,8 +4,8 @@
 >>> fc.predict([past])[0].shape           # past: (T_in, H, W) or (T_in, C, H, W)   # doctest: +SKIP
 (10, 1, 64, 64)
 
-Two backends run the same network: eager PyTorch (``torch``) and onnxruntime (``onnx``), the
-latter from an ``.onnx`` file of ``seqvision export`` or exported on the fly (parity-checked).
+Eager PyTorch (``torch``), onnxruntime (``onnx``) or OpenVINO (``openvino``) run the same network, the
+last two from an ``.onnx`` file of ``seqvision export`` or exported on the fly (parity-checked).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from seqvision.errors import DataError
 from seqvision.tasks.forecast.model import ForecastModel
 from seqvision.tasks.forecast.normalise import Normalisation
-from seqvision.tasks.predictor import check_backend, open_onnx
+from seqvision.tasks.predictor import EXPORTED, check_backend, open_onnx
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Forecaster:
     model: ForecastModel | None
     metadata: dict[str, Any]
     path: Path | None = None
-    session: Any = None  # an onnxruntime InferenceSession when the backend is onnx
+    session: Any = None  # an onnxruntime InferenceSession (backend onnx) or an OpenVinoSession (openvino)
 
     @classmethod
     def load(cls, name_or_path: str | Path, backend: str | None = "torch", threads: int = 0) -> Forecaster:
@@ -42,10 +42,10 @@ class Forecaster:
 
         threads = check_backend(backend, threads)
         if str(name_or_path).endswith(".onnx"):
-            meta, path, onnx_session = open_onnx(name_or_path, threads, "forecast")
+            meta, path, onnx_session = open_onnx(name_or_path, threads, "forecast", backend)
             return cls(None, meta, path, onnx_session)
         model, meta = load_forecaster(name_or_path)
-        onnx = session(forecaster_to_onnx(model, meta), threads) if backend == "onnx" else None
+        onnx = session(forecaster_to_onnx(model, meta), threads, backend or "onnx") if backend in EXPORTED else None
         return cls(model, meta, Path(name_or_path), onnx)
 
     @property

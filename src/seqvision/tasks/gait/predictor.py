@@ -21,7 +21,7 @@ from seqvision.nn.model import SeqModel
 from seqvision.tasks.gait.dataset import ProbedWalk, load_walk
 from seqvision.tasks.gait.metrics import distance_matrix, nearest_subjects
 from seqvision.tasks.gait.sequences import GaitSample
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import backend_name, load_network
 
 
 @dataclass
@@ -53,7 +53,7 @@ class GaitEmbedder:
 
     @property
     def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
+        return backend_name(self.session)
 
     @property
     def size(self) -> int:

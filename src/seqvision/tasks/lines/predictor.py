@@ -1,9 +1,9 @@
 """Inference: load a saved model by name or path and read line images in width-sorted batches.
 
-Two backends run the same network: eager PyTorch (``torch``) and onnxruntime (``onnx``), the latter
-from an exported ``.onnx`` file (one beside a saved model, as the bundled models have, is used
-without importing torch) or exported on the fly (in memory, checked against eager) from a saved
-model. Images are prepared (numpy + PIL) and decoded (numpy) the same way for both.
+Three backends run the same network: eager PyTorch (``torch``), onnxruntime (``onnx``) and OpenVINO
+(``openvino``), the last two from an exported ``.onnx`` file (one beside a saved model, as the bundled
+models have, is used without importing torch) or exported on the fly (in memory, checked against eager)
+from a saved model. Images are prepared (numpy + PIL) and decoded (numpy) the same way for all.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from seqvision.data.images import normalise, pad_arrays, resize_to_height
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.tasks.lines.decoding.beam import Decoder, DecoderSpec, make_decoder
 from seqvision.tasks.lines.decoding.ctc import Decoded
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import backend_name, load_network
 
 if TYPE_CHECKING:
     from seqvision.nn.model import SeqModel
@@ -41,7 +41,7 @@ class Recognizer:
     alphabet: Alphabet
     metadata: dict[str, Any]
     path: Path | None = None
-    session: Any = None  # an onnxruntime InferenceSession when the backend is onnx
+    session: Any = None  # an onnxruntime InferenceSession (backend onnx) or an OpenVinoSession (openvino)
     decoder: DecoderSpec = field(default_factory=DecoderSpec)
 
     def __post_init__(self) -> None:
@@ -78,7 +78,7 @@ class Recognizer:
 
     @property
     def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
+        return backend_name(self.session)
 
     @property
     def height(self) -> int:
@@ -89,9 +89,10 @@ class Recognizer:
         """A bundled name, ``.safetensors`` file, run folder or exported ``.onnx`` file.
 
         Args:
-            backend: ``torch`` or ``onnx`` (an ``.onnx`` file always runs on onnxruntime); None: onnx when
-                onnxruntime is installed and an up-to-date ``.onnx`` file is beside the model, else torch.
-            threads: onnxruntime threads (0: as many as torch uses).
+            backend: ``torch``, ``onnx`` or ``openvino`` (an ``.onnx`` file runs on onnxruntime unless openvino
+                is asked for); None: onnx when onnxruntime is installed and an up-to-date ``.onnx`` file is
+                beside the model, else torch.
+            threads: onnxruntime or OpenVINO threads per call (0: as many as torch uses).
         """
 
         def export(model: SeqModel, meta: dict[str, Any]) -> bytes:

@@ -19,7 +19,7 @@ from seqvision.config import ClipConfig
 from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import backend_name, load_network
 from seqvision.tasks.video.clips import ClipSample
 from seqvision.tasks.video.dataset import ProbedClip, load_clip
 
@@ -52,7 +52,7 @@ class ClipClassifier:
 
     @property
     def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
+        return backend_name(self.session)
 
     @property
     def size(self) -> int:
