@@ -111,6 +111,17 @@ def test_read_plain(trained_run: Path, lines_dir: Path, capsys: pytest.CaptureFi
     assert [line.split("\t")[0] for line in lines] == images
 
 
+def test_inputs_may_follow_options(trained_run: Path, lines_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``read MODEL --option IMAGES``: argparse alone would refuse the images after the option."""
+    images = [str(p) for p in sorted((lines_dir / "images").glob("*.png"))[:2]]
+    assert main(["read", str(trained_run), "--batch-size", "2", *images]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == images
+    assert main(["eval", str(trained_run), "--batch-size", "2", str(lines_dir)]) == 0
+    assert "CER " in capsys.readouterr().out
+    assert main(["read", str(trained_run), "--no-such-option", images[0]]) == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def reads_e(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model with its head rigged to emit 'e' on every frame, so what it reads is known."""

@@ -193,11 +193,26 @@ def add_models(sub: Any) -> None:
     p.set_defaults(func=commands.models)
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``parse_args``, except that ``read``/``eval`` inputs may also come after options.
+
+    argparse ends a ``nargs`` positional at the first option, so ``read print-en --backend onnx a.png``
+    would refuse ``a.png``; the words left over are appended to ``inputs`` when none looks like an option.
+    """
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if isinstance(getattr(args, "inputs", None), list) and not any(x.startswith("-") for x in extra):
+            args.inputs += extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage error, 130 interrupted)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse(parser, argv)
         return int(args.func(args) or 0)
     except SystemExit as exc:  # argparse usage errors and --help
         return exc.code if isinstance(exc.code, int) else 2
