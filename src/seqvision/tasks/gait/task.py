@@ -78,19 +78,10 @@ class Gait(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[GaitSample], list[GaitSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole subjects held out."""
-        from seqvision.data.loaders import report_skipped
+        from seqvision.data.clip_lists import train_val
         from seqvision.tasks.gait.sequences import check_no_leak, read_gait, subject_split
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_gait(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_gait(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            check_no_leak(train.samples, val.samples)
-            return train.samples, val.samples
-        return subject_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+        return train_val(cfg, log, read_gait, check_no_leak, subject_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.config import to_dict

@@ -68,19 +68,10 @@ class Sound(Task):
         return export_clip_model(SoundPredictor, model, out, args.int8, output="features")
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[SoundSample], list[SoundSample]]:
-        from seqvision.data.loaders import report_skipped
-        from seqvision.tasks.sound.clips import check_no_leak, grouped_split, read_sound_clips
+        from seqvision.data.clip_lists import grouped_split, train_val
+        from seqvision.tasks.sound.clips import check_no_leak, read_sound_clips
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_sound_clips(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_sound_clips(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            check_no_leak(train.samples, val.samples)
-            return train.samples, val.samples
-        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+        return train_val(cfg, log, read_sound_clips, check_no_leak, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         import numpy as np

@@ -82,19 +82,10 @@ class Video(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
-        from seqvision.data.loaders import report_skipped
-        from seqvision.tasks.video.clips import check_no_leak, grouped_split, read_clips
+        from seqvision.data.clip_lists import check_groups_apart, grouped_split, train_val
+        from seqvision.tasks.video.clips import read_clips
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_clips(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_clips(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            check_no_leak(train.samples, val.samples)
-            return train.samples, val.samples
-        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+        return train_val(cfg, log, read_clips, check_groups_apart, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.config import to_dict
