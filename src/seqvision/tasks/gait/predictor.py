@@ -7,7 +7,6 @@ exported ``.onnx`` file or exported on the fly (checked against eager).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +20,7 @@ from seqvision.nn.model import SeqModel
 from seqvision.tasks.gait.dataset import ProbedWalk, load_walk
 from seqvision.tasks.gait.metrics import distance_matrix, nearest_subjects
 from seqvision.tasks.gait.sequences import GaitSample
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import load_network, prefetch_batches, run_clips
 
 
 @dataclass
@@ -86,12 +85,7 @@ class GaitEmbedder:
 
     def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
         """Padded ``(B, T, 1, S, S)`` silhouettes + frame counts -> ``(B, D)`` unit embeddings."""
-        if self.session is not None:
-            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
-        assert self.model is not None
-        with torch.inference_mode():
-            embeddings, _ = self.model(clips, lengths)
-        return embeddings.float().numpy()
+        return run_clips(self.model, self.session, clips, lengths)
 
     def prepare(self, path: Path) -> np.ndarray:
         """The clip's frames as the model was trained on them: ``(T, 1, S, S)``; raises ``DataError``."""
@@ -103,22 +97,10 @@ class GaitEmbedder:
     ) -> Iterator[tuple[int, np.ndarray | SeqvisionError]]:
         """Yield ``(i, embedding)`` or ``(i, error)`` per clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> np.ndarray | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, np.ndarray]]) -> np.ndarray:
+            return self.run(*pad_clips([a for _, a in batch]))  # (B, D): one row per clip
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-gait") as pool:
-            batch: list[tuple[int, np.ndarray]] = []
-            for i, item in enumerate(pool.map(prepare, paths)):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    yield from zip([j for j, _ in batch], self.run(*pad_clips([a for _, a in batch])), strict=True)
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-gait")
 
     def enroll(self, samples: list[GaitSample], batch_size: int = 8) -> list[str]:
         """Embed the gallery clips (their subjects are the identities :meth:`predict` names); returns what failed."""

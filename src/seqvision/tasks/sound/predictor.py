@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,7 +19,7 @@ import torch
 from seqvision.data.clips import ClipInfo, decode, pad_clips
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import load_network, prefetch_batches, run_clips
 from seqvision.tasks.sound.clips import SoundSample
 from seqvision.tasks.sound.dataset import probe_video
 from seqvision.tasks.sound.features import Features
@@ -140,12 +139,7 @@ class SoundPredictor:
 
     def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
         """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, T, steps * bands)`` features."""
-        if self.session is not None:
-            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
-        assert self.model is not None
-        with torch.inference_mode():
-            out, _ = self.model(clips, lengths)
-        return out.float().numpy()
+        return run_clips(self.model, self.session, clips, lengths)
 
     def _records(self, batch: list[tuple[Path, np.ndarray, ClipInfo]]) -> list[SoundPrediction]:
         out = self.run(*pad_clips([a for _, a, _ in batch]))
@@ -168,23 +162,10 @@ class SoundPredictor:
     ) -> Iterator[tuple[int, SoundPrediction | SeqvisionError]]:
         """Yield ``(i, prediction)`` or ``(i, error)`` per clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> tuple[np.ndarray, ClipInfo] | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, tuple[np.ndarray, ClipInfo]]]) -> list[SoundPrediction]:
+            return self._records([(paths[j], a, info) for j, (a, info) in batch])
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-sound") as pool:
-            batch: list[tuple[int, np.ndarray, ClipInfo]] = []
-            for i, item in enumerate(pool.map(prepare, paths)):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, *item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    records = self._records([(paths[j], a, info) for j, a, info in batch])
-                    yield from zip([j for j, _, _ in batch], records, strict=True)
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-sound")
 
     def griffin_lim(self, record: SoundPrediction, iterations: int = 32) -> np.ndarray:
         """The predicted sound as a waveform at ``features.rate``, by Griffin-Lim."""

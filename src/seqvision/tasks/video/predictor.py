@@ -7,7 +7,6 @@ latter from an exported ``.onnx`` file or exported on the fly (checked against e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,7 +18,7 @@ from seqvision.config import ClipConfig
 from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import load_network, prefetch_batches, run_clips
 from seqvision.tasks.video.clips import ClipSample
 from seqvision.tasks.video.dataset import ProbedClip, load_clip
 
@@ -86,12 +85,7 @@ class ClipClassifier:
 
     def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
         """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, K)`` logits."""
-        if self.session is not None:
-            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
-        assert self.model is not None
-        with torch.inference_mode():
-            logits, _ = self.model(clips, lengths)
-        return logits.float().numpy()
+        return run_clips(self.model, self.session, clips, lengths)
 
     def prepare(self, path: Path) -> np.ndarray:
         """The clip's frames as the model was trained on them: ``(T, 3, S, S)``; raises ``DataError``."""
@@ -127,23 +121,7 @@ class ClipClassifier:
     ) -> Iterator[tuple[int, Prediction | SeqvisionError]]:
         """Yield ``(i, prediction)`` or ``(i, error)`` for each clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> np.ndarray | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, np.ndarray]]) -> list[Prediction]:
+            return self.predictions(self.run(*pad_clips([a for _, a in batch])), top_k)
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-clips") as pool:
-            prepared = pool.map(prepare, paths)
-            batch: list[tuple[int, np.ndarray]] = []
-            for i, item in enumerate(prepared):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    logits = self.run(*pad_clips([a for _, a in batch]))
-                    yield from zip([j for j, _ in batch], self.predictions(logits, top_k), strict=True)
-                    if on_batch:
-                        on_batch(len(batch))
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-clips", on_batch)
