@@ -209,6 +209,29 @@ def check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
         raise CheckpointError(f"{path}: a {task_title(found)} model, not a {task_title(task)} model")
 
 
+class ClipNetwork:
+    """What the clip tasks' predictors share: a network run eagerly (``model``) or on onnxruntime (``session``),
+    reading square frames of the ``size`` its metadata records. Subclasses are dataclasses that declare the
+    three attributes as fields."""
+
+    model: SeqModel | None
+    metadata: dict[str, Any]
+    session: Any
+
+    @property
+    def backend(self) -> str:
+        return "onnx" if self.session is not None else "torch"
+
+    @property
+    def size(self) -> int:
+        """Frame width and height in pixels."""
+        return int(self.metadata["input"]["height"])
+
+    def run(self, clips: Tensor, lengths: Tensor) -> np.ndarray:
+        """Padded ``(B, T, C, S, S)`` clips + ``(B,)`` frame counts -> the network's output ``(B, ...)``."""
+        return run_clips(self.model, self.session, clips, lengths)
+
+
 def run_clips(model: SeqModel | None, session: Any, clips: Tensor, lengths: Tensor) -> np.ndarray:
     """A clip network's output for padded ``(B, T, C, S, S)`` clips + ``(B,)`` frame counts: on onnxruntime when
     ``session`` is given, else eager ``model``."""

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
@@ -20,7 +19,7 @@ from seqvision.nn.model import SeqModel
 from seqvision.tasks.gait.dataset import ProbedWalk, load_walk
 from seqvision.tasks.gait.metrics import distance_matrix, nearest_subjects
 from seqvision.tasks.gait.sequences import GaitSample
-from seqvision.tasks.predictor import load_network, prefetch_batches, run_clips
+from seqvision.tasks.predictor import ClipNetwork, load_network, prefetch_batches
 
 
 @dataclass
@@ -32,8 +31,9 @@ class Match:
 
 
 @dataclass
-class GaitEmbedder:
-    """A gait model ready to embed walks and rank them against a gallery.
+class GaitEmbedder(ClipNetwork):
+    """A gait model ready to embed walks and rank them against a gallery; ``run``: ``(B, T, 1, S, S)`` silhouettes
+    -> ``(B, D)`` unit embeddings.
 
     >>> gait = GaitEmbedder.load("runs/gait")                        # doctest: +SKIP
     >>> gait.enroll(read_gait("data/gallery").samples)              # doctest: +SKIP
@@ -49,14 +49,6 @@ class GaitEmbedder:
     gallery: np.ndarray | None = None  # (M, D) embeddings of the enrolled clips
     gallery_ids: list[str] = field(default_factory=list)
     top_k: int = 5
-
-    @property
-    def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
-
-    @property
-    def size(self) -> int:
-        return int(self.metadata["input"]["height"])
 
     @property
     def frames(self) -> int:
@@ -82,10 +74,6 @@ class GaitEmbedder:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
         return embedder
-
-    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        """Padded ``(B, T, 1, S, S)`` silhouettes + frame counts -> ``(B, D)`` unit embeddings."""
-        return run_clips(self.model, self.session, clips, lengths)
 
     def prepare(self, path: Path) -> np.ndarray:
         """The clip's frames as the model was trained on them: ``(T, 1, S, S)``; raises ``DataError``."""

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from seqvision.data.clips import ClipInfo, decode, pad_clips
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network, prefetch_batches, run_clips
+from seqvision.tasks.predictor import ClipNetwork, load_network, prefetch_batches
 from seqvision.tasks.sound.clips import SoundSample
 from seqvision.tasks.sound.dataset import probe_video
 from seqvision.tasks.sound.features import Features
@@ -75,8 +74,9 @@ class Bank:
 
 
 @dataclass
-class SoundPredictor:
-    """A sound model ready to hear silent video.
+class SoundPredictor(ClipNetwork):
+    """A sound model ready to hear silent video; ``run``: ``(B, T, 3, S, S)`` clips -> ``(B, T, steps * bands)``
+    features.
 
     >>> sp = SoundPredictor.load("runs/sound")                        # doctest: +SKIP
     >>> rec = sp.predict([Path("clip.mp4")])[0]                       # doctest: +SKIP
@@ -90,14 +90,6 @@ class SoundPredictor:
     path: Path | None = None
     session: Any = None
     bank: Bank | None = None
-
-    @property
-    def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
-
-    @property
-    def size(self) -> int:
-        return int(self.metadata["input"]["height"])
 
     @property
     def mean(self) -> np.ndarray:
@@ -136,10 +128,6 @@ class SoundPredictor:
         """Every frame of the clip as the model was trained on them ``(T, 3, S, S)``; its audio is never read."""
         info = probe_video(SoundSample(path, str(path), str(path)))
         return decode(path, list(range(info.frames)), self.size), info
-
-    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, T, steps * bands)`` features."""
-        return run_clips(self.model, self.session, clips, lengths)
 
     def _records(self, batch: list[tuple[Path, np.ndarray, ClipInfo]]) -> list[SoundPrediction]:
         out = self.run(*pad_clips([a for _, a, _ in batch]))

@@ -18,7 +18,7 @@ from seqvision.config import ClipConfig
 from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network, prefetch_batches, run_clips
+from seqvision.tasks.predictor import ClipNetwork, load_network, prefetch_batches
 from seqvision.tasks.video.clips import ClipSample
 from seqvision.tasks.video.dataset import ProbedClip, load_clip
 
@@ -35,8 +35,8 @@ class Prediction:
 
 
 @dataclass
-class ClipClassifier:
-    """A video model ready to classify clips.
+class ClipClassifier(ClipNetwork):
+    """A video model ready to classify clips; ``run``: ``(B, T, 3, S, S)`` clips -> ``(B, K)`` logits.
 
     >>> clf = ClipClassifier.load("runs/video")                    # doctest: +SKIP
     >>> clf.predict([Path("clip.mp4")])[0].label                   # doctest: +SKIP
@@ -48,14 +48,6 @@ class ClipClassifier:
     metadata: dict[str, Any]
     path: Path | None = None
     session: Any = None
-
-    @property
-    def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
-
-    @property
-    def size(self) -> int:
-        return int(self.metadata["input"]["height"])
 
     @property
     def clip_config(self) -> ClipConfig:
@@ -82,10 +74,6 @@ class ClipClassifier:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
         return classifier
-
-    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, K)`` logits."""
-        return run_clips(self.model, self.session, clips, lengths)
 
     def prepare(self, path: Path) -> np.ndarray:
         """The clip's frames as the model was trained on them: ``(T, 3, S, S)``; raises ``DataError``."""
