@@ -1,5 +1,5 @@
 """Clip lists, shared by the clip tasks (video, gait, sound): CSV/TSV rows, UCF101 groups, splits by group,
-probing every listed clip once, and the train/val split a task's ``split`` makes of them.
+and probing every listed clip once (the train/val split itself: :func:`seqvision.data.loaders.read_train_val`).
 
 Each task keeps its own sample type and reader (a folder per class, per subject, of video files);
 what they read alike lives here once.
@@ -13,12 +13,9 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from seqvision.errors import DataError
-
-if TYPE_CHECKING:
-    from seqvision.config import ExperimentConfig
 
 GROUP_PATTERN = re.compile(r"_g(\d+)_", re.IGNORECASE)
 HEADER_NAMES = ("path", "file", "video", "clip", "filename")
@@ -44,7 +41,6 @@ class Grouped(Protocol):
 S = TypeVar("S", bound=Listed)
 G = TypeVar("G", bound=Grouped)
 T = TypeVar("T")
-X = TypeVar("X")
 
 
 def group_of(path: Path) -> str:
@@ -126,33 +122,3 @@ def probe_each(samples: list[S], probe: Callable[[S], T], workers: int = 2) -> t
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = list(pool.map(one, samples))
     return [r for r in results if not isinstance(r, str)], [r for r in results if isinstance(r, str)]
-
-
-class ClipList(Protocol[X]):
-    """What a clip reader returns: the samples, and a message per entry it passed over."""
-
-    samples: list[X]
-    skipped: list[str]
-
-
-def train_val(
-    cfg: ExperimentConfig,
-    log: Path | None,
-    read: Callable[[str], ClipList[X]],
-    check_no_leak: Callable[[list[X], list[X]], None],
-    hold_out: Callable[[list[X], float, int], tuple[list[X], list[X]]],
-) -> tuple[list[X], list[X]]:
-    """Train and val clips: ``data.val`` when given (read, then ``check_no_leak``), else ``hold_out`` of
-    ``data.train`` (``data.val_fraction``, seeded by ``train.seed``); what a reader passed over is reported."""
-    from seqvision.data.loaders import report_skipped
-
-    if not cfg.data.train_path:
-        raise DataError("no training data: pass --train DATA (or set data.train)")
-    train = read(cfg.data.train_path)
-    report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-    if cfg.data.val:
-        val = read(cfg.data.val)
-        report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-        check_no_leak(train.samples, val.samples)
-        return train.samples, val.samples
-    return hold_out(train.samples, cfg.data.val_fraction, cfg.train.seed)

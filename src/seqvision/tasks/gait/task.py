@@ -78,10 +78,10 @@ class Gait(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[GaitSample], list[GaitSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole subjects held out."""
-        from seqvision.data.clip_lists import train_val
+        from seqvision.data.loaders import read_train_val
         from seqvision.tasks.gait.sequences import check_no_leak, read_gait, subject_split
 
-        return train_val(cfg, log, read_gait, check_no_leak, subject_split)
+        return read_train_val(cfg, log, read_gait, check_no_leak, subject_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.config import to_dict

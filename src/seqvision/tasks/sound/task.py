@@ -68,10 +68,11 @@ class Sound(Task):
         return export_clip_model(SoundPredictor, model, out, args.int8, output="features")
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[SoundSample], list[SoundSample]]:
-        from seqvision.data.clip_lists import grouped_split, train_val
+        from seqvision.data.clip_lists import grouped_split
+        from seqvision.data.loaders import read_train_val
         from seqvision.tasks.sound.clips import check_no_leak, read_sound_clips
 
-        return train_val(cfg, log, read_sound_clips, check_no_leak, grouped_split)
+        return read_train_val(cfg, log, read_sound_clips, check_no_leak, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         import numpy as np

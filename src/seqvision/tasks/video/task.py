@@ -82,10 +82,11 @@ class Video(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
-        from seqvision.data.clip_lists import check_groups_apart, grouped_split, train_val
+        from seqvision.data.clip_lists import check_groups_apart, grouped_split
+        from seqvision.data.loaders import read_train_val
         from seqvision.tasks.video.clips import read_clips
 
-        return train_val(cfg, log, read_clips, check_groups_apart, grouped_split)
+        return read_train_val(cfg, log, read_clips, check_groups_apart, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.config import to_dict
