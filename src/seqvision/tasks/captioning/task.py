@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task
+from seqvision.tasks.base import Prepared, Task, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -70,7 +70,6 @@ class Captioning(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from torch.utils.data import DataLoader
 
-        from seqvision.config import to_dict
         from seqvision.data.batches import RandomBatches
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
@@ -113,15 +112,14 @@ class Captioning(Task):
         val_batches = RandomBatches(len(val_ds), batch, shuffle=False)
         val_loader = DataLoader(val_ds, batch_sampler=val_batches, collate_fn=collate_captions)
         params = sum(p.numel() for p in model.parameters())
-        metadata: dict[str, Any] = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "vocabulary": vocab.words,
-            "input": {"height": size, "width": size, "channels": 3, "normalisation": CAPTION_NORMALISATION},
-            "decoding": {"max_words": max_words},
-            "parameters": params,
-        }
+        metadata: dict[str, Any] = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            vocabulary=vocab.words,
+            input={"height": size, "width": size, "channels": 3, "normalisation": CAPTION_NORMALISATION},
+            decoding={"max_words": max_words},
+        )
         n_captions = sum(len(s.captions) for s in train_samples)
         grid = cfg.model.encoder.grid
         summary = (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError, DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -119,14 +119,13 @@ class Gait(Task):
         val_subjects = sorted({w.sample.subject for w in val})
         val_loader = self._loader(val, val_subjects, cfg, augment=False, gallery=gallery)
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "input": input_metadata(cfg),
-            "gait": to_dict(cfg.data.gait),
-            "parameters": params,
-        }
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            input=input_metadata(cfg),
+            gait=to_dict(cfg.data.gait),
+        )
         summary = (
             f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {dim}-d embedding, "
             f"{cfg.data.gait.loss} loss, {len(subjects)} train subjects ({len(train)} clips) / "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError, DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,7 +77,6 @@ class Sound(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         import numpy as np
 
-        from seqvision.config import to_dict
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
         from seqvision.tasks.sound.dataset import probe_all
@@ -105,19 +104,18 @@ class Sound(Task):
         start_at_mean(model, mean, sound.steps)
         write_bank(out / BANK, train[: sound.bank])
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "input": input_metadata(cfg),
-            "sound": {
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            input=input_metadata(cfg),
+            sound={
                 **features.to_dict(),
                 "loss": sound.loss,
                 "mean": [round(float(v), 5) for v in mean],
                 "bank": BANK,
             },
-            "parameters": params,
-        }
+        )
         train_loader = self._loader(train, cfg, augment=True)
         summary = (
             f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {sound.bands} mel bands x "

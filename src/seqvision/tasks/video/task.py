@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -89,7 +89,6 @@ class Video(Task):
         return read_train_val(cfg, log, read_clips, check_groups_apart, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        from seqvision.config import to_dict
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
         from seqvision.tasks.video.dataset import probe_clips
@@ -122,14 +121,13 @@ class Video(Task):
         val_loader = self._loader(val, labels, cfg, augment=False)
         atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "labels": labels,
-            "input": input_metadata(cfg),
-            "parameters": params,
-        }
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            labels=labels,
+            input=input_metadata(cfg),
+        )
         summary = (
             f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {len(labels)} classes, "
             f"{len(train)} train / {len(val)} val clips of {cfg.data.clip.frames} frames -> {out}"
