@@ -16,13 +16,17 @@ from seqvision.errors import ConfigError, DataError
 MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (default {DEFAULT_MODEL})"
 
 
-def add_inference_options(p: argparse.ArgumentParser) -> None:
+def add_backend_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         choices=["torch", "onnx"],
         help="inference runtime (default: onnx where onnxruntime is installed and the model has an .onnx file "
         "beside it, as the bundled ones do; else torch)",
     )
+
+
+def add_inference_options(p: argparse.ArgumentParser) -> None:
+    add_backend_option(p)
     p.add_argument("--batch-size", type=int, default=16, help="lines per batch, formed by width (default 16)")
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
 
