@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_checks import one_error
 from seqvision.cli.main import main
 from seqvision.config import load_yaml
 
@@ -23,13 +24,6 @@ TINY_GAIT = [
     "--threads=1",
     "--quiet",
 ]
-
-
-def one_error(err: str, rc: int, *needles: str) -> None:
-    errors = [line for line in err.splitlines() if line.startswith("seqvision: error:")]
-    assert rc == 1 and "Traceback" not in err and len(errors) == 1, err
-    for needle in needles:
-        assert needle in errors[0], errors[0]
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seqvision.data.clip_lists import grouped_split
 from seqvision.data.clips import probe
 from seqvision.data.video_write import write_video
 from seqvision.errors import DataError
-from seqvision.tasks.sound.clips import SoundSample, check_no_leak, grouped_split, read_sound_clips
+from seqvision.tasks.sound.clips import SoundSample, check_no_leak, read_sound_clips
 from seqvision.tasks.sound.dataset import probe_sound
 from seqvision.tasks.sound.features import Features, mel_filterbank
 from seqvision.tasks.sound.metrics import SoundScores, match, onsets

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from seqvision.data.clip_lists import check_groups_apart as check_no_leak
+from seqvision.data.clip_lists import group_of, grouped_split
 from seqvision.data.clips import ClipInfo, decode, probe, sample_indices
 from seqvision.errors import DataError
-from seqvision.tasks.video.clips import ClipSample, check_no_leak, group_of, grouped_split, read_clips
+from seqvision.tasks.video.clips import ClipSample, read_clips
 from seqvision.tasks.video.dataset import probe_clips
 from seqvision.tasks.video.synth import CLASSES, CONTAINERS, render_clip, write_clips
 

@@ -7,15 +7,16 @@ which import them: that keeps the CLI free of import circles.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from seqvision.checkpoint import DEFAULT_MODEL
-from seqvision.errors import ConfigError
+from seqvision.errors import ConfigError, DataError
 
 MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (default {DEFAULT_MODEL})"
 
 
-def add_inference_options(p: argparse.ArgumentParser) -> None:
+def add_backend_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         choices=["torch", "onnx", "openvino"],
@@ -23,6 +24,10 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
         "onnx where onnxruntime is installed and the model has an .onnx file beside it, as the bundled ones do; "
         "else torch)",
     )
+
+
+def add_inference_options(p: argparse.ArgumentParser) -> None:
+    add_backend_option(p)
     p.add_argument("--batch-size", type=int, default=16, help="lines per batch, formed by width (default 16)")
     p.add_argument("--threads", type=int, default=0, help="compute threads (default: all cores)")
 
@@ -84,3 +89,27 @@ def split_model(args: argparse.Namespace, what: str) -> tuple[str, list[str]]:
     if len(inputs) == 1 and is_model(inputs[0]):
         raise ConfigError(f"{inputs[0]} is a model; give the {what} to read after it")
     return DEFAULT_MODEL, inputs
+
+
+def require_one_input(inputs: list[str], what: str = "data path") -> None:
+    """``eval`` scores one labelled data set: anything but one input after the model is a :class:`ConfigError`."""
+    if len(inputs) != 1:
+        raise ConfigError(f"eval takes one {what} after the model, got {len(inputs)}: {' '.join(inputs)}")
+
+
+def warn_skipped(skipped: list[str], what: str = "clips", show: int = 5) -> None:
+    """The first ``show`` messages of what an ``eval`` or ``read`` passed over, then how many more (stderr)."""
+    for message in skipped[:show]:
+        print(f"warning: skipped {message}", file=sys.stderr)
+    if len(skipped) > show:
+        print(f"warning: ... {len(skipped) - show} more {what} skipped", file=sys.stderr)
+
+
+def write_predictions(path: str, rows: list[str]) -> None:
+    """``eval --predictions FILE``: the rows (each ending in a newline), atomically; failing is one clear line."""
+    from seqvision.io import atomic_write_text
+
+    try:
+        atomic_write_text(path, "".join(rows))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot write predictions ({exc.strerror or exc})") from None

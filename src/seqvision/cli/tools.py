@@ -11,6 +11,7 @@ from typing import Any
 def add_serve(sub: Any) -> None:
     """``seqvision serve``."""
     from seqvision.cli import commands
+    from seqvision.cli.common import add_backend_option
 
     p = sub.add_parser("serve", help="HTTP service and web page for recognition (needs the [serve] extra)")
     p.add_argument(
@@ -18,13 +19,7 @@ def add_serve(sub: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument(
-        "--backend",
-        choices=["torch", "onnx", "openvino"],
-        help="inference runtime: torch, onnx (onnxruntime) or openvino (OpenVINO, the [openvino] extra) (default: "
-        "onnx where onnxruntime is installed and the model has an .onnx file beside it, as the bundled ones do; "
-        "else torch)",
-    )
+    add_backend_option(p)
     p.add_argument("--workers", type=int, default=0, help="inference threads (default: one per core)")
     p.add_argument("--threads", type=int, default=1, help="compute threads per inference (default 1)")
     p.add_argument("--queue", type=int, default=64, help="requests waiting for a worker; more get 503 (default 64)")

@@ -46,6 +46,11 @@ def frame_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+def is_clip(path: Path) -> bool:
+    """A video file (by its suffix) or a folder holding frame images."""
+    return path.suffix.lower() in VIDEO_SUFFIXES if path.is_file() else path.is_dir() and bool(frame_files(path))
+
+
 def probe(path: Path) -> ClipInfo:
     """Frame count and rate of a video file or frame folder; :class:`DataError` naming the file if unusable."""
     if path.is_dir():

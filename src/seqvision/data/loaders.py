@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import torch
 from torch.utils.data import DataLoader
@@ -18,6 +20,11 @@ from seqvision.data.readers import read_input
 from seqvision.data.samples import LineSample
 from seqvision.errors import ConfigError, DataError
 from seqvision.nn.model import SeqModel
+
+if TYPE_CHECKING:
+    from seqvision.config import ExperimentConfig
+
+X = TypeVar("X")
 
 
 def warn(message: str) -> None:
@@ -35,6 +42,36 @@ def report_skipped(what: str, skipped: list[str], log: Path | None, show: int = 
     if log:
         with log.open("a", encoding="utf-8") as fh:
             fh.writelines(f"{what}\t{m}\n" for m in skipped)
+
+
+class Listing(Protocol[X]):
+    """What a task's reader returns: the samples, and a message per entry it passed over."""
+
+    samples: list[X]
+    skipped: list[str]
+
+
+def read_train_val(
+    cfg: ExperimentConfig,
+    log: Path | None,
+    read: Callable[[str], Listing[X]],
+    check_no_leak: Callable[[list[X], list[X]], None],
+    hold_out: Callable[[list[X], float, int], tuple[list[X], list[X]]],
+    missing: str = "pass --train DATA (or set data.train)",
+) -> tuple[list[X], list[X]]:
+    """A task's train and val samples: ``data.val`` when given (read, then ``check_no_leak``), else ``hold_out``
+    of ``data.train`` (``data.val_fraction``, seeded by ``train.seed``); what a reader passed over is reported.
+    No ``data.train`` is a :class:`DataError` saying ``missing``."""
+    if not cfg.data.train_path:
+        raise DataError(f"no training data: {missing}")
+    train = read(cfg.data.train_path)
+    report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
+    if cfg.data.val:
+        val = read(cfg.data.val)
+        report_skipped(f"val data {cfg.data.val}", val.skipped, log)
+        check_no_leak(train.samples, val.samples)
+        return train.samples, val.samples
+    return hold_out(train.samples, cfg.data.val_fraction, cfg.train.seed)
 
 
 WEIGHTED = re.compile(r"^(?P<path>.+)\*(?P<times>[0-9]+)$")

@@ -1,7 +1,7 @@
 """Writing clips as real encoded video files through PyAV, optionally with a mono audio track.
 
-Shared by the synthetic clip generators (``synth-video``, ``synth-sound``); writes are atomic
-(a temporary file beside the target, renamed into place).
+Shared by the synthetic clip generators (``synth-video``, ``synth-sound``, ``synth-gait``); writes are atomic
+(a temporary file or folder beside the target, renamed into place).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from seqvision.data.clips import require_av
 from seqvision.io import _UMASK
@@ -21,6 +22,21 @@ FORMATS = {  # suffix -> (container format, video codec, audio codec)
     "webm": ("webm", "libvpx", "libopus"),
     "avi": ("avi", "mpeg4", "pcm_s16le"),
 }
+
+
+def write_frames(folder: Path, frames: list[np.ndarray]) -> None:
+    """Frames (RGB or grey uint8) as ``folder/000.png ...``, the folder replaced whole (lossless, and byte-identical
+    for a seed: x264 is not always)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    for k, array in enumerate(frames):
+        Image.fromarray(array).save(tmp / f"{k:03d}.png")
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
 
 
 def write_video(

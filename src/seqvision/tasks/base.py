@@ -33,6 +33,14 @@ def model_line(cfg: ExperimentConfig, params: int, encoder: str = "") -> str:
     )
 
 
+def saved_metadata(task: str, cfg: ExperimentConfig, params: int, **sections: Any) -> dict[str, Any]:
+    """The metadata saved with a model, in this order: its task, architecture and resolved config, the task's own
+    ``sections`` (labels, input, ...) and the parameter count."""
+    from seqvision.config import to_dict
+
+    return {"task": task, "architecture": to_dict(cfg.model), "config": to_dict(cfg), **sections, "parameters": params}
+
+
 @dataclass
 class Prepared:
     """Everything a training run needs, made by :meth:`Task.prepare`."""

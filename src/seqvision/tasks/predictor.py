@@ -13,14 +13,22 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
 
 if TYPE_CHECKING:
+    import numpy as np
+    from torch import Tensor
+
     from seqvision.nn.model import SeqModel
+
+P = TypeVar("P")
+A = TypeVar("A")
+R = TypeVar("R")
 
 BACKENDS = ("torch", "onnx", "openvino")  # None (the CLI's default): onnx where it needs no torch, else torch
 EXPORTED = ("onnx", "openvino")  # the backends that run an exported .onnx file (onnxruntime, OpenVINO)
@@ -216,3 +224,75 @@ def check_task(meta: dict[str, Any], path: Path, task: str | None) -> None:
         raise CheckpointError(f"{path}: seqvision metadata is corrupt (task {str(found)[:60]})")
     if task is not None and found != task:
         raise CheckpointError(f"{path}: a {task_title(found)} model, not a {task_title(task)} model")
+
+
+class ClipNetwork:
+    """What the clip tasks' predictors share: a network run eagerly (``model``) or on onnxruntime (``session``),
+    reading square frames of the ``size`` its metadata records. Subclasses are dataclasses that declare the
+    three attributes as fields."""
+
+    model: SeqModel | None
+    metadata: dict[str, Any]
+    session: Any
+
+    @property
+    def backend(self) -> str:
+        return backend_name(self.session)
+
+    @property
+    def size(self) -> int:
+        """Frame width and height in pixels."""
+        return int(self.metadata["input"]["height"])
+
+    def run(self, clips: Tensor, lengths: Tensor) -> np.ndarray:
+        """Padded ``(B, T, C, S, S)`` clips + ``(B,)`` frame counts -> the network's output ``(B, ...)``."""
+        return run_clips(self.model, self.session, clips, lengths)
+
+
+def run_clips(model: SeqModel | None, session: Any, clips: Tensor, lengths: Tensor) -> np.ndarray:
+    """A clip network's output for padded ``(B, T, C, S, S)`` clips + ``(B,)`` frame counts: on the exported
+    ``session`` (onnxruntime or OpenVINO) when given, else eager ``model``."""
+    if session is not None:
+        return session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
+    import torch
+
+    assert model is not None
+    with torch.inference_mode():
+        out, _ = model(clips, lengths)
+    return out.float().numpy()
+
+
+def prefetch_batches(
+    inputs: Sequence[P],
+    prepare: Callable[[P], A],
+    infer: Callable[[list[tuple[int, A]]], Iterable[R]],
+    batch_size: int,
+    workers: int = 2,
+    name: str = "seqvision-clips",
+    on_batch: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, R | SeqvisionError]]:
+    """Yield ``(i, result)`` or ``(i, error)`` for each input: ``prepare`` (decoding) runs on ``workers`` threads
+    ahead of the model; ``infer`` takes up to ``batch_size`` ``(i, prepared)`` pairs and returns a result each.
+
+    An input ``prepare`` refuses with a :class:`SeqvisionError` is yielded with that error as soon as it is met;
+    ``on_batch(n)`` is called after each batch's results are taken.
+    """
+
+    def safe(item: P) -> A | SeqvisionError:
+        try:
+            return prepare(item)
+        except SeqvisionError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix=name) as pool:
+        batch: list[tuple[int, A]] = []
+        for i, prepared in enumerate(pool.map(safe, inputs)):
+            if isinstance(prepared, SeqvisionError):
+                yield i, prepared
+            else:
+                batch.append((i, prepared))
+            if batch and (len(batch) == batch_size or i == len(inputs) - 1):
+                yield from zip([j for j, _ in batch], infer(batch), strict=True)
+                if on_batch:
+                    on_batch(len(batch))
+                batch = []

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seqvision.cli.common import require_one_input, write_predictions
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
@@ -70,8 +71,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.captioning.metrics import caption_scores
     from seqvision.tasks.captioning.predictor import Captioner
 
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    require_one_input(inputs)
     cap = Captioner.load(model, threads=args.threads)
     report = read_captions(inputs[0])
     skipped = list(report.skipped)
@@ -95,12 +95,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if args.predictions:
-        from seqvision.io import atomic_write_text
-
-        try:
-            atomic_write_text(args.predictions, "".join(rows))
-        except OSError as exc:
-            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
+        write_predictions(args.predictions, rows)
     decoder = "greedy" if width == 1 else f"beam {width}, length norm {args.length_norm:g}"
     result = {
         "model": str(cap.path),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task
+from seqvision.tasks.base import Prepared, Task, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -61,29 +61,15 @@ class Captioning(Task):
     model_head = "attention"
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[CaptionSample], list[CaptionSample]]:
-        from seqvision.data.loaders import report_skipped
+        from seqvision.data.loaders import read_train_val
         from seqvision.tasks.captioning.captions import read_captions
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (captions.csv, a caption JSON or their folder)")
-        train = read_captions(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_captions(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            seen = {s.image.resolve() for s in train.samples}
-            leaked = [s for s in val.samples if s.image.resolve() in seen]
-            if leaked:
-                raise DataError(f"{leaked[0].source}: image {leaked[0].image} is in the training data too")
-            return train.samples, val.samples
-        n_val = max(1, round(len(train.samples) * cfg.data.val_fraction))
-        order = sorted(train.samples, key=lambda s: zlib.crc32(f"{cfg.train.seed}:{s.image}".encode()))
-        return order[n_val:], order[:n_val]
+        missing = "pass --train DATA (captions.csv, a caption JSON or their folder)"
+        return read_train_val(cfg, log, read_captions, check_no_leak, hold_out, missing)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from torch.utils.data import DataLoader
 
-        from seqvision.config import to_dict
         from seqvision.data.batches import RandomBatches
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
@@ -126,15 +112,14 @@ class Captioning(Task):
         val_batches = RandomBatches(len(val_ds), batch, shuffle=False)
         val_loader = DataLoader(val_ds, batch_sampler=val_batches, collate_fn=collate_captions)
         params = sum(p.numel() for p in model.parameters())
-        metadata: dict[str, Any] = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "vocabulary": vocab.words,
-            "input": {"height": size, "width": size, "channels": 3, "normalisation": CAPTION_NORMALISATION},
-            "decoding": {"max_words": max_words},
-            "parameters": params,
-        }
+        metadata: dict[str, Any] = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            vocabulary=vocab.words,
+            input={"height": size, "width": size, "channels": 3, "normalisation": CAPTION_NORMALISATION},
+            decoding={"max_words": max_words},
+        )
         n_captions = sum(len(s.captions) for s in train_samples)
         grid = cfg.model.encoder.grid
         summary = (
@@ -150,3 +135,20 @@ class Captioning(Task):
     def describe(self, metrics: dict[str, float]) -> str:
         nan = float("nan")
         return f"val BLEU-4 {metrics.get('val_bleu4', nan):.4f}, CIDEr {metrics.get('val_cider', nan):.4f}"
+
+
+def check_no_leak(train: list[CaptionSample], val: list[CaptionSample]) -> None:
+    """A given validation set must hold other photos than the training set."""
+    seen = {s.image.resolve() for s in train}
+    leaked = [s for s in val if s.image.resolve() in seen]
+    if leaked:
+        raise DataError(f"{leaked[0].source}: image {leaked[0].image} is in the training data too")
+
+
+def hold_out(
+    samples: list[CaptionSample], val_fraction: float, seed: int
+) -> tuple[list[CaptionSample], list[CaptionSample]]:
+    """A seeded ``val_fraction`` of the photos (at least one), in an order set by a hash of each photo's path."""
+    n_val = max(1, round(len(samples) * val_fraction))
+    order = sorted(samples, key=lambda s: zlib.crc32(f"{seed}:{s.image}".encode()))
+    return order[n_val:], order[:n_val]

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from seqvision.cli.common import set_threads
+from seqvision.cli.common import require_one_input, set_threads
 from seqvision.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.dna.module import target_matrix
     from seqvision.tasks.dna.ranking import average_precision, macro, per_label, roc_auc
 
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data file after the model, got {len(inputs)}: {' '.join(inputs)}")
+    require_one_input(inputs, "data file")
     clf = _load(model, args)
     records = read_sequences(inputs[0], getattr(args, "labels", None)).records
     truth = target_matrix(records, clf.labels, "the model's")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -76,7 +76,6 @@ class Dna(Task):
         return SeqData(records[n_val:], train.labels), records[:n_val]
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        from seqvision.config import to_dict
         from seqvision.nn.model import build_model
         from seqvision.tasks.dna.batches import CHANNELS
         from seqvision.tasks.dna.module import DnaModule, check_lengths, sequence_loader, target_matrix
@@ -99,14 +98,13 @@ class Dna(Task):
         val_loader = sequence_loader(val, y_val, max(batch, 128), False, workers, cfg.train.seed)
         atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
         params = sum(p.numel() for p in model.parameters())
-        metadata: dict[str, Any] = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "labels": labels,
-            "input": {"channels": CHANNELS, "n": 0.25, "rna": train.is_rna},
-            "parameters": params,
-        }
+        metadata: dict[str, Any] = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            labels=labels,
+            input={"channels": CHANNELS, "n": 0.25, "rna": train.is_rna},
+        )
         positives = ", ".join(f"{n} {int(c)}" for n, c in zip(labels, y_train.sum(0), strict=True))
         summary = (
             f"{model_line(cfg, params)}, {len(labels)} label(s) (train positives: "

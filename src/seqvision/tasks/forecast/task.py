@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task
+from seqvision.tasks.base import Prepared, Task, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -66,7 +66,6 @@ class Forecast(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from torch.utils.data import DataLoader
 
-        from seqvision.config import to_dict
         from seqvision.data.batches import RandomBatches
         from seqvision.tasks.forecast.data import load
         from seqvision.tasks.forecast.model import build_forecaster
@@ -84,13 +83,12 @@ class Forecast(Task):
         )
         train, val = loader(data.train, True), loader(data.val, False)
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "input": input_metadata(cfg, data),
-            "parameters": params,
-        }
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            input=input_metadata(cfg, data),
+        )
         counts = dict(data.counts)
         summary = (
             f"seqvision: {cfg.model.preset} (patch {cfg.model.encoder.patch} -> {cfg.model.sequence.name} "

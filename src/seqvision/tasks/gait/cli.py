@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seqvision.cli.common import require_one_input, warn_skipped
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
 
@@ -30,20 +31,10 @@ def synth_gait(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_skipped(skipped: list[str]) -> None:
-    for message in skipped[:5]:
-        print(f"warning: skipped {message}", file=sys.stderr)
-    if len(skipped) > 5:
-        print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
-
-
 def probe_paths(inputs: list[str]) -> list[Path]:
     """Clips as given (video files, frame folders); CSV/TSV lists -> their clips; other folders -> the clips inside."""
-    from seqvision.data.clips import VIDEO_SUFFIXES, frame_files
+    from seqvision.data.clips import is_clip
     from seqvision.tasks.gait.sequences import read_gait
-
-    def is_clip(p: Path) -> bool:
-        return p.suffix.lower() in VIDEO_SUFFIXES if p.is_file() else p.is_dir() and bool(frame_files(p))
 
     paths: list[Path] = []
     for name in inputs:
@@ -72,7 +63,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
     report = read_gait(args.gallery)
     skipped = report.skipped + gait.enroll(report.samples, args.batch_size)
-    _warn_skipped(skipped)
+    warn_skipped(skipped)
     if gait.gallery is None:
         raise DataError(f"{args.gallery}: no usable gallery clip ({len(skipped)} skipped)")
     failed = 0
@@ -97,8 +88,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.gait.predictor import GaitEmbedder
     from seqvision.tasks.gait.sequences import gallery_split, read_gait
 
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    require_one_input(inputs)
     gait = GaitEmbedder.load(model, args.backend, args.threads)
     report = read_gait(inputs[0])
     skipped = list(report.skipped)
@@ -118,7 +108,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
             rows.append(outcome)
             ids.append(probes[i].subject)
     seconds = time.perf_counter() - start
-    _warn_skipped(skipped)
+    warn_skipped(skipped)
     if gait.gallery is None or not rows:
         raise DataError(f"{inputs[0]}: no readable gallery or probe clip ({len(skipped)} skipped)")
     scores = retrieval_scores(np.stack(rows), ids, gait.gallery, gait.gallery_ids)

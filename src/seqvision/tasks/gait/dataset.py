@@ -8,7 +8,6 @@ otherwise; a shorter clip gives all its frames and the lengths mask the rest.
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +16,8 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from seqvision.data.batches import RankBatches
+from seqvision.data.clip_lists import probe_each
 from seqvision.data.clips import ClipInfo, decode, pad_clips, probe, sample_indices
-from seqvision.errors import DataError
 from seqvision.tasks.gait.sequences import GaitSample
 
 
@@ -30,16 +29,7 @@ class ProbedWalk:
 
 def probe_walks(samples: list[GaitSample], workers: int = 2) -> tuple[list[ProbedWalk], list[str]]:
     """Open every clip once; unreadable and zero-frame ones are dropped, each with a message."""
-
-    def one(s: GaitSample) -> ProbedWalk | str:
-        try:
-            return ProbedWalk(s, probe(s.path))
-        except DataError as exc:
-            return f"{exc}" if s.source == str(s.path) else f"{s.source}: {exc}"
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = list(pool.map(one, samples))
-    return [r for r in results if isinstance(r, ProbedWalk)], [r for r in results if isinstance(r, str)]
+    return probe_each(samples, lambda s: ProbedWalk(s, probe(s.path)), workers)
 
 
 def load_walk(walk: ProbedWalk, size: int, frames: int, rng: random.Random | None = None) -> np.ndarray:

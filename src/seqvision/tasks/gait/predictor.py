@@ -7,13 +7,11 @@ exported ``.onnx`` file or exported on the fly (checked against eager).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
@@ -21,7 +19,7 @@ from seqvision.nn.model import SeqModel
 from seqvision.tasks.gait.dataset import ProbedWalk, load_walk
 from seqvision.tasks.gait.metrics import distance_matrix, nearest_subjects
 from seqvision.tasks.gait.sequences import GaitSample
-from seqvision.tasks.predictor import backend_name, load_network
+from seqvision.tasks.predictor import ClipNetwork, load_network, prefetch_batches
 
 
 @dataclass
@@ -33,8 +31,9 @@ class Match:
 
 
 @dataclass
-class GaitEmbedder:
-    """A gait model ready to embed walks and rank them against a gallery.
+class GaitEmbedder(ClipNetwork):
+    """A gait model ready to embed walks and rank them against a gallery; ``run``: ``(B, T, 1, S, S)`` silhouettes
+    -> ``(B, D)`` unit embeddings.
 
     >>> gait = GaitEmbedder.load("runs/gait")                        # doctest: +SKIP
     >>> gait.enroll(read_gait("data/gallery").samples)              # doctest: +SKIP
@@ -50,14 +49,6 @@ class GaitEmbedder:
     gallery: np.ndarray | None = None  # (M, D) embeddings of the enrolled clips
     gallery_ids: list[str] = field(default_factory=list)
     top_k: int = 5
-
-    @property
-    def backend(self) -> str:
-        return backend_name(self.session)
-
-    @property
-    def size(self) -> int:
-        return int(self.metadata["input"]["height"])
 
     @property
     def frames(self) -> int:
@@ -84,15 +75,6 @@ class GaitEmbedder:
             raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
         return embedder
 
-    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        """Padded ``(B, T, 1, S, S)`` silhouettes + frame counts -> ``(B, D)`` unit embeddings."""
-        if self.session is not None:
-            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
-        assert self.model is not None
-        with torch.inference_mode():
-            embeddings, _ = self.model(clips, lengths)
-        return embeddings.float().numpy()
-
     def prepare(self, path: Path) -> np.ndarray:
         """The clip's frames as the model was trained on them: ``(T, 1, S, S)``; raises ``DataError``."""
         sample = GaitSample(path, "", "", "", str(path))
@@ -103,22 +85,10 @@ class GaitEmbedder:
     ) -> Iterator[tuple[int, np.ndarray | SeqvisionError]]:
         """Yield ``(i, embedding)`` or ``(i, error)`` per clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> np.ndarray | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, np.ndarray]]) -> np.ndarray:
+            return self.run(*pad_clips([a for _, a in batch]))  # (B, D): one row per clip
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-gait") as pool:
-            batch: list[tuple[int, np.ndarray]] = []
-            for i, item in enumerate(pool.map(prepare, paths)):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    yield from zip([j for j, _ in batch], self.run(*pad_clips([a for _, a in batch])), strict=True)
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-gait")
 
     def enroll(self, samples: list[GaitSample], batch_size: int = 8) -> list[str]:
         """Embed the gallery clips (their subjects are the identities :meth:`predict` names); returns what failed."""

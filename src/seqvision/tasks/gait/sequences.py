@@ -12,17 +12,15 @@ Identities never cross a split: validation holds out whole subjects, as the gait
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from seqvision.data.clip_lists import delimiter_of, listed_path, table_rows
 from seqvision.data.clips import VIDEO_SUFFIXES, frame_files
 from seqvision.errors import DataError
-
-HEADER_NAMES = ("path", "file", "video", "clip", "filename")
 
 
 @dataclass(frozen=True)
@@ -83,22 +81,14 @@ def _read_folder(root: Path) -> GaitReport:
 
 def _read_table(table: Path) -> GaitReport:
     report = GaitReport()
-    delimiter = "\t" if table.suffix.lower() == ".tsv" else ","
-    try:
-        text = table.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{table}: cannot read clip list ({exc})") from None
-    for number, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1):
-        row = [c.strip() for c in row]
-        if not any(row) or row[0].startswith("#") or (number == 1 and row[0].lower() in HEADER_NAMES):
-            continue
+    d = delimiter_of(table)
+    for number, row in table_rows(table):
         if len(row) < 2 or not row[0] or not row[1]:
-            d = delimiter
             report.skipped.append(
                 f"{table}:{number}: expected path{d}subject[{d}sequence[{d}view]], got {d.join(row)!r}"
             )
             continue
-        clip = Path(row[0]) if Path(row[0]).is_absolute() else table.parent / row[0]
+        clip = listed_path(table, row[0])
         sequence = row[2] if len(row) > 2 and row[2] else clip.stem
         view = row[3] if len(row) > 3 else ""
         report.samples.append(GaitSample(clip, row[1], sequence, view, f"{table}:{number}"))

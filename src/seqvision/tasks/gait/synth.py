@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from seqvision.data.video_write import write_frames
 from seqvision.errors import ConfigError, DataError
-from seqvision.io import _UMASK, atomic_write_text
+from seqvision.io import atomic_write_text
 
 SCALE = 4  # drawn at 4x, then downsampled: sub-pixel limb motion
 CONDITIONS = ("nm", "bg", "cl")  # normal, with a bag, in a coat (CASIA-B's three)
@@ -98,18 +96,6 @@ def _pose(
 def _end(start: tuple[float, float], angle: float, length: float) -> tuple[float, float]:
     """The far end of a limb hanging from ``start`` at ``angle`` from straight down (positive: forward)."""
     return start[0] + length * math.sin(angle), start[1] + length * math.cos(angle)
-
-
-def write_frames(folder: Path, frames: list[np.ndarray]) -> None:
-    """Silhouettes as ``folder/000.png ...``, the folder replaced whole."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    for k, array in enumerate(frames):
-        Image.fromarray(array).save(tmp / f"{k:03d}.png")
-    os.chmod(tmp, 0o777 & ~_UMASK)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
 
 
 def write_walkers(

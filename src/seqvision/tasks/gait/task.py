@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError, DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -78,19 +78,10 @@ class Gait(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[GaitSample], list[GaitSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole subjects held out."""
-        from seqvision.data.loaders import report_skipped
+        from seqvision.data.loaders import read_train_val
         from seqvision.tasks.gait.sequences import check_no_leak, read_gait, subject_split
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_gait(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_gait(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            check_no_leak(train.samples, val.samples)
-            return train.samples, val.samples
-        return subject_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+        return read_train_val(cfg, log, read_gait, check_no_leak, subject_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from seqvision.config import to_dict
@@ -128,14 +119,13 @@ class Gait(Task):
         val_subjects = sorted({w.sample.subject for w in val})
         val_loader = self._loader(val, val_subjects, cfg, augment=False, gallery=gallery)
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "input": input_metadata(cfg),
-            "gait": to_dict(cfg.data.gait),
-            "parameters": params,
-        }
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            input=input_metadata(cfg),
+            gait=to_dict(cfg.data.gait),
+        )
         summary = (
             f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {dim}-d embedding, "
             f"{cfg.data.gait.loss} loss, {len(subjects)} train subjects ({len(train)} clips) / "

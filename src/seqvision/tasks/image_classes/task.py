@@ -15,7 +15,7 @@ from seqvision.data.alphabet import Alphabet
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -42,7 +42,6 @@ class ImageClasses(Task):
     model_head = "classify"
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        from seqvision.config import to_dict
         from seqvision.data.images import NORMALISATION
         from seqvision.data.loaders import make_loaders, read_split
         from seqvision.nn.model import build_model
@@ -65,14 +64,13 @@ class ImageClasses(Task):
         )
         atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "labels": labels,
-            "input": {"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
-            "parameters": params,
-        }
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            labels=labels,
+            input={"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
+        )
         summary = (
             f"{model_line(cfg, params)}, {len(labels)} classes, "
             f"{loaders.train_lines} train / {loaders.val_lines} val images -> {out}"

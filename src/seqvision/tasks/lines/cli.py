@@ -10,7 +10,7 @@ import sys
 import time
 from types import SimpleNamespace
 
-from seqvision.cli.common import set_threads, split_model
+from seqvision.cli.common import require_one_input, set_threads, split_model, warn_skipped, write_predictions
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
 
@@ -141,10 +141,7 @@ def _read_labelled(rec, data: str, batch_size: int, keep_log_probs: bool = False
         decoded_by_index, errors = recognise(rec, samples, batch_size, keep_log_probs, text_only=text_only)
     seconds = time.perf_counter() - start
     skipped += [str(e) for _, e in errors]
-    for message in skipped[:5]:
-        print(f"warning: skipped {message}", file=sys.stderr)
-    if len(skipped) > 5:
-        print(f"warning: ... {len(skipped) - 5} more lines skipped", file=sys.stderr)
+    warn_skipped(skipped, "lines")
     if not decoded_by_index:
         raise DataError(f"{data}: no readable labelled line ({len(skipped)} skipped)")
     order = sorted(decoded_by_index)
@@ -178,8 +175,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     """``seqvision eval`` of a text-line model: CER and WER on one labelled data set."""
     from seqvision.tasks.lines.metrics import ErrorRates
 
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    require_one_input(inputs)
     rec = recognizer_for(model, args)
     tune = args.tune_lm
     samples, decoded, skipped, seconds = _read_labelled(rec, inputs[0], args.batch_size, tune, text_only=not tune)
@@ -191,12 +187,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         rates.update(fold(text), fold(sample.text))
         rows.append(f"{sample.source}\t{sample.text}\t{text}\n")
     if args.predictions:
-        from seqvision.io import atomic_write_text
-
-        try:
-            atomic_write_text(args.predictions, "".join(rows))
-        except OSError as exc:
-            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
+        write_predictions(args.predictions, rows)
     spec = rec.decoder
     result = {
         "model": str(rec.path),

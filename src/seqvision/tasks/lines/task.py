@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.data.alphabet import Alphabet
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -26,17 +26,15 @@ __all__ = ["TextLines", "model_metadata"]
 
 
 def model_metadata(cfg: ExperimentConfig, alphabet: Alphabet, params: int) -> dict[str, Any]:
-    from seqvision.config import to_dict
     from seqvision.data.images import NORMALISATION
 
-    return {
-        "task": "text_lines",
-        "architecture": to_dict(cfg.model),
-        "config": to_dict(cfg),
-        "alphabet": alphabet.chars,
-        "input": {"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
-        "parameters": params,
-    }
+    return saved_metadata(
+        "text_lines",
+        cfg,
+        params,
+        alphabet=alphabet.chars,
+        input={"height": cfg.model.height, "channels": cfg.model.in_channels, "normalisation": NORMALISATION},
+    )
 
 
 @TASKS.register("text_lines")

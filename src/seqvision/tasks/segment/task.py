@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from seqvision.config import ExperimentConfig
@@ -61,7 +61,6 @@ class SegmentPages(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         from torch.utils.data import DataLoader
 
-        from seqvision.config import to_dict
         from seqvision.data.batches import RandomBatches
         from seqvision.tasks.segment.data import PageCrops, WholePages, collate_whole
         from seqvision.tasks.segment.model import MAPS, STRIDE, build_segmenter
@@ -84,14 +83,13 @@ class SegmentPages(Task):
         train_loader = DataLoader(crops, batch_sampler=batches, num_workers=workers, persistent_workers=workers > 0)
         val_loader = DataLoader(WholePages(val, cfg.model.height), batch_size=1, collate_fn=collate_whole)
         params = sum(p.numel() for p in model.parameters())
-        metadata: dict[str, Any] = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "maps": list(MAPS),
-            "input": {"height": cfg.model.height, "channels": 1, "stride": STRIDE, "normalisation": NORMALISATION},
-            "parameters": params,
-        }
+        metadata: dict[str, Any] = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            maps=list(MAPS),
+            input={"height": cfg.model.height, "channels": 1, "stride": STRIDE, "normalisation": NORMALISATION},
+        )
         lines = sum(len(p.segmentation.lines) for p in train)
         summary = f"{model_line(cfg, params)}, {len(train)} train pages ({lines} lines) / {len(val)} val pages -> {out}"
         steps = cfg.train.epochs * len(train_loader)

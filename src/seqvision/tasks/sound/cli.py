@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seqvision.cli.common import require_one_input, warn_skipped
 from seqvision.errors import ConfigError, DataError, SeqvisionError
 
 
@@ -92,8 +93,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.sound.metrics import SoundScores
     from seqvision.tasks.sound.predictor import SoundPredictor
 
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    require_one_input(inputs)
     predictor = SoundPredictor.load(model, args.backend, args.threads)
     report = read_sound_clips(inputs[0])
     start = time.perf_counter()
@@ -109,10 +109,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         n = min(len(outcome.features), len(clip.features))
         scores.update(outcome.features[:n], clip.features[:n], predictor.mean, outcome.fps * predictor.features.steps)
     seconds = time.perf_counter() - start
-    for message in skipped[:5]:
-        print(f"warning: skipped {message}", file=sys.stderr)
-    if len(skipped) > 5:
-        print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
+    warn_skipped(skipped)
     if not scores.clips:
         first = f"; first: {skipped[0]}" if skipped else ""
         raise DataError(f"{inputs[0]}: no readable clip with sound ({len(skipped)} skipped{first})")

@@ -8,7 +8,6 @@ missing, silent, or ends before its last frame is refused with one line naming t
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from seqvision.data.audio import read_soundtrack
+from seqvision.data.clip_lists import probe_each
 from seqvision.data.clips import ClipInfo, decode, pad_clips, probe
 from seqvision.errors import DataError
 from seqvision.tasks.sound.clips import SoundSample
@@ -59,16 +59,7 @@ def probe_sound(sample: SoundSample, features: Features) -> SoundClip:
 
 def probe_all(samples: list[SoundSample], features: Features, workers: int = 2) -> tuple[list[SoundClip], list[str]]:
     """Probe every clip once; unusable ones are dropped, each with a message naming it."""
-
-    def one(s: SoundSample) -> SoundClip | str:
-        try:
-            return probe_sound(s, features)
-        except DataError as exc:
-            return f"{exc}" if s.source == str(s.path) else f"{s.source}: {exc}"
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = list(pool.map(one, samples))
-    return [r for r in results if isinstance(r, SoundClip)], [r for r in results if isinstance(r, str)]
+    return probe_each(samples, lambda s: probe_sound(s, features), workers)
 
 
 def window(clip: SoundClip, frames: int, rng: random.Random | None) -> range:

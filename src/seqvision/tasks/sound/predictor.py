@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from seqvision.data.clips import ClipInfo, decode, pad_clips
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import load_network
+from seqvision.tasks.predictor import ClipNetwork, load_network, prefetch_batches
 from seqvision.tasks.sound.clips import SoundSample
 from seqvision.tasks.sound.dataset import probe_video
 from seqvision.tasks.sound.features import Features
@@ -76,8 +74,9 @@ class Bank:
 
 
 @dataclass
-class SoundPredictor:
-    """A sound model ready to hear silent video.
+class SoundPredictor(ClipNetwork):
+    """A sound model ready to hear silent video; ``run``: ``(B, T, 3, S, S)`` clips -> ``(B, T, steps * bands)``
+    features.
 
     >>> sp = SoundPredictor.load("runs/sound")                        # doctest: +SKIP
     >>> rec = sp.predict([Path("clip.mp4")])[0]                       # doctest: +SKIP
@@ -91,14 +90,6 @@ class SoundPredictor:
     path: Path | None = None
     session: Any = None
     bank: Bank | None = None
-
-    @property
-    def backend(self) -> str:
-        return "onnx" if self.session is not None else "torch"
-
-    @property
-    def size(self) -> int:
-        return int(self.metadata["input"]["height"])
 
     @property
     def mean(self) -> np.ndarray:
@@ -138,15 +129,6 @@ class SoundPredictor:
         info = probe_video(SoundSample(path, str(path), str(path)))
         return decode(path, list(range(info.frames)), self.size), info
 
-    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, T, steps * bands)`` features."""
-        if self.session is not None:
-            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
-        assert self.model is not None
-        with torch.inference_mode():
-            out, _ = self.model(clips, lengths)
-        return out.float().numpy()
-
     def _records(self, batch: list[tuple[Path, np.ndarray, ClipInfo]]) -> list[SoundPrediction]:
         out = self.run(*pad_clips([a for _, a, _ in batch]))
         bands = self.features.bands
@@ -168,23 +150,10 @@ class SoundPredictor:
     ) -> Iterator[tuple[int, SoundPrediction | SeqvisionError]]:
         """Yield ``(i, prediction)`` or ``(i, error)`` per clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> tuple[np.ndarray, ClipInfo] | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, tuple[np.ndarray, ClipInfo]]]) -> list[SoundPrediction]:
+            return self._records([(paths[j], a, info) for j, (a, info) in batch])
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-sound") as pool:
-            batch: list[tuple[int, np.ndarray, ClipInfo]] = []
-            for i, item in enumerate(pool.map(prepare, paths)):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, *item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    records = self._records([(paths[j], a, info) for j, a, info in batch])
-                    yield from zip([j for j, _, _ in batch], records, strict=True)
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-sound")
 
     def griffin_lim(self, record: SoundPrediction, iterations: int = 32) -> np.ndarray:
         """The predicted sound as a waveform at ``features.rate``, by Griffin-Lim."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError, DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,24 +68,15 @@ class Sound(Task):
         return export_clip_model(SoundPredictor, model, out, args.int8, output="features")
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[SoundSample], list[SoundSample]]:
-        from seqvision.data.loaders import report_skipped
-        from seqvision.tasks.sound.clips import check_no_leak, grouped_split, read_sound_clips
+        from seqvision.data.clip_lists import grouped_split
+        from seqvision.data.loaders import read_train_val
+        from seqvision.tasks.sound.clips import check_no_leak, read_sound_clips
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_sound_clips(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_sound_clips(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            check_no_leak(train.samples, val.samples)
-            return train.samples, val.samples
-        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+        return read_train_val(cfg, log, read_sound_clips, check_no_leak, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         import numpy as np
 
-        from seqvision.config import to_dict
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
         from seqvision.tasks.sound.dataset import probe_all
@@ -113,19 +104,18 @@ class Sound(Task):
         start_at_mean(model, mean, sound.steps)
         write_bank(out / BANK, train[: sound.bank])
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "input": input_metadata(cfg),
-            "sound": {
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            input=input_metadata(cfg),
+            sound={
                 **features.to_dict(),
                 "loss": sound.loss,
                 "mean": [round(float(v), 5) for v in mean],
                 "bank": BANK,
             },
-            "parameters": params,
-        }
+        )
         train_loader = self._loader(train, cfg, augment=True)
         summary = (
             f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {sound.bands} mel bands x "

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from seqvision.errors import ConfigError, DataError, SeqvisionError
+from seqvision.cli.common import require_one_input, warn_skipped, write_predictions
+from seqvision.errors import DataError, SeqvisionError
 
 
 def synth_video(args: argparse.Namespace) -> int:
@@ -74,8 +75,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.video.predictor import ClipClassifier
     from seqvision.training.plot import check_plotting, plot_confusion
 
-    if len(inputs) != 1:
-        raise ConfigError(f"eval takes one data path after the model, got {len(inputs)}: {' '.join(inputs)}")
+    require_one_input(inputs)
     if args.confusion:
         check_plotting()  # before the work: the chart was asked for
     clf = ClipClassifier.load(model, args.backend, args.threads)
@@ -98,21 +98,13 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
             confusion.update([index[known[i].label]], [index[outcome.label]])
             rows.append(f"{known[i].source}\t{known[i].label}\t{outcome.label}\n")
     seconds = time.perf_counter() - start
-    for message in skipped[:5]:
-        print(f"warning: skipped {message}", file=sys.stderr)
-    if len(skipped) > 5:
-        print(f"warning: ... {len(skipped) - 5} more clips skipped", file=sys.stderr)
+    warn_skipped(skipped)
     if not confusion.total:
         raise DataError(f"{inputs[0]}: no readable labelled clip ({len(skipped)} skipped)")
     if args.confusion:
         plot_confusion(confusion.matrix, clf.labels, args.confusion)
     if args.predictions:
-        from seqvision.io import atomic_write_text
-
-        try:
-            atomic_write_text(args.predictions, "".join(rows))
-        except OSError as exc:
-            raise DataError(f"{args.predictions}: cannot write predictions ({exc.strerror or exc})") from None
+        write_predictions(args.predictions, rows)
     per_class = confusion.per_class()
     result = {
         "model": str(clf.path),

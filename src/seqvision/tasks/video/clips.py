@@ -1,4 +1,4 @@
-"""Labelled clips: readers (a folder per class, or a CSV/TSV list), groups, and splits that never leak.
+"""Labelled clips: readers (a folder per class, or a CSV/TSV list); groups and splits: :mod:`seqvision.data.clip_lists`.
 
 A clip is a video file or a folder of frame images. Its *group* ties together clips that must
 stay on the same side of a train/val split: a ``group`` column, else UCF101's ``_gXX_`` in the
@@ -7,17 +7,12 @@ file name (``v_ApplyEyeMakeup_g08_c01.avi``: the same actor and scene), else the
 
 from __future__ import annotations
 
-import csv
-import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seqvision.data.clips import VIDEO_SUFFIXES, frame_files
+from seqvision.data.clip_lists import delimiter_of, group_of, listed_path, table_rows
+from seqvision.data.clips import frame_files, is_clip
 from seqvision.errors import DataError
-
-GROUP_PATTERN = re.compile(r"_g(\d+)_", re.IGNORECASE)
-HEADER_NAMES = ("path", "file", "video", "clip", "filename")
 
 
 @dataclass(frozen=True)
@@ -34,16 +29,6 @@ class ClipSample:
 class ClipReport:
     samples: list[ClipSample] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-
-
-def group_of(path: Path) -> str:
-    """UCF101-style ``gXX`` from the file name, else the clip's own path (a group of one)."""
-    match = GROUP_PATTERN.search(path.name)
-    return f"g{int(match.group(1)):02d}" if match else str(path)
-
-
-def is_clip(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES if path.is_file() else path.is_dir() and bool(frame_files(path))
 
 
 def read_clips(path: str | Path) -> ClipReport:
@@ -77,60 +62,13 @@ def _read_folder(root: Path) -> ClipReport:
 
 def _read_table(table: Path) -> ClipReport:
     report = ClipReport()
-    delimiter = "\t" if table.suffix.lower() == ".tsv" else ","
-    try:
-        text = table.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{table}: cannot read clip list ({exc})") from None
-    for number, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1):
-        row = [c.strip() for c in row]
-        if not any(row) or row[0].startswith("#"):
-            continue
-        if number == 1 and row[0].lower() in HEADER_NAMES:
-            continue
+    d = delimiter_of(table)
+    for number, row in table_rows(table):
         where = f"{table}:{number}"
         if len(row) < 2 or not row[0] or not row[1]:
-            report.skipped.append(
-                f"{where}: expected path{delimiter}label[{delimiter}group], got {delimiter.join(row)!r}"
-            )
+            report.skipped.append(f"{where}: expected path{d}label[{d}group], got {d.join(row)!r}")
             continue
-        clip = Path(row[0]) if Path(row[0]).is_absolute() else table.parent / row[0]
+        clip = listed_path(table, row[0])
         group = row[2] if len(row) > 2 and row[2] else group_of(clip)
         report.samples.append(ClipSample(clip, row[1], group, where))
     return report
-
-
-def grouped_split(
-    samples: list[ClipSample], val_fraction: float, seed: int
-) -> tuple[list[ClipSample], list[ClipSample]]:
-    """Hold out whole groups (seeded) until about ``val_fraction`` of the clips are in validation.
-
-    Raises:
-        DataError: when fewer than two groups exist, so no split can keep groups together.
-    """
-    groups = sorted({s.group for s in samples})
-    if len(groups) < 2:
-        raise DataError(f"cannot hold out validation clips: all {len(samples)} clips are in one group; pass --val")
-    random.Random(seed).shuffle(groups)
-    target = max(1, round(len(samples) * val_fraction))
-    sizes: dict[str, int] = {}
-    for s in samples:
-        sizes[s.group] = sizes.get(s.group, 0) + 1
-    held, count = set(), 0
-    for g in groups[:-1]:  # at least one group stays for training
-        if count >= target:
-            break
-        held.add(g)
-        count += sizes[g]
-    return [s for s in samples if s.group not in held], [s for s in samples if s.group in held]
-
-
-def check_no_leak(train: list[ClipSample], val: list[ClipSample]) -> None:
-    """Raise :class:`DataError` when a group (or a clip) is on both sides of a given split."""
-    shared = sorted({s.group for s in train} & {s.group for s in val})
-    if shared:
-        examples = ", ".join(shared[:3])
-        raise DataError(
-            f"the split leaks: {len(shared)} group(s) have clips in both train and val (e.g. {examples}); "
-            "clips of one group must stay on one side (or leave out --val to split by group automatically)"
-        )

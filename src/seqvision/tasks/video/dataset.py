@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,8 +11,8 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from seqvision.config import ClipConfig
+from seqvision.data.clip_lists import probe_each
 from seqvision.data.clips import ClipInfo, decode, pad_clips, probe, sample_indices
-from seqvision.errors import DataError
 from seqvision.tasks.video.clips import ClipSample
 
 
@@ -25,16 +24,7 @@ class ProbedClip:
 
 def probe_clips(samples: list[ClipSample], workers: int = 2) -> tuple[list[ProbedClip], list[str]]:
     """Open every clip once: corrupt, truncated, zero-frame and unreadable ones are dropped, each with a message."""
-
-    def one(s: ClipSample) -> ProbedClip | str:
-        try:
-            return ProbedClip(s, probe(s.path))
-        except DataError as exc:
-            return f"{exc}" if s.source == str(s.path) else f"{s.source}: {exc}"
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = list(pool.map(one, samples))
-    return [r for r in results if isinstance(r, ProbedClip)], [r for r in results if isinstance(r, str)]
+    return probe_each(samples, lambda s: ProbedClip(s, probe(s.path)), workers)
 
 
 def load_clip(clip: ProbedClip, size: int, cfg: ClipConfig, rng: random.Random | None = None) -> np.ndarray:

@@ -7,7 +7,6 @@ latter from an exported ``.onnx`` file or exported on the fly (checked against e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,7 +18,7 @@ from seqvision.config import ClipConfig
 from seqvision.data.clips import pad_clips, probe
 from seqvision.errors import CheckpointError, SeqvisionError
 from seqvision.nn.model import SeqModel
-from seqvision.tasks.predictor import backend_name, load_network
+from seqvision.tasks.predictor import ClipNetwork, load_network, prefetch_batches
 from seqvision.tasks.video.clips import ClipSample
 from seqvision.tasks.video.dataset import ProbedClip, load_clip
 
@@ -36,8 +35,8 @@ class Prediction:
 
 
 @dataclass
-class ClipClassifier:
-    """A video model ready to classify clips.
+class ClipClassifier(ClipNetwork):
+    """A video model ready to classify clips; ``run``: ``(B, T, 3, S, S)`` clips -> ``(B, K)`` logits.
 
     >>> clf = ClipClassifier.load("runs/video")                    # doctest: +SKIP
     >>> clf.predict([Path("clip.mp4")])[0].label                   # doctest: +SKIP
@@ -49,14 +48,6 @@ class ClipClassifier:
     metadata: dict[str, Any]
     path: Path | None = None
     session: Any = None
-
-    @property
-    def backend(self) -> str:
-        return backend_name(self.session)
-
-    @property
-    def size(self) -> int:
-        return int(self.metadata["input"]["height"])
 
     @property
     def clip_config(self) -> ClipConfig:
@@ -83,15 +74,6 @@ class ClipClassifier:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path}: model metadata is corrupt ({str(exc).splitlines()[0][:120]})") from None
         return classifier
-
-    def run(self, clips: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        """Padded ``(B, T, 3, S, S)`` clips + frame counts -> ``(B, K)`` logits."""
-        if self.session is not None:
-            return self.session.run(None, {"clips": clips.numpy(), "lengths": lengths.numpy()})[0]
-        assert self.model is not None
-        with torch.inference_mode():
-            logits, _ = self.model(clips, lengths)
-        return logits.float().numpy()
 
     def prepare(self, path: Path) -> np.ndarray:
         """The clip's frames as the model was trained on them: ``(T, 3, S, S)``; raises ``DataError``."""
@@ -127,23 +109,7 @@ class ClipClassifier:
     ) -> Iterator[tuple[int, Prediction | SeqvisionError]]:
         """Yield ``(i, prediction)`` or ``(i, error)`` for each clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> np.ndarray | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, np.ndarray]]) -> list[Prediction]:
+            return self.predictions(self.run(*pad_clips([a for _, a in batch])), top_k)
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-clips") as pool:
-            prepared = pool.map(prepare, paths)
-            batch: list[tuple[int, np.ndarray]] = []
-            for i, item in enumerate(prepared):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    logits = self.run(*pad_clips([a for _, a in batch]))
-                    yield from zip([j for j, _ in batch], self.predictions(logits, top_k), strict=True)
-                    if on_batch:
-                        on_batch(len(batch))
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-clips", on_batch)

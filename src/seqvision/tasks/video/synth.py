@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from seqvision.data.video_write import FORMATS, write_video
+from seqvision.data.video_write import FORMATS, write_frames, write_video
 from seqvision.errors import ConfigError, DataError
-from seqvision.io import _UMASK, atomic_write_text
+from seqvision.io import atomic_write_text
 
 # class -> (motion, played backwards)
 CLASSES: dict[str, tuple[str, bool]] = {
@@ -97,19 +95,6 @@ def _hand(d: ImageDraw.ImageDraw, centre: float, angle: float, length: float, c:
     tip = (centre + length * math.cos(angle), centre + length * math.sin(angle))
     d.line((centre, centre, *tip), fill=c, width=max(2, round(length * 0.18)))
     d.ellipse((centre - length * 0.12, centre - length * 0.12, centre + length * 0.12, centre + length * 0.12), fill=c)
-
-
-def write_frames(folder: Path, frames: list[np.ndarray]) -> None:
-    """RGB frames as ``folder/000.png ...`` (lossless, and byte-identical for a seed: x264 is not always)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    for k, array in enumerate(frames):
-        Image.fromarray(array).save(tmp / f"{k:03d}.png")
-    os.chmod(tmp, 0o777 & ~_UMASK)
-    if folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
 
 
 def write_clips(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.errors import DataError
 from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -82,22 +82,13 @@ class Video(Task):
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
-        from seqvision.data.loaders import report_skipped
-        from seqvision.tasks.video.clips import check_no_leak, grouped_split, read_clips
+        from seqvision.data.clip_lists import check_groups_apart, grouped_split
+        from seqvision.data.loaders import read_train_val
+        from seqvision.tasks.video.clips import read_clips
 
-        if not cfg.data.train_path:
-            raise DataError("no training data: pass --train DATA (or set data.train)")
-        train = read_clips(cfg.data.train_path)
-        report_skipped(f"train data {cfg.data.train_path}", train.skipped, log)
-        if cfg.data.val:
-            val = read_clips(cfg.data.val)
-            report_skipped(f"val data {cfg.data.val}", val.skipped, log)
-            check_no_leak(train.samples, val.samples)
-            return train.samples, val.samples
-        return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed)
+        return read_train_val(cfg, log, read_clips, check_groups_apart, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        from seqvision.config import to_dict
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
         from seqvision.tasks.video.dataset import probe_clips
@@ -130,14 +121,13 @@ class Video(Task):
         val_loader = self._loader(val, labels, cfg, augment=False)
         atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
         params = sum(p.numel() for p in model.parameters())
-        metadata = {
-            "task": self.name,
-            "architecture": to_dict(cfg.model),
-            "config": to_dict(cfg),
-            "labels": labels,
-            "input": input_metadata(cfg),
-            "parameters": params,
-        }
+        metadata = saved_metadata(
+            self.name,
+            cfg,
+            params,
+            labels=labels,
+            input=input_metadata(cfg),
+        )
         summary = (
             f"{model_line(cfg, params, f'{cfg.model.encoder.name} per frame')}, {len(labels)} classes, "
             f"{len(train)} train / {len(val)} val clips of {cfg.data.clip.frames} frames -> {out}"
