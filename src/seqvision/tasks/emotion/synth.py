@@ -4,7 +4,7 @@ Two factors make four emotions, one carried by each stream:
 
 - the face: the mouth opens or closes over the clip (any single frame shows every mouth size in
   every class; only the order of frames says which way it went); the brows drift at random;
-- the voice: a harmonic tone with syllable-like bursts whose pitch glides up or down (again the
+- the voice: a harmonic tone with syllable-like bursts whose pitch glides up or down (an octave) (again the
   same pitches in every class, only the direction differs).
 
 So one stream alone can tell each emotion from only one other (chance 50 % between the remaining
@@ -64,12 +64,12 @@ def face(mouth: float, brow: float, size: int, skin: tuple[int, int, int], shift
 
 
 def voice(rising: bool, seconds: float, rate: int, base: float, rng: random.Random) -> np.ndarray:
-    """A voice-like tone: 8 harmonics of a pitch gliding +-4 semitones around ``base``, in syllable bursts."""
+    """A voice-like tone: 12 harmonics of a pitch gliding +-6 semitones around ``base``, in syllable bursts."""
     n = round(seconds * rate)
-    contour = glide(rising, n, rng) * 8.0 - 4.0  # semitones
+    contour = glide(rising, n, rng) * 12.0 - 6.0  # semitones
     f0 = base * 2.0 ** (contour / 12.0)
     phase = 2 * math.pi * np.cumsum(f0) / rate
-    wave = sum(np.sin(k * phase) / k for k in range(1, 9))
+    wave = sum(np.sin(k * phase) / math.sqrt(k) for k in range(1, 13)) / 3
     t = np.arange(n) / rate
     syllables = rng.uniform(3.0, 5.0)
     envelope = np.clip(np.sin(2 * math.pi * syllables * t + rng.uniform(0, 2 * math.pi)), 0.0, None) ** 0.5
