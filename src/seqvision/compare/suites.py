@@ -133,6 +133,23 @@ def _video_clips(request: DataRequest) -> tuple[str, str]:
     return str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
 
 
+def _emotion_clips(request: DataRequest) -> tuple[str, str]:
+    """Synthetic emotion clips (``synth-emotion``): face and voice, validation actors never seen in training;
+    the sample counts are totals, spread over the 4 emotions."""
+    from seqvision.tasks.emotion.synth import CLASSES, write_emotion_clips
+
+    if request.source != SYNTHETIC:
+        source = _split_folders(request.source, "clip sets")
+        return str(source / "train"), str(source / "val")
+    sets = {"train": (request.train_samples, 4, 1, 0), "val": (request.val_samples, 2, 5, 1)}  # clips, actors, first
+    if not _done(request):
+        for split, (clips, actors, first, seed) in sets.items():
+            per_class = min(8 * actors, max(1, -(-clips // len(CLASSES))))
+            write_emotion_clips(request.folder / split, per_class, actors=actors, first_actor=first, seed=seed)
+        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+    return str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
+
+
 def _shuffled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A fixed random order: a file may be sorted by class (the shared mnist.npz is)."""
     order = np.random.default_rng(0).permutation(len(x))
@@ -197,6 +214,19 @@ SUITES: dict[str, Suite] = {
             SYNTHETIC,
             (320, 160),
             _video_clips,
+            ("model.height=32", "data.clip.frames=16"),
+        ),
+        Suite(
+            "emotion",
+            "synthetic face + voice clips of 4 emotions, each stream carrying one factor in how it changes; UAR",
+            "emotion",
+            "emotion-small",
+            "val_uar",
+            "UAR",
+            "max",
+            SYNTHETIC,
+            (64, 48),
+            _emotion_clips,
             ("model.height=32", "data.clip.frames=16"),
         ),
     ]

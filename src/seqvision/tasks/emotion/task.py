@@ -80,6 +80,25 @@ class Emotion(Task):
 
         return export_emotion(model, out, args.int8)
 
+    def timed_model(self, path: Path, cfg: ExperimentConfig) -> tuple[Any, Any]:
+        """The saved model and a typical clip for ``compare``: F frames and 10 F log-mel frames of each stream."""
+        import torch
+
+        from seqvision.tasks.emotion.export import example
+        from seqvision.tasks.emotion.predictor import load_emotion
+
+        model, meta, _ = load_emotion(path)
+        frames, size, bands = cfg.data.clip.frames, cfg.model.height, cfg.data.emotion.bands
+
+        def typical(batch: int) -> tuple[str, tuple[Any, ...]]:
+            given = example(model, meta, [frames] * batch, seed=0)
+            empty, none = torch.zeros(batch, 0), torch.zeros(batch, dtype=torch.int64)
+            names = ("clips", "lengths", "audio", "audio_lengths")
+            args = tuple(given.get(n, none if n.endswith("lengths") else empty) for n in names)
+            return f"{frames}x3x{size}x{size} + {10 * frames}x{bands} log-mel", args
+
+        return (model, meta), typical
+
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[EmotionSample], list[EmotionSample]]:
         """Train and val clips: ``data.val`` when given (checked: no speaker on both sides), else whole speakers."""
         from seqvision.data.groups import check_no_leak, grouped_split
