@@ -30,7 +30,9 @@ def run(out: Path, epochs: int) -> None:
     train, val = out / "data" / "train", out / "data" / "val"
     if not (train / "clips.csv").exists():  # 4 train actors, 2 new ones for validation
         main(["synth-emotion", "--out", str(train), "--clips", "16", "--actors", "4", "--seed", "0"])
-        main(["synth-emotion", "--out", str(val), "--clips", "12", "--actors", "2", "--first-actor", "5", "--seed", "1"])
+        main(
+            ["synth-emotion", "--out", str(val), "--clips", "12", "--actors", "2", "--first-actor", "5", "--seed", "1"]
+        )
     print("| model | params | val UAR | video alone | audio alone | train s |")
     print("|---|---|---|---|---|---|")
     for name, overrides in ROWS:
@@ -49,7 +51,10 @@ def run(out: Path, epochs: int) -> None:
         params = json.loads((folder / "model.json").read_text(encoding="utf-8"))["parameters"]
         alone = result.get("stream_uar", {})
         cells = [f"{100 * alone[s]:.1f} %" if s in alone else "-" for s in ("video", "audio")]
-        print(f"| {name} | {params / 1e3:.0f} k | {100 * result['uar']:.1f} % | {' | '.join(cells)} | {seconds:.0f} |", flush=True)
+        print(
+            f"| {name} | {params / 1e3:.0f} k | {100 * result['uar']:.1f} % | {' | '.join(cells)} | {seconds:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

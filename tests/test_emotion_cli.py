@@ -65,7 +65,9 @@ def test_one_command_trains_each_stream_setting(runs: dict[str, Path]) -> None:
         assert "val_uar" in meta["metrics"] and meta["input"]["audio"]["bands"] == 16
 
 
-def test_eval_gives_accuracy_uar_and_a_confusion_png(runs: dict[str, Path], data: Path, tmp_path: Path, capsys: CaptureFixture) -> None:
+def test_eval_gives_accuracy_uar_and_a_confusion_png(
+    runs: dict[str, Path], data: Path, tmp_path: Path, capsys: CaptureFixture
+) -> None:
     png = tmp_path / "confusion.png"
     assert main(["eval", str(runs["both"]), str(data / "val"), "--json", "--confusion", str(png)]) == 0
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
@@ -94,7 +96,9 @@ def test_read_and_export_round_trip(runs: dict[str, Path], data: Path, tmp_path:
             assert abs(a["probability"] - b["probability"]) < 1e-3
 
 
-def test_bad_inputs_are_one_clear_line(runs: dict[str, Path], data: Path, tmp_path: Path, capsys: CaptureFixture) -> None:
+def test_bad_inputs_are_one_clear_line(
+    runs: dict[str, Path], data: Path, tmp_path: Path, capsys: CaptureFixture
+) -> None:
     wav = sorted((data / "val").rglob("03-*.wav"))[0]
     one_error(*_run(capsys, ["read", str(runs["video"]), str(wav)]), str(wav), "an audio file")
     missing = tmp_path / "missing.mp4"
@@ -102,9 +106,22 @@ def test_bad_inputs_are_one_clear_line(runs: dict[str, Path], data: Path, tmp_pa
     listing = tmp_path / "leak.csv"
     first = sorted((data / "train").rglob("*.mp4"))[0]
     listing.write_text(f"path,label,speaker\n{first},happy,actor01\n")
-    argv = ["train", "--task", "emotion", "--train", str(data / "train"), "--val", str(listing), "--out", str(tmp_path / "r")]
+    argv = [
+        "train",
+        "--task",
+        "emotion",
+        "--train",
+        str(data / "train"),
+        "--val",
+        str(listing),
+        "--out",
+        str(tmp_path / "r"),
+    ]
     one_error(*_run(capsys, [*argv, *TINY]), "the split leaks", "speaker")
-    one_error(*_run(capsys, [*argv[:6], str(data / "val"), *argv[7:], "--set=data.emotion.streams=face", *TINY]), "data.emotion.streams")
+    one_error(
+        *_run(capsys, [*argv[:6], str(data / "val"), *argv[7:], "--set=data.emotion.streams=face", *TINY]),
+        "data.emotion.streams",
+    )
 
 
 def _run(capsys: CaptureFixture, argv: list[str]) -> tuple[str, int]:

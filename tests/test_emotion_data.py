@@ -31,7 +31,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_ravdess_names_give_label_speaker_and_fields() -> None:
     name = ravdess.parse("Actor_12/01-01-03-02-01-01-12.mp4")
     assert name is not None
-    assert (name.label, name.speaker, name.intensity, name.modality, name.statement) == ("happy", "actor12", "strong", 1, 1)
+    assert (name.label, name.speaker, name.intensity, name.modality, name.statement) == (
+        "happy",
+        "actor12",
+        "strong",
+        1,
+        1,
+    )
     assert name.stem(3) == "03-01-03-02-01-01-12"  # the same recording's audio-only file
     assert ravdess.parse("03-02-08-01-02-02-01.wav").label == "surprised"  # type: ignore[union-attr]
     assert ravdess.parse("v_ApplyEyeMakeup_g08_c01.avi") is None and ravdess.parse("01-01-03-02-01-01.mp4") is None

@@ -42,7 +42,9 @@ def batch(frames: list[int]) -> tuple[torch.Tensor, ...]:
 
 
 @pytest.mark.parametrize("sequence", SEQUENCES.names())
-@pytest.mark.parametrize(("streams", "fusion"), [("both", "late"), ("both", "sum"), ("video", "late"), ("audio", "late")])
+@pytest.mark.parametrize(
+    ("streams", "fusion"), [("both", "late"), ("both", "sum"), ("video", "late"), ("audio", "late")]
+)
 def test_shapes_padding_and_gradients(sequence: str, streams: str, fusion: str) -> None:
     torch.manual_seed(0)
     model = build_emotion_model(small(sequence), emotion(streams, fusion), K)
@@ -57,18 +59,24 @@ def test_shapes_padding_and_gradients(sequence: str, streams: str, fusion: str) 
     with torch.no_grad():  # padding (frames and audio frames) is never read
         fused, _ = model(*inputs)
         for i, n in enumerate(inputs[1].tolist()):
-            alone, _ = model(inputs[0][i : i + 1, :n], inputs[1][i : i + 1], inputs[2][i : i + 1, : 12 * n], inputs[3][i : i + 1])
+            alone, _ = model(
+                inputs[0][i : i + 1, :n], inputs[1][i : i + 1], inputs[2][i : i + 1, : 12 * n], inputs[3][i : i + 1]
+            )
             torch.testing.assert_close(fused[i], alone[0], atol=1e-4, rtol=1e-4)
 
 
 def test_weighted_sum_is_the_weighted_streams() -> None:
-    model = build_emotion_model(small("gru"), EmotionConfig(streams="both", fusion="sum", video_weight=0.7, bands=BANDS), K)
+    model = build_emotion_model(
+        small("gru"), EmotionConfig(streams="both", fusion="sum", video_weight=0.7, bands=BANDS), K
+    )
     with torch.no_grad():
         fused, own = model.eval()(*batch([4, 4]))
     torch.testing.assert_close(fused, 0.7 * own[:, 0].log_softmax(-1) + 0.3 * own[:, 1].log_softmax(-1))
 
 
-@pytest.mark.parametrize("bad", ["data.emotion.streams=face", "data.emotion.fusion=early", "data.emotion.video_weight=2"])
+@pytest.mark.parametrize(
+    "bad", ["data.emotion.streams=face", "data.emotion.fusion=early", "data.emotion.video_weight=2"]
+)
 def test_bad_settings_are_one_line(bad: str, tmp_path: Path) -> None:
     cfg = ExperimentConfig(task="emotion", model=get_preset("emotion-small"))
     apply_overrides(cfg, [bad])

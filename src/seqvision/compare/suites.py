@@ -134,20 +134,17 @@ def _video_clips(request: DataRequest) -> tuple[str, str]:
 
 
 def _emotion_clips(request: DataRequest) -> tuple[str, str]:
-    """Synthetic emotion clips (``synth-emotion``): face and voice, validation actors never seen in training;
-    the sample counts are totals, spread over the 4 emotions."""
-    from seqvision.tasks.emotion.synth import CLASSES, write_emotion_clips
+    """Synthetic emotion clips (the task writes them: ``synth-emotion``), or a folder with ``train/`` and ``val/``."""
+    from seqvision.tasks.base import get_task
 
     if request.source != SYNTHETIC:
         source = _split_folders(request.source, "clip sets")
         return str(source / "train"), str(source / "val")
-    sets = {"train": (request.train_samples, 4, 1, 0), "val": (request.val_samples, 2, 5, 1)}  # clips, actors, first
+    paths = str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
     if not _done(request):
-        for split, (clips, actors, first, seed) in sets.items():
-            per_class = min(8 * actors, max(1, -(-clips // len(CLASSES))))
-            write_emotion_clips(request.folder / split, per_class, actors=actors, first_actor=first, seed=seed)
+        paths = get_task("emotion").write_compare_data(request.folder, request.train_samples, request.val_samples)
         atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
-    return str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
+    return paths
 
 
 def _shuffled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,6 +50,7 @@ def check_no_leak(train: list[S], val: list[S], what: str = "group") -> None:
     shared = sorted({s.group for s in train} & {s.group for s in val})
     if shared:
         raise DataError(
-            f"the split leaks: {len(shared)} {what}(s) have clips in both train and val (e.g. {', '.join(shared[:3])}); "
+            f"the split leaks: {len(shared)} {what}(s) have clips in both train and val "
+            f"(e.g. {', '.join(shared[:3])}); "
             f"clips of one {what} must stay on one side (or leave out --val to split by {what} automatically)"
         )

@@ -1,4 +1,5 @@
-"""Tasks: text lines, pages, video clips, emotion, gait, sounds for silent video, captions, image classes, forecasting, DNA/RNA.
+"""Tasks: text lines, pages, video clips, emotion, gait, sounds for silent video, captions, image classes,
+forecasting, DNA/RNA.
 
 Importing this package registers every task in ``seqvision.registry.TASKS``. A task folder never
 imports another; shared machinery (training, export, serving, the CLI) reaches a task through the

@@ -39,7 +39,7 @@ def clip_paths(inputs: list[str]) -> list[Path]:
     paths: list[Path] = []
     for name in inputs:
         path = Path(name)
-        if path.suffix.lower() in (".csv", ".tsv") and path.is_file() or path.is_dir() and not is_clip(path):
+        if (path.suffix.lower() in (".csv", ".tsv") and path.is_file()) or (path.is_dir() and not is_clip(path)):
             paths += [s.path for s in read_emotion_clips(path).samples]
         else:
             paths.append(path)
@@ -80,7 +80,10 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     report = read_emotion_clips(inputs[0])
     index = {label: i for i, label in enumerate(predictor.labels)}
     known = [s for s in report.samples if s.label in index]
-    skipped = [*report.skipped, *(f"{s.source}: label {s.label!r} is not one of the model's" for s in report.samples if s.label not in index)]
+    skipped = [
+        *report.skipped,
+        *(f"{s.source}: label {s.label!r} is not one of the model's" for s in report.samples if s.label not in index),
+    ]
     truth, guesses, streams, rows = [], [], {s: [] for s in predictor.streams}, []  # type: ignore[var-annotated]
     start = time.perf_counter()
     for i, outcome in predictor.predict_many([s.path for s in known], args.batch_size, 1):

@@ -41,7 +41,10 @@ class _Streams(nn.Module):
         given = dict(zip(input_names(self.model), tensors, strict=True))
         empty, none = tensors[0].new_zeros(0), tensors[1].new_zeros(0)
         return self.model(
-            given.get("clips", empty), given.get("lengths", none), given.get("audio", empty), given.get("audio_lengths", none)
+            given.get("clips", empty),
+            given.get("lengths", none),
+            given.get("audio", empty),
+            given.get("audio_lengths", none),
         )
 
 
@@ -98,7 +101,9 @@ def parity(model: EmotionModel, meta: dict[str, Any], data: bytes) -> float:
     try:
         got = session(data).run(None, {k: v.numpy() for k, v in inputs.items()})
     except Exception as exc:
-        raise ExportError(f"cannot export the emotion model: fails at untraced lengths ({str(exc).splitlines()[0]})") from None
+        raise ExportError(
+            f"cannot export the emotion model: fails at untraced lengths ({str(exc).splitlines()[0]})"
+        ) from None
     with torch.no_grad():
         expected = _Streams(model.eval())(*inputs.values())
     diffs = [

@@ -107,12 +107,16 @@ def build_emotion_model(cfg: ModelConfig, emotion: EmotionConfig, classes: int) 
     try:
         for stream in STREAMS[emotion.streams]:
             if stream == "video":
-                encoder: nn.Module = FrameEncoder(ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, 3), cfg.height)
+                encoder: nn.Module = FrameEncoder(
+                    ENCODERS.get(cfg.encoder.name)(cfg.encoder, cfg.height, 3), cfg.height
+                )
             else:
                 encoder = ENCODERS.get(emotion.audio_encoder)(audio_encoder_config(emotion), emotion.bands, 1)
             encoders[stream] = encoder
             sequences[stream] = SEQUENCES.get(cfg.sequence.name)(cfg.sequence, encoder.out_channels)  # type: ignore[arg-type]
-        model = EmotionModel(encoders, sequences, classes, Fusion(emotion.fusion, emotion.video_weight, cfg.head.pooling))
+        model = EmotionModel(
+            encoders, sequences, classes, Fusion(emotion.fusion, emotion.video_weight, cfg.head.pooling)
+        )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     model.parts = {"encoder": cfg.encoder.name, "audio": emotion.audio_encoder, "sequence": cfg.sequence.name}

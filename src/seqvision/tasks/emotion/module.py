@@ -19,7 +19,7 @@ def emotion_loss(fused: Tensor, own: Tensor, labels: Tensor, aux_weight: float, 
     (``sum`` trains the streams only through their own: its fusion has nothing to learn)."""
     if own.shape[1] == 1:
         return F.cross_entropy(fused, labels)
-    streams = sum(F.cross_entropy(own[:, s], labels) for s in range(own.shape[1])) / own.shape[1]
+    streams = torch.stack([F.cross_entropy(own[:, s], labels) for s in range(own.shape[1])]).mean()
     if fusion == "sum":
         return streams
     return F.cross_entropy(fused, labels) + aux_weight * streams
@@ -31,16 +31,17 @@ class EmotionModule(TrainingModule):
     def __init__(self, model: EmotionModel, labels: list[str], aux_weight: float, train_cfg: TrainConfig, steps: int):
         super().__init__(model, train_cfg, steps)  # type: ignore[arg-type]  # two streams, not one SeqModel
         self.labels, self.aux_weight = labels, aux_weight
+        self.streams, self.fusion = model.streams, model.fusion
         self._reset()
 
     def _reset(self) -> None:
-        k, s = len(self.labels), len(self.model.streams)
+        k, s = len(self.labels), len(self.streams)
         self.matrices = np.zeros((1 + s, k, k), dtype=np.int64)  # fused, then each stream
         self.loss_sum, self.batches = 0.0, 0
 
     def loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
         fused, own = self.model(batch["clips"], batch["lengths"], batch["audio"], batch["audio_lengths"])
-        return emotion_loss(fused, own, batch["labels"], self.aux_weight, self.model.fusion), fused, own
+        return emotion_loss(fused, own, batch["labels"], self.aux_weight, self.fusion), fused, own
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         self._schedule()
@@ -63,7 +64,7 @@ class EmotionModule(TrainingModule):
             self.log("val_uar", uar(matrices[0]), prog_bar=True)
             self.log("val_acc", accuracy(matrices[0]))
             self.log("val_loss", flat[-2] / max(flat[-1], 1))
-            if len(self.model.streams) > 1:
-                for stream, m in zip(self.model.streams, matrices[1:], strict=True):
+            if len(self.streams) > 1:
+                for stream, m in zip(self.streams, matrices[1:], strict=True):
                     self.log(f"val_{stream}_uar", uar(m))
         self._reset()

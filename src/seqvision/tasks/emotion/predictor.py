@@ -49,7 +49,9 @@ def load_emotion(name_or_path: str | Path) -> tuple[EmotionModel, dict[str, Any]
         model = build_emotion_model(arch, emotion, len(meta["labels"]))
         model.load_state_dict(tensors, strict=True)
     except (KeyError, TypeError, ValueError, ConfigError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})") from None
+        raise CheckpointError(
+            f"{path}: metadata and weights do not fit together ({str(exc).splitlines()[0]})"
+        ) from None
     return model.eval(), meta, path
 
 
@@ -116,7 +118,9 @@ class EmotionPredictor:
 
     def prepare(self, path: Path) -> Inputs:
         """What the model's streams read of one clip; raises ``DataError`` naming the file."""
-        clip = probe_clip(EmotionSample(path, "", str(path), str(path), audio_of(path)), self.streams_name, self.hearing)
+        clip = probe_clip(
+            EmotionSample(path, "", str(path), str(path), audio_of(path)), self.streams_name, self.hearing
+        )
         return load_frames(clip, self.frames, self.size), clip.mel
 
     def run(self, items: list[Inputs]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""The RAVDESS file-name convention: seven two-digit fields, modality-channel-emotion-intensity-statement-repetition-actor.
+"""The RAVDESS file-name convention: seven two-digit fields,
+modality-channel-emotion-intensity-statement-repetition-actor.
 
 ``01-01-03-02-01-01-12.mp4``: audio-video, speech, happy, strong intensity, "Kids are talking by the
 door", first repetition, actor 12 (even: female). The emotion is the label and the actor the speaker

@@ -126,7 +126,13 @@ def write_emotion_clips(
                 rows.append(f"{name},{label},actor{actor:02d}\n")
     csv = root / "clips.csv"
     atomic_write_text(csv, "".join(rows))
-    settings = {"clips": clips, "actors": actors, "first_actor": first_actor, "frames": frames, "size": size}
+    settings: dict[str, object] = {
+        "clips": clips,
+        "actors": actors,
+        "first_actor": first_actor,
+        "frames": frames,
+        "size": size,
+    }
     settings |= {"fps": fps, "rate": rate, "audio": audio, "container": container, "seed": seed}
     atomic_write_text(root / "synth-emotion.json", json.dumps({**settings, "classes": list(CLASSES)}, indent=1))
     return csv

@@ -80,6 +80,18 @@ class Emotion(Task):
 
         return export_emotion(model, out, args.int8)
 
+    def write_compare_data(self, folder: Path, train: int, val: int) -> tuple[str, str]:
+        """Generated clips, the totals spread over the 4 emotions: actors 1-4 train, actors 5-6 validate."""
+        from seqvision.tasks.emotion.synth import CLASSES, write_emotion_clips
+
+        paths = []
+        for split, clips, actors, first, seed in (("train", train, 4, 1, 0), ("val", val, 2, 5, 1)):
+            per_class = min(8 * actors, max(1, -(-clips // len(CLASSES))))
+            paths.append(
+                str(write_emotion_clips(folder / split, per_class, actors=actors, first_actor=first, seed=seed))
+            )
+        return paths[0], paths[1]
+
     def timed_model(self, path: Path, cfg: ExperimentConfig) -> tuple[Any, Any]:
         """The saved model and a typical clip for ``compare``: F frames and 10 F log-mel frames of each stream."""
         import torch
@@ -151,7 +163,9 @@ class Emotion(Task):
             labels = json.loads(labels_file.read_text(encoding="utf-8"))
         else:
             labels = sorted({c.sample.label for c in train})
-        unseen = [f"{c.sample.source}: label {c.sample.label!r} not in training" for c in val if c.sample.label not in labels]
+        unseen = [
+            f"{c.sample.source}: label {c.sample.label!r} not in training" for c in val if c.sample.label not in labels
+        ]
         report_skipped("val clips", unseen, log)
         val = [c for c in val if c.sample.label in labels]
         if not val:
@@ -168,10 +182,12 @@ class Emotion(Task):
             "input": input_metadata(cfg),
             "parameters": params,
         }
-        streams = " + ".join(model.streams)
-        encoders = f"{streams}: {cfg.model.encoder.name} per frame / {emotion.audio_encoder} on log-mel"
+        names = {"video": f"{cfg.model.encoder.name} per frame", "audio": f"{emotion.audio_encoder} on log-mel"}
+        encoders = " + ".join(names[s] for s in model.streams)
+        fusion = f", {emotion.fusion} fusion" if len(model.streams) > 1 else ""
         summary = (
-            f"{model_line(cfg, params, encoders)}, {emotion.fusion} fusion, {len(labels)} classes, {len(train)} train / {len(val)} val clips -> {out}"
+            f"{model_line(cfg, params, encoders)}{fusion}, {len(labels)} classes, "
+            f"{len(train)} train / {len(val)} val clips -> {out}"
         )
         train_loader = self._loader(train, labels, cfg, shuffle=True)
         total = cfg.train.epochs * len(train_loader)
@@ -195,4 +211,6 @@ class Emotion(Task):
         )
 
     def describe(self, metrics: dict[str, float]) -> str:
-        return f"val UAR {metrics.get('val_uar', float('nan')):.4f}, accuracy {metrics.get('val_acc', float('nan')):.4f}"
+        return (
+            f"val UAR {metrics.get('val_uar', float('nan')):.4f}, accuracy {metrics.get('val_acc', float('nan')):.4f}"
+        )
