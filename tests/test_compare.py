@@ -176,3 +176,18 @@ def test_gru_flops_counted_once() -> None:
         cfg.sequence.name = sequence
         flops[sequence] = forward_gflops(build_model(cfg, 10), cfg.height, 64)
     assert flops["none"] < flops["gru"] < flops["lstm"]
+
+
+def test_emotion_suite_splits_by_actor_and_times_both_streams(tmp_path: Path) -> None:
+    """The emotion suite trains on some actors, validates on others, and times a clip through both streams."""
+    pytest.importorskip("av")
+    argv = ["compare", "--suite", "emotion", "--sequences", "none,gru", "--out", str(tmp_path), *TINY]
+    assert main([*argv, "--train-samples", "8", "--val-samples", "4"]) == 0
+    cells = {c["sequence"]: c for c in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*/cell.json"))}
+    assert cells["none"]["metric"] == "val_uar" and "log-mel" in cells["none"]["input"]
+    assert cells["gru"]["gflops"] > cells["none"]["gflops"] > 0.001
+    speakers = {
+        split: {row.split(",")[2] for row in (tmp_path / "data" / split / "clips.csv").read_text().splitlines()[1:]}
+        for split in ("train", "val")
+    }
+    assert speakers["train"] and speakers["val"] and not speakers["train"] & speakers["val"]

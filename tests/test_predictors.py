@@ -96,6 +96,29 @@ def sound(folder: Path) -> tuple[Path, list[Any]]:
     return path, [s.path for s in read_sound_clips(csv).samples[:3]]
 
 
+def emotion(folder: Path) -> tuple[Path, list[Any]]:
+    from seqvision.config import EmotionConfig
+    from seqvision.tasks.emotion.model import build_emotion_model
+    from seqvision.tasks.emotion.synth import write_emotion_clips
+    from seqvision.tasks.emotion.task import input_metadata
+
+    cfg = ExperimentConfig(task="emotion", model=get_preset("emotion-small"))
+    apply_overrides(cfg, ["model.height=16", "model.encoder.channels=[4,8,8,8]", "data.clip.frames=6"])
+    apply_overrides(cfg, ["data.emotion.bands=16", "data.emotion.audio_channels=[4,8,8,8]"])
+    labels = ["happy", "sad"]
+    meta = {
+        "task": "emotion",
+        "architecture": to_dict(cfg.model),
+        "emotion": to_dict(cfg.data.emotion),
+        "labels": labels,
+        "input": input_metadata(cfg),
+    }
+    assert isinstance(cfg.data.emotion, EmotionConfig)
+    path = save_model(folder / "emotion.safetensors", build_emotion_model(cfg.model, cfg.data.emotion, 2), meta)
+    csv = write_emotion_clips(folder / "clips", 1, actors=1, frames=6, size=16)
+    return path, [folder / "clips" / row.split(",")[0] for row in csv.read_text().splitlines()[1:4]]
+
+
 def captioning(folder: Path) -> tuple[Path, list[Any]]:
     from seqvision.tasks.captioning.vocab import SPECIALS
 
@@ -185,6 +208,7 @@ CASES: dict[str, Callable[[Path], tuple[Path, list[Any]]]] = {
     "video": video,
     "gait": gait,
     "sound": sound,
+    "emotion": emotion,
     "captioning": captioning,
     "forecast": forecast,
     "dna": dna,

@@ -21,7 +21,15 @@ from typing import Any, TypeVar
 
 import yaml
 
-from seqvision.config_tasks import CaptionConfig, ClipConfig, ForecastConfig, GaitConfig, SegmentConfig, SoundConfig
+from seqvision.config_tasks import (
+    CaptionConfig,
+    ClipConfig,
+    EmotionConfig,
+    ForecastConfig,
+    GaitConfig,
+    SegmentConfig,
+    SoundConfig,
+)
 from seqvision.errors import ConfigError
 
 T = TypeVar("T")
@@ -93,6 +101,7 @@ class DataConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)  # segment task (pages)
     gait: GaitConfig = field(default_factory=GaitConfig)  # gait task (clip data from data.clip)
     sound: SoundConfig = field(default_factory=SoundConfig)  # sound task (sounds for silent video)
+    emotion: EmotionConfig = field(default_factory=EmotionConfig)  # emotion task (frames and voice)
 
     @property
     def train_path(self) -> str:

@@ -1,5 +1,5 @@
 """The tasks' own sections of the data config (``data.clip``, ``data.caption``, ``data.forecast``,
-``data.segment``, ``data.gait``, ``data.sound``), nested into :class:`seqvision.config.DataConfig`.
+``data.segment``, ``data.gait``, ``data.sound``, ``data.emotion``), nested into :class:`seqvision.config.DataConfig`.
 
 >>> SoundConfig().bands
 32
@@ -62,3 +62,17 @@ class SoundConfig:
     n_fft: int = 512  # STFT window in samples (Hann)
     loss: str = "l1"  # l1 | l2, on log-mel features
     bank: int = 256  # training clips kept for waveform retrieval (nearest training sound)
+
+
+@dataclass
+class EmotionConfig:
+    streams: str = "both"  # video | audio | both: which streams the model has (one command trains each)
+    fusion: str = "late"  # late: pooled stream features -> one classifier | sum: weighted sum of stream log-probs
+    video_weight: float = 0.5  # fusion=sum: weight of the video stream's log-probabilities (audio: 1 - it)
+    aux_weight: float = 0.5  # both streams: weight of each stream's own cross-entropy beside the fused one
+    rate: int = 16000  # audio is resampled to this many samples per second
+    bands: int = 32  # mel bands: the height of the audio "image"
+    n_fft: int = 512  # STFT window in samples (Hann)
+    hop: int = 160  # samples between log-mel frames (10 ms at 16 kHz)
+    audio_encoder: str = "small"  # any registered line encoder reads the log-mel spectrogram (bands x frames)
+    audio_channels: list[int] = field(default_factory=lambda: [16, 32, 48, 64])

@@ -216,10 +216,17 @@ def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str
     def classes(meta: dict[str, Any]) -> int:
         return len(meta["labels"]) if "labels" in meta else len(Alphabet(meta["alphabet"]))
 
-    model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"", task=None)
-    assert model is not None
-    size, one = example_input(cfg, 1)
-    _, many = example_input(cfg, 32)
+    from seqvision.tasks import get_task
+
+    timed = get_task(cfg.task).timed_model(model_path, cfg)  # a task whose models are not one SeqModel
+    if timed is None:
+        model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"", task=None)
+        assert model is not None
+        example = lambda batch: example_input(cfg, batch)  # noqa: E731
+    else:
+        (model, meta), example = timed
+    size, one = example(1)
+    _, many = example(32)
     with torch.inference_mode():
         for _ in range(3):
             model(*one)

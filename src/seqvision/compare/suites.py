@@ -133,6 +133,20 @@ def _video_clips(request: DataRequest) -> tuple[str, str]:
     return str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
 
 
+def _emotion_clips(request: DataRequest) -> tuple[str, str]:
+    """Synthetic emotion clips (the task writes them: ``synth-emotion``), or a folder with ``train/`` and ``val/``."""
+    from seqvision.tasks.base import get_task
+
+    if request.source != SYNTHETIC:
+        source = _split_folders(request.source, "clip sets")
+        return str(source / "train"), str(source / "val")
+    paths = str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
+    if not _done(request):
+        paths = get_task("emotion").write_compare_data(request.folder, request.train_samples, request.val_samples)
+        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+    return paths
+
+
 def _shuffled(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A fixed random order: a file may be sorted by class (the shared mnist.npz is)."""
     order = np.random.default_rng(0).permutation(len(x))
@@ -197,6 +211,19 @@ SUITES: dict[str, Suite] = {
             SYNTHETIC,
             (320, 160),
             _video_clips,
+            ("model.height=32", "data.clip.frames=16"),
+        ),
+        Suite(
+            "emotion",
+            "synthetic face + voice clips of 4 emotions, each stream carrying one factor in how it changes; UAR",
+            "emotion",
+            "emotion-small",
+            "val_uar",
+            "UAR",
+            "max",
+            SYNTHETIC,
+            (64, 48),
+            _emotion_clips,
             ("model.height=32", "data.clip.frames=16"),
         ),
     ]

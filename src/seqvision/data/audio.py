@@ -75,3 +75,24 @@ def _start(stream: object) -> float:
     """A stream's start time in seconds (0 when the container does not say)."""
     start, base = getattr(stream, "start_time", None), getattr(stream, "time_base", None)
     return float(start * base) if start is not None and base is not None else 0.0
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
+    """Mono 16-bit PCM ``.wav``, peak-normalised to 0.9 when louder than that, written atomically."""
+    import io
+    import wave
+
+    from seqvision.io import atomic_write_bytes
+
+    peak = float(np.abs(samples).max()) if len(samples) else 0.0
+    scaled = samples * (0.9 / peak) if peak > 0.9 else samples
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(scaled, -1, 1) * 32767).astype("<i2").tobytes())
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:
+        raise DataError(f"{path}: cannot write the sound ({exc.strerror or exc})") from None

@@ -72,15 +72,17 @@ def listed_path(table: Path, cell: str) -> Path:
     return Path(cell) if Path(cell).is_absolute() else table.parent / cell
 
 
-def grouped_split(samples: list[G], val_fraction: float, seed: int) -> tuple[list[G], list[G]]:
+def grouped_split(samples: list[G], val_fraction: float, seed: int, what: str = "group") -> tuple[list[G], list[G]]:
     """Hold out whole groups (seeded) until about ``val_fraction`` of the clips are in validation.
+
+    ``what`` names a group in the error (``speaker`` for emotion clips).
 
     Raises:
         DataError: when fewer than two groups exist, so no split can keep groups together.
     """
     groups = sorted({s.group for s in samples})
     if len(groups) < 2:
-        raise DataError(f"cannot hold out validation clips: all {len(samples)} clips are in one group; pass --val")
+        raise DataError(f"cannot hold out validation clips: all {len(samples)} clips are in one {what}; pass --val")
     random.Random(seed).shuffle(groups)
     target = max(1, round(len(samples) * val_fraction))
     sizes: dict[str, int] = {}
@@ -99,13 +101,14 @@ def check_groups_apart(
     train: list[G],
     val: list[G],
     advice: str = "clips of one group must stay on one side (or leave out --val to split by group automatically)",
+    what: str = "group",
 ) -> None:
     """Raise :class:`DataError` when a group (or a clip) is on both sides of a given split."""
     shared = sorted({s.group for s in train} & {s.group for s in val})
     if shared:
         raise DataError(
-            f"the split leaks: {len(shared)} group(s) have clips in both train and val (e.g. {', '.join(shared[:3])}); "
-            + advice
+            f"the split leaks: {len(shared)} {what}(s) have clips in both train and val "
+            f"(e.g. {', '.join(shared[:3])}); " + advice
         )
 
 

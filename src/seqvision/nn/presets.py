@@ -240,3 +240,22 @@ def gait_small(*, sequence: str = "gru", size: int = 32, dim: int = 64) -> Model
         sequence=SequenceConfig(sequence, hidden=96, layers=1, bidirectional=False, dropout=0.0, heads=4),
         head=HeadConfig("embed", pooling="mean", embedding=dim),
     )
+
+
+@PRESETS.register("emotion-small")
+def emotion_small(*, sequence: str = "lstm", size: int = 32) -> ModelConfig:
+    """Emotion (EmotiW-style): small VGG per face frame -> LSTM(96) -> pooled; the voice's log-mel -> its own CNN
+    (``data.emotion``) -> the same kind of sequence model; the two fused late.
+
+    >>> emotion_small(sequence="gru").sequence.name
+    'gru'
+    """
+    return ModelConfig(
+        preset="emotion-small",
+        input="clip",
+        height=size,
+        in_channels=3,
+        encoder=EncoderConfig("small", channels=[16, 32, 48, 64], dropout=0.0),
+        sequence=SequenceConfig(sequence, hidden=96, layers=1, bidirectional=False, dropout=0.0, heads=4),
+        head=HeadConfig("classify", pooling="mean"),
+    )

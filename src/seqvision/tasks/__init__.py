@@ -1,4 +1,5 @@
-"""Tasks: text lines, pages, video clips, gait, sounds for silent video, captions, image classes, forecasting, DNA/RNA.
+"""Tasks: text lines, pages, video clips, emotion, gait, sounds for silent video, captions, image classes,
+forecasting, DNA/RNA.
 
 Importing this package registers every task in ``seqvision.registry.TASKS``. A task folder never
 imports another; shared machinery (training, export, serving, the CLI) reaches a task through the
@@ -11,6 +12,7 @@ import none of them.
 from seqvision.tasks.base import Prepared, Task, all_tasks, get_task
 from seqvision.tasks.captioning import task as _captioning  # noqa: F401  (each import registers its task)
 from seqvision.tasks.dna import task as _dna  # noqa: F401
+from seqvision.tasks.emotion import task as _emotion  # noqa: F401
 from seqvision.tasks.forecast import task as _forecast  # noqa: F401
 from seqvision.tasks.gait import task as _gait  # noqa: F401
 from seqvision.tasks.image_classes import task as _image_classes  # noqa: F401

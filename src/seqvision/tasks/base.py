@@ -135,6 +135,16 @@ class Task(ABC):
         """``seqvision eval MODEL DATA``: scores on labelled data; returns the exit status."""
         raise ConfigError(f"{model}: `seqvision eval` does not take {self.title} models")
 
+    def write_compare_data(self, folder: Path, train: int, val: int) -> tuple[str, str]:
+        """For a ``seqvision compare`` suite on generated data: write about ``train`` / ``val`` samples under
+        ``folder`` (validation never sharing a group with training); returns the two data paths."""
+        raise ConfigError(f"task {self.name} generates no data for compare")
+
+    def timed_model(self, path: Path, cfg: ExperimentConfig) -> tuple[Any, Any] | None:
+        """For ``seqvision compare``: ``(model, example)`` when the task's models are not one :class:`SeqModel`;
+        ``example(batch)`` gives ``(size in words, forward arguments)`` of a typical input. None: the default."""
+        return None
+
     def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
         """``seqvision export MODEL --out FILE.onnx``: write the ONNX file; returns the exit status."""
         raise ConfigError(f"{model}: ONNX export of {self.title} models is not supported yet (use the torch backend)")

@@ -8,19 +8,13 @@ least squares (non-negative), then runs Griffin-Lim with a hop of one sound fram
 
 from __future__ import annotations
 
-import io
-import wave
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from seqvision.config import SoundConfig
-from seqvision.data.audio import Soundtrack
-from seqvision.errors import DataError
-from seqvision.io import atomic_write_bytes
-
-FLOOR = 1e-3  # added before the log: silence is log(1e-3) = -6.9 (room noise stays near it)
+from seqvision.data.audio import Soundtrack, write_wav
+from seqvision.data.melspec import FLOOR, log_mel_at, mel_filterbank
 
 
 @dataclass(frozen=True)
@@ -55,12 +49,7 @@ class Features:
 
     def log_mel(self, samples: np.ndarray, centres: np.ndarray) -> np.ndarray:
         """Log-mel frames of windows centred at sample ``centres`` (zeros outside the samples)."""
-        half = self.n_fft // 2
-        padded = np.pad(samples.astype(np.float32), (half, half))
-        starts = np.clip(centres, 0, len(samples))  # a window centred at sample c is padded[c : c + n_fft]
-        idx = starts[:, None] + np.arange(self.n_fft)[None, :]  # (N, n_fft)
-        spec = np.abs(np.fft.rfft(padded[idx] * np.hanning(self.n_fft), axis=1))  # (N, n_fft) -> (N, F)
-        return np.log(FLOOR + spec @ self.filterbank().T).astype(np.float32)  # (N, F) @ (F, M) -> (N, M)
+        return log_mel_at(samples, centres, self.n_fft, self.filterbank())
 
     def waveform(self, log_mel: np.ndarray, fps: float, iterations: int = 32, seed: int = 0) -> np.ndarray:
         """Griffin-Lim: ``(N, bands)`` log-mel -> mono samples at ``rate``, ``N`` hops long."""
@@ -70,17 +59,6 @@ class Features:
         hop = self.hop(fps)
         wave = griffin_lim(linear, self.n_fft, hop, iterations, seed)  # frame j centred at j * hop
         return np.pad(wave, (hop // 2, 0))[: len(wave)]  # ... moved to (j + 0.5) * hop, where it was measured
-
-
-def mel_filterbank(rate: int, n_fft: int, bands: int, low: float = 40.0) -> np.ndarray:
-    """``(bands, n_fft // 2 + 1)`` triangles evenly spaced on the mel scale, each normalised to unit area."""
-    mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
-    hz = lambda m: 700.0 * (10.0 ** (m / 2595.0) - 1.0)  # noqa: E731
-    edges = hz(np.linspace(mel(low), mel(rate / 2), bands + 2))
-    freqs = np.linspace(0, rate / 2, n_fft // 2 + 1)
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    tri = np.maximum(0.0, np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)))
-    return tri * (2.0 / (hi - lo))
 
 
 def _stft(x: np.ndarray, n_fft: int, hop: int, frames: int) -> np.ndarray:
@@ -113,17 +91,4 @@ def griffin_lim(magnitude: np.ndarray, n_fft: int, hop: int, iterations: int = 3
     return x.astype(np.float32)
 
 
-def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
-    """Mono 16-bit PCM ``.wav``, peak-normalised to 0.9 when louder than that, written atomically."""
-    peak = float(np.abs(samples).max()) if len(samples) else 0.0
-    scaled = samples * (0.9 / peak) if peak > 0.9 else samples
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(scaled, -1, 1) * 32767).astype("<i2").tobytes())
-    try:
-        atomic_write_bytes(path, buffer.getvalue())
-    except OSError as exc:
-        raise DataError(f"{path}: cannot write the sound ({exc.strerror or exc})") from None
+__all__ = ["FLOOR", "Features", "griffin_lim", "mel_filterbank", "write_wav"]  # the last two are shared ones

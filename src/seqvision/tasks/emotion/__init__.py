@@ -1,0 +1,1 @@
+"""Emotion from face and voice (EmotiW-style two-stream clips)."""
