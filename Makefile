@@ -41,8 +41,12 @@ demo-train: install
 	$(PY) examples/demo_train.py
 
 # pytest exit code 5 (nothing collected) is a failure, never a silent pass
+# The OpenVINO tests run in a process of their own: OpenVINO's CPU runtime and torch's forked
+# DataLoader workers / gloo processes in one process can crash it (SIGSEGV), whichever comes first.
 test: install
-	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "error: no tests were collected" >&2; exit 1; fi; exit $$rc
+	$(PY) -m pytest -q --ignore=tests/test_openvino.py; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: no tests were collected" >&2; exit 1; fi; [ $$rc -eq 0 ] || exit $$rc; \
+	$(PY) -m pytest -q tests/test_openvino.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
