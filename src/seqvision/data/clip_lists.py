@@ -112,6 +112,26 @@ def check_groups_apart(
         )
 
 
+def expand_clip_inputs(
+    inputs: list[str],
+    listed: Callable[[Path], list[Path]],
+    is_clip: Callable[[Path], bool] | None = None,
+    folder: Callable[[Path], list[Path]] | None = None,
+) -> list[Path]:
+    """The clips a ``read``/``eval`` command was given: a CSV/TSV list file -> the clips ``listed`` reads from it;
+    a folder that is not a clip itself (``is_clip``; every folder when None) -> ``folder(path)``, or ``listed``
+    when no ``folder`` is given; anything else (a video file, a frame folder) as given."""
+    paths: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        table = path.suffix.lower() in (".csv", ".tsv") and path.is_file()
+        if table or (path.is_dir() and (is_clip is None or not is_clip(path))):
+            paths += folder(path) if folder is not None and not table else listed(path)
+        else:
+            paths.append(path)
+    return paths
+
+
 def probe_each(samples: list[S], probe: Callable[[S], T], workers: int = 2) -> tuple[list[T], list[str]]:
     """``probe`` every clip once (on threads); the ones it refuses with a :class:`DataError` are dropped, each
     with a message naming it. Returns ``(probed, messages)``, both in the samples' order."""

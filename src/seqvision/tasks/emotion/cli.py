@@ -34,16 +34,10 @@ def synth_emotion(args: argparse.Namespace) -> int:
 
 def clip_paths(inputs: list[str]) -> list[Path]:
     """Clips as given; CSV/TSV lists and folders -> the clips they list (a video's .wav is not a clip of its own)."""
+    from seqvision.data.clip_lists import expand_clip_inputs
     from seqvision.tasks.emotion.clips import is_clip, read_emotion_clips
 
-    paths: list[Path] = []
-    for name in inputs:
-        path = Path(name)
-        if (path.suffix.lower() in (".csv", ".tsv") and path.is_file()) or (path.is_dir() and not is_clip(path)):
-            paths += [s.path for s in read_emotion_clips(path).samples]
-        else:
-            paths.append(path)
-    return paths
+    return expand_clip_inputs(inputs, lambda source: [s.path for s in read_emotion_clips(source).samples], is_clip)
 
 
 def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:

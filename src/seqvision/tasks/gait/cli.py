@@ -33,19 +33,14 @@ def synth_gait(args: argparse.Namespace) -> int:
 
 def probe_paths(inputs: list[str]) -> list[Path]:
     """Clips as given (video files, frame folders); CSV/TSV lists -> their clips; other folders -> the clips inside."""
+    from seqvision.data.clip_lists import expand_clip_inputs
     from seqvision.data.clips import is_clip
     from seqvision.tasks.gait.sequences import read_gait
 
-    paths: list[Path] = []
-    for name in inputs:
-        path = Path(name)
-        if path.suffix.lower() in (".csv", ".tsv") and path.is_file():
-            paths += [s.path for s in read_gait(path).samples]
-        elif path.is_dir() and not is_clip(path):
-            paths += sorted(p for p in path.rglob("*") if not p.name.startswith(".") and is_clip(p))
-        else:
-            paths.append(path)
-    return paths
+    def inside(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.rglob("*") if not p.name.startswith(".") and is_clip(p))
+
+    return expand_clip_inputs(inputs, lambda table: [s.path for s in read_gait(table).samples], is_clip, inside)
 
 
 def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:

@@ -35,16 +35,10 @@ def synth_sound(args: argparse.Namespace) -> int:
 
 def clip_paths(inputs: list[str]) -> list[Path]:
     """Video files as given; CSV/TSV lists and folders -> the clips they hold."""
+    from seqvision.data.clip_lists import expand_clip_inputs
     from seqvision.tasks.sound.clips import read_sound_clips
 
-    paths: list[Path] = []
-    for name in inputs:
-        path = Path(name)
-        if path.is_dir() or (path.suffix.lower() in (".csv", ".tsv") and path.is_file()):
-            paths += [s.path for s in read_sound_clips(path).samples]
-        else:
-            paths.append(path)
-    return paths
+    return expand_clip_inputs(inputs, lambda source: [s.path for s in read_sound_clips(source).samples])
 
 
 def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:

@@ -36,18 +36,13 @@ def synth_video(args: argparse.Namespace) -> int:
 
 def clip_paths(inputs: list[str]) -> list[Path]:
     """Video files and frame folders as given; CSV/TSV lists -> their clips; other folders -> the clips inside."""
+    from seqvision.data.clip_lists import expand_clip_inputs
     from seqvision.tasks.video.clips import is_clip, read_clips
 
-    paths: list[Path] = []
-    for name in inputs:
-        path = Path(name)
-        if path.suffix.lower() in (".csv", ".tsv") and path.is_file():
-            paths += [s.path for s in read_clips(path).samples]
-        elif path.is_dir() and not is_clip(path):
-            paths += sorted(p for p in path.rglob("*") if is_clip(p) and p.is_file())
-        else:
-            paths.append(path)
-    return paths
+    def inside(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.rglob("*") if is_clip(p) and p.is_file())
+
+    return expand_clip_inputs(inputs, lambda table: [s.path for s in read_clips(table).samples], is_clip, inside)
 
 
 def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
