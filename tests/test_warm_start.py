@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import HEIGHT, TINY
 from seqvision.checkpoint import load_state
 from seqvision.cli.main import main
 from seqvision.data.readers import read_lines
@@ -154,3 +154,43 @@ def test_resumed_init_run_needs_the_base_model_no_more(trained_run: Path, lines_
     assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0
     meta = json.loads((out / "model.json").read_text())
     assert meta["init"] == started and meta["training"]["epoch"] == 1
+
+
+@pytest.mark.parametrize("sequence", ["lstm", "gru", "transformer", "tcn", "none"])
+def test_warm_start_at_another_height_keeps_what_the_layers_compute(tmp_path: Path, sequence: str) -> None:
+    """A 32-px model started at 48 px: on features whose rows are alike, the first layer computes the same."""
+    cfg32 = get_preset("crnn-mobile")
+    cfg32.sequence.name, cfg32.height = sequence, 32
+    cfg48 = get_preset("crnn-mobile")
+    cfg48.sequence.name, cfg48.height = sequence, 48
+    small, large = build_model(cfg32, 7), build_model(cfg48, 7)
+    meta = {"task": "text_lines", "architecture": {"height": 32}}
+    base = warm_start(large, BaseModel(dict(small.state_dict()), meta, tmp_path / "m"))
+    assert base.resampled and base.copied == len(large.state_dict())
+    old, new = small.encoder.out_height, large.encoder.out_height
+    assert (old, new) == (2, 3)
+    channels = small.encoder.out_channels // old
+    column = torch.randn(4, channels, 1)  # (B, C*H') features with equal rows, at both heights
+    features, wide = column.repeat(1, 1, old).flatten(1), column.repeat(1, 1, new).flatten(1)
+    for name in base.resampled:
+        before, after = small.state_dict()[name], large.state_dict()[name]
+        assert after.shape[1] == channels * new
+        moved = torch.einsum("oi...,bi->bo...", after, wide)
+        torch.testing.assert_close(moved, torch.einsum("oi...,bi->bo...", before, features), rtol=1e-4, atol=1e-4)
+
+
+def test_warm_start_at_the_same_height_resamples_nothing(tmp_path: Path) -> None:
+    model = build_model(get_preset("crnn-mobile"), 5)
+    meta = {"task": "text_lines", "architecture": {"height": model.encoder.height}}
+    base = warm_start(model, BaseModel(dict(model.state_dict()), meta, tmp_path / "m"))
+    assert base.resampled == []
+
+
+def test_init_at_another_height_round_trips(trained_run: Path, lines_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "taller"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "1"]
+    assert main([*argv, "--init", str(trained_run), *TINY, f"--set=model.height={HEIGHT + 16}"]) == 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["architecture"]["height"] == HEIGHT + 16
+    moved = meta["init"]["height"]
+    assert moved["from"] == HEIGHT and moved["to"] == HEIGHT + 16 and moved["resampled"]

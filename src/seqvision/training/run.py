@@ -191,6 +191,9 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
         base = warm_start(prepared.model, load_base(cfg.train.init, cfg.task))
         prepared.metadata["init"] = {"from": str(base.path), "tensors": base.copied}
         prepared.summary += f"\ninit: {base.path} ({base.copied} tensors)"
+        if base.resampled:
+            prepared.metadata["init"]["resampled"] = base.resampled
+            prepared.summary += f"; input height changed: {', '.join(base.resampled)} resampled"
     if rank == 0:
         save_yaml(cfg, out / "config.yaml")
         print(prepared.summary)

@@ -4,6 +4,11 @@ The new model is built from the run's own config; every tensor of the saved mode
 the tensor of the same name, which must have the same shape. Output layers whose rows are classes
 (a CTC head over an alphabet, a classifier over labels) may differ in size: the caller passes
 ``rows``, the saved row each new row starts from (``None``: a fresh row, kept as initialised).
+
+The input height may differ too (a 32-px model started at 48 px): the convolutions do not depend on
+it, and the layers that read the encoder's ``C x H'`` features (the first recurrent layer, or the
+head when there is none) get their input columns resampled from the saved ``H'`` rows to the new
+ones (:func:`resample_feature_rows`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class BaseModel:
     path: Path
     copied: int = 0
     remapped: list[str] = field(default_factory=list)
+    resampled: list[str] = field(default_factory=list)
 
 
 def load_base(name_or_path: str, task: str) -> BaseModel:
@@ -73,6 +79,32 @@ def merge_classes(base: list[str], data: list[str], mode: str) -> tuple[list[str
     return merged, [where.get(c) for c in merged]
 
 
+def resample_feature_rows(weight: torch.Tensor, channels: int, rows: int) -> torch.Tensor:
+    """``weight`` (out, C*H_old, ...) over flattened ``(C, H')`` encoder features, resampled to ``rows`` rows.
+
+    Linear interpolation between the saved rows, scaled by ``H_old / rows`` so that a feature map whose
+    rows are alike gives the same pre-activation as before.
+    """
+    old = weight.shape[1] // channels
+    grid = weight.reshape(weight.shape[0], channels, old, -1).permute(0, 1, 3, 2)  # (out, C, rest, H_old)
+    flat = grid.reshape(-1, 1, old)
+    if old > 1:
+        resized = torch.nn.functional.interpolate(flat, size=rows, mode="linear", align_corners=True)
+    else:
+        resized = flat.expand(-1, -1, rows)
+    resized = resized.reshape(*grid.shape[:3], rows).permute(0, 1, 3, 2) * (old / rows)
+    return resized.reshape(weight.shape[0], channels * rows, *weight.shape[2:])
+
+
+def _feature_layout(model: nn.Module, base: BaseModel) -> tuple[int, int] | None:
+    """(C, H') of ``model``'s encoder output when ``base`` was trained at another input height, else ``None``."""
+    encoder = getattr(model, "encoder", None)
+    saved = base.metadata.get("architecture", {}).get("height")
+    if encoder is None or not hasattr(encoder, "out_height") or saved in (None, getattr(encoder, "height", None)):
+        return None
+    return encoder.out_channels // encoder.out_height, encoder.out_height
+
+
 def warm_start(model: nn.Module, base: BaseModel, rows: dict[str, list[int | None]] | None = None) -> BaseModel:
     """Copy ``base``'s tensors into ``model``; ``rows[name]`` maps each new row of a class layer to a saved one.
 
@@ -90,9 +122,13 @@ def warm_start(model: nn.Module, base: BaseModel, rows: dict[str, list[int | Non
             f"--init {base.path}: the architectures differ ({where} {part}); "
             "use the model settings the saved model was trained with"
         )
+    layout = _feature_layout(model, base)
     with torch.no_grad():
         for name, target in own.items():
             source = base.tensors[name].to(target.dtype)
+            if layout and source.shape != target.shape and _reads_features(source, target, *layout):
+                source = resample_feature_rows(source, layout[0], layout[1])
+                base.resampled.append(name)
             if name in rows:
                 for new, old in enumerate(rows[name]):
                     if old is not None:
@@ -107,3 +143,14 @@ def warm_start(model: nn.Module, base: BaseModel, rows: dict[str, list[int | Non
                 target.copy_(source)
             base.copied += 1
     return base
+
+
+def _reads_features(source: torch.Tensor, target: torch.Tensor, channels: int, rows: int) -> bool:
+    """Whether ``target`` reads the encoder's flattened features and ``source`` is that layer at another height."""
+    return (
+        source.dim() >= 2
+        and source.shape[0] == target.shape[0]
+        and source.shape[2:] == target.shape[2:]
+        and target.shape[1] == channels * rows
+        and source.shape[1] % channels == 0
+    )

@@ -131,6 +131,12 @@ class TextLines(Task):
                 f"{started['characters']} characters, {started['from_base']} from the base, {started['new']} new, "
                 f"{started['dropped']} of the data's dropped"
             )
+            if "height" in started:
+                moved = started["height"]
+                summary += (
+                    f"\ninit: input height {moved['from']} -> {moved['to']} px: "
+                    f"{', '.join(moved['resampled'])} resampled to the new feature rows"
+                )
         module = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
         counts = {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines}
         return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
@@ -166,6 +172,9 @@ class TextLines(Task):
         dropped = len(set(alphabet.chars) - set(chars))
         info = {"from": str(base.path), "tensors": base.copied, "alphabet": cfg.train.alphabet}
         info |= {"characters": len(chars), "from_base": len(chars) - new, "new": new, "dropped": dropped}
+        if base.resampled:
+            saved = base.metadata["architecture"]["height"]
+            info["height"] = {"from": saved, "to": cfg.model.height, "resampled": base.resampled}
         return model, Alphabet(chars), info
 
     def describe(self, metrics: dict[str, float]) -> str:
