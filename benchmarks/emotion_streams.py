@@ -4,15 +4,19 @@ Trains one model per row from the same command with ``--set`` only (streams vide
 fusion vs the weighted sum, sequence none / lstm / gru / tcn / transformer) on one thread, then scores
 each on held-out actors with ``seqvision eval``. Generated data (``synth-emotion``), never real faces::
 
-    python benchmarks/emotion_streams.py OUT [EPOCHS]
+    python benchmarks/emotion_streams.py OUT [--epochs 20] [--actors 4] [--rows lstm]
+
+``--actors`` training actors of 16 clips each (validation: 2 other actors, 12 clips each); ``--rows``
+keeps the rows whose name contains that text. The table is printed and
+written as JSON into ``OUT/results-eEPOCHS-aACTORS.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -26,17 +30,19 @@ ROWS = [  # name, overrides
 ]
 
 
-def run(out: Path, epochs: int) -> None:
-    train, val = out / "data" / "train", out / "data" / "val"
-    if not (train / "clips.csv").exists():  # 4 train actors, 2 new ones for validation
-        main(["synth-emotion", "--out", str(train), "--clips", "16", "--actors", "4", "--seed", "0"])
-        main(
-            ["synth-emotion", "--out", str(val), "--clips", "12", "--actors", "2", "--first-actor", "5", "--seed", "1"]
-        )
+def run(out: Path, epochs: int, actors: int, rows: str) -> None:
+    data = out / "data" / f"actors{actors}"
+    train, val = data / "train", data / "val"
+    if not (train / "clips.csv").exists():  # the training actors, then 2 new ones for validation
+        main(["synth-emotion", "--out", str(train), "--clips", "16", "--actors", str(actors), "--seed", "0"])
+        new = ["--actors", "2", "--first-actor", str(actors + 1), "--seed", "1"]
+        main(["synth-emotion", "--out", str(val), "--clips", "12", *new])
+    print(f"{epochs} epochs, {actors} training actors")
     print("| model | params | val UAR | video alone | audio alone | train s |")
     print("|---|---|---|---|---|---|")
-    for name, overrides in ROWS:
-        folder = out / "runs" / name.replace(" ", "").replace("/", "-").replace(",", "-")
+    results = []
+    for name, overrides in [r for r in ROWS if rows in r[0]]:
+        folder = out / "runs" / f"e{epochs}-a{actors}" / name.replace(" ", "").replace("/", "-").replace(",", "-")
         start = time.perf_counter()
         if not (folder / "model.safetensors").exists():
             argv = ["train", "--task", "emotion", "--train", str(train), "--val", str(val), "--out", str(folder)]
@@ -55,7 +61,17 @@ def run(out: Path, epochs: int) -> None:
             f"| {name} | {params / 1e3:.0f} k | {100 * result['uar']:.1f} % | {' | '.join(cells)} | {seconds:.0f} |",
             flush=True,
         )
+        results.append({"model": name, "parameters": params, "uar": result["uar"], "stream_uar": alone})
+        results[-1]["train_seconds"] = round(seconds, 1)
+    summary = {"epochs": epochs, "train_actors": actors, "train_clips": 16 * actors, "val_clips": 24, "rows": results}
+    (out / f"results-e{epochs}-a{actors}.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 20)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--actors", type=int, default=4, help="training actors (16 clips each)")
+    parser.add_argument("--rows", default="", help="only the rows whose name contains this")
+    args = parser.parse_args()
+    run(args.out, args.epochs, args.actors, args.rows)
