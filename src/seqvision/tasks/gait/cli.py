@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqvision.cli.common import require_one_input, warn_skipped
-from seqvision.errors import ConfigError, DataError, SeqvisionError
+from seqvision.cli.common import (
+    add_frame_options,
+    given,
+    print_each,
+    print_json,
+    print_written,
+    require_one_input,
+    succeeded,
+    warn_skipped,
+)
+from seqvision.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def synth_gait(args: argparse.Namespace) -> int:
     from seqvision.tasks.gait.synth import write_walkers
 
-    start = time.perf_counter()
-    root = write_walkers(
-        args.out,
-        args.subjects,
-        sequences=args.sequences,
-        frames=args.frames,
-        size=args.size,
-        first_subject=args.first_subject,
-        seed=args.seed,
-        conditions=tuple(args.conditions),
+    options = given(args, "sequences", "frames", "size", "first_subject", "seed")
+    return print_written(
+        lambda: write_walkers(args.out, args.subjects, **options, conditions=tuple(args.conditions)),
+        note=f"{args.subjects} subjects, ",
     )
-    print(f"{root}  ({args.subjects} subjects, {time.perf_counter() - start:.1f} s)")
-    return 0
 
 
 def probe_paths(inputs: list[str]) -> list[Path]:
@@ -61,18 +63,15 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     warn_skipped(skipped)
     if gait.gallery is None:
         raise DataError(f"{args.gallery}: no usable gallery clip ({len(skipped)} skipped)")
-    failed = 0
-    for i, outcome in gait.embed_many(paths, args.batch_size):
-        if isinstance(outcome, SeqvisionError):
-            print(f"seqvision: error: {outcome}", file=sys.stderr)
-            failed += 1
-            continue
-        match = gait.match(outcome)
+
+    def show(i: int, embedding: np.ndarray) -> None:
+        match = gait.match(embedding)
         if args.json:
-            print(json.dumps({"clip": str(paths[i]), **gait.to_json(match)}, ensure_ascii=False))
+            print_json({"clip": str(paths[i]), **gait.to_json(match)})
         else:
             print(f"{paths[i]}\t" + "  ".join(f"{subject} {d:.3f}" for subject, d in match.nearest))
-    return 1 if failed else 0
+
+    return print_each(gait.embed_many(paths, args.batch_size), show)
 
 
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
@@ -96,12 +95,9 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     start = time.perf_counter()
     skipped += gait.enroll(gallery, args.batch_size)
     rows, ids = [], []
-    for i, outcome in gait.embed_many([s.path for s in probes], args.batch_size):
-        if isinstance(outcome, SeqvisionError):
-            skipped.append(str(outcome))
-        else:
-            rows.append(outcome)
-            ids.append(probes[i].subject)
+    for i, embedding in succeeded(gait.embed_many([s.path for s in probes], args.batch_size), skipped):
+        rows.append(embedding)
+        ids.append(probes[i].subject)
     seconds = time.perf_counter() - start
     warn_skipped(skipped)
     if gait.gallery is None or not rows:
@@ -122,8 +118,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         "seconds": round(seconds, 3),
     }
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return print_json(result)
     print(
         f"rank-1 {100 * scores['rank1']:.2f} %  rank-5 {100 * scores['rank5']:.2f} %  mAP {100 * scores['map']:.2f} %"
         f"  on {scores['probes']} probes against {result['gallery']} gallery clips of {result['subjects']} subjects "
@@ -140,8 +135,7 @@ def add_parsers(sub: Any, after: str) -> None:
     p.add_argument("--out", required=True, help="folder to write (SUBJECT/COND-SEQ/090/*.png, synth-gait.json)")
     p.add_argument("--subjects", type=int, default=40, help="walkers (default 40)")
     p.add_argument("--sequences", type=int, default=4, help="sequences per subject and condition (default 4)")
-    p.add_argument("--frames", type=int, default=40, help="frames per sequence (default 40)")
-    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels (default 32)")
+    add_frame_options(p, frames=40, per="sequence", even=False)
     p.add_argument(
         "--first-subject",
         type=int,
