@@ -4,8 +4,8 @@ beside it, and the class list of a run is the saved one on --resume, with unseen
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -29,19 +29,9 @@ def test_verbs_are_the_cli_beside_the_task(task: ClipTask) -> None:
     assert task.model_input == "clip"
 
 
-@dataclass(frozen=True)
-class Sample:
-    source: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Clip:
-    sample: Sample
-
-
-def clips(*labels: str) -> list[Clip]:
-    return [Clip(Sample(f"c{i}.mp4", label)) for i, label in enumerate(labels)]
+def clips(*labels: str) -> list[SimpleNamespace]:
+    """Probed clips as :func:`class_labels` sees them: each with its listed sample."""
+    return [SimpleNamespace(sample=SimpleNamespace(source=f"c{i}.mp4", label=label)) for i, label in enumerate(labels)]
 
 
 def test_class_labels_come_from_training_and_unseen_val_classes_are_dropped(

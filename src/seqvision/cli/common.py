@@ -1,4 +1,5 @@
-"""What every verb's handler and parser shares (thread count, ``[MODEL] INPUT...``, common options).
+"""What the verbs' handlers and parsers share: thread count, ``[MODEL] INPUT...``, common options, the loops of
+``read`` and ``eval`` over a predictor's outcomes and how they print, and the options of the ``synth-*`` verbs.
 
 Task CLIs import this module only, never :mod:`seqvision.cli.main` or :mod:`seqvision.cli.commands`,
 which import them: that keeps the CLI free of import circles.
@@ -164,6 +165,19 @@ def print_json(result: dict[str, Any]) -> int:
 
     print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def ranked(pairs: Iterable[tuple[str, float]]) -> str:
+    """``read``'s best classes (or nearest subjects), each with its probability (or distance)."""
+    return "  ".join(f"{name} {value:.3f}" for name, value in pairs)
+
+
+def print_clip(as_json: bool, path: Path, record: dict[str, Any], text: str) -> None:
+    """One clip's ``read`` result: ``{"clip": PATH, **record}`` as a line of JSON (``--json``), else ``PATH\ttext``."""
+    if as_json:
+        print_json({"clip": str(path), **record})
+    else:
+        print(f"{path}\t{text}")
 
 
 def rounded(scores: dict[str, float | None]) -> dict[str, float | None]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from seqvision.data.clip_lists import Listed
 from seqvision.errors import DataError
 from seqvision.tasks.base import Task
 
@@ -37,21 +38,18 @@ class ClipVerbs(Protocol):
     def add_parsers(self, sub: Any, after: str) -> None: ...
 
 
-class Listed(Protocol):
-    """A clip as listed: where it was listed (for messages) and its class (for classifiers)."""
-
-    @property
-    def source(self) -> str: ...
+class Labelled(Listed, Protocol):
+    """A listed clip with its class."""
 
     @property
     def label(self) -> str: ...
 
 
 class Probed(Protocol):
-    """A clip once probed: the listed sample it came from."""
+    """A labelled clip once probed: the listed sample it came from."""
 
     @property
-    def sample(self) -> Listed: ...
+    def sample(self) -> Labelled: ...
 
 
 S = TypeVar("S")

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from seqvision.cli.common import (
     add_frame_options,
     given,
+    print_clip,
     print_each,
     print_json,
     print_per_class,
     print_written,
+    ranked,
     require_one_input,
     rounded,
     split_known,
@@ -51,11 +53,8 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         raise DataError(f"{' '.join(inputs)}: no clips")
 
     def show(i: int, outcome: Prediction) -> None:
-        if args.json:
-            print_json({"clip": str(paths[i]), **predictor.to_json(outcome)})
-        else:
-            streams = "".join(f"  [{s}: {label}]" for s, (label, _) in outcome.streams.items())
-            print(f"{paths[i]}\t" + "  ".join(f"{label} {p:.3f}" for label, p in outcome.top) + streams)
+        streams = "".join(f"  [{s}: {label}]" for s, (label, _) in outcome.streams.items())
+        print_clip(args.json, paths[i], predictor.to_json(outcome), ranked(outcome.top) + streams)
 
     return print_each(predictor.predict_many(paths, args.batch_size, max(1, args.top_k)), show)
 

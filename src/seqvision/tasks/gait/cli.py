@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 from seqvision.cli.common import (
     add_frame_options,
     given,
+    print_clip,
     print_each,
     print_json,
     print_written,
+    ranked,
     require_one_input,
     succeeded,
     warn_skipped,
@@ -66,10 +68,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
 
     def show(i: int, embedding: np.ndarray) -> None:
         match = gait.match(embedding)
-        if args.json:
-            print_json({"clip": str(paths[i]), **gait.to_json(match)})
-        else:
-            print(f"{paths[i]}\t" + "  ".join(f"{subject} {d:.3f}" for subject, d in match.nearest))
+        print_clip(args.json, paths[i], gait.to_json(match), ranked(match.nearest))
 
     return print_each(gait.embed_many(paths, args.batch_size), show)
 

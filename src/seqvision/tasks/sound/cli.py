@@ -11,6 +11,7 @@ from seqvision.cli.common import (
     add_frame_options,
     add_scene_options,
     given,
+    print_clip,
     print_each,
     print_json,
     print_written,
@@ -66,12 +67,9 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         if nearest is not None:
             record["nearest"]["wav"] = str(out / f"{paths[i].stem}.nearest.wav")
             write_wav(record["nearest"]["wav"], nearest[0], rate)
-        if args.json:
-            print_json({"clip": str(paths[i]), **record})
-        else:
-            times = " ".join(f"{t:.2f}" for t in record["onsets"]) or "none"
-            near = f"; nearest training sound {Path(nearest[1]).name}" if nearest else ""
-            print(f"{paths[i]}\t{wav}  ({record['seconds']:.2f} s, onsets at {times} s{near})")
+        times = " ".join(f"{t:.2f}" for t in record["onsets"]) or "none"
+        near = f"; nearest training sound {Path(nearest[1]).name}" if nearest else ""
+        print_clip(args.json, paths[i], record, f"{wav}  ({record['seconds']:.2f} s, onsets at {times} s{near})")
 
     return print_each(predictor.predict_many(paths, max(1, min(args.batch_size, 8))), write)
 

@@ -11,10 +11,12 @@ from seqvision.cli.common import (
     add_frame_options,
     add_scene_options,
     given,
+    print_clip,
     print_each,
     print_json,
     print_per_class,
     print_written,
+    ranked,
     require_one_input,
     rounded,
     split_known,
@@ -56,10 +58,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
 
     def show(i: int, outcome: Prediction) -> None:
-        if args.json:
-            print_json({"clip": str(paths[i]), **clf.to_json(outcome)})
-        else:
-            print(f"{paths[i]}\t" + "  ".join(f"{label} {p:.3f}" for label, p in outcome.top))
+        print_clip(args.json, paths[i], clf.to_json(outcome), ranked(outcome.top))
 
     return print_each(clf.predict_many(paths, args.batch_size, max(1, args.top_k)), show)
 
