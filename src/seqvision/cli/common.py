@@ -29,6 +29,17 @@ class Labelled(Protocol):
 
 L = TypeVar("L", bound=Labelled)
 
+
+class Loaded(Protocol):
+    """A loaded model as ``eval`` names it."""
+
+    @property
+    def path(self) -> Path | None: ...
+
+    @property
+    def backend(self) -> str: ...
+
+
 MODEL_HELP = f"saved model (.safetensors), run folder, or bundled model name (default {DEFAULT_MODEL})"
 
 
@@ -131,6 +142,14 @@ def write_predictions(path: str, rows: list[str]) -> None:
         raise DataError(f"{path}: cannot write predictions ({exc.strerror or exc})") from None
 
 
+def require_found(paths: list[Path], inputs: list[str], what: str) -> list[Path]:
+    """The inputs of ``read`` expanded into ``paths``; finding none is a :class:`DataError` naming the inputs and
+    ``what`` was looked for."""
+    if not paths:
+        raise DataError(f"{' '.join(inputs)}: no {what}")
+    return paths
+
+
 def print_each(results: Iterable[tuple[int, T | SeqvisionError]], show: Callable[[int, T], None]) -> int:
     """``read``'s loop over ``(i, outcome)``: ``show(i, outcome)`` for each input read, one ``seqvision: error:``
     line (stderr) for each that failed. Returns the exit status: 1 when any failed."""
@@ -157,6 +176,13 @@ def split_known(samples: list[L], labels: list[str]) -> tuple[dict[str, int], li
     """A classifier's ``eval``: each of the model's labels -> its index, the samples with one of them, the others."""
     index = {label: i for i, label in enumerate(labels)}
     return index, [s for s in samples if s.label in index], [s for s in samples if s.label not in index]
+
+
+def eval_result(model: Loaded, data: str, scores: dict[str, Any], skipped: list[str], seconds: float) -> dict[str, Any]:
+    """What ``eval`` reports (``--json`` prints it): the model, its backend and the data, the task's ``scores``,
+    then how many inputs were skipped and the time taken."""
+    head = {"model": str(model.path), "backend": model.backend, "data": str(data)}
+    return {**head, **scores, "skipped": len(skipped), "seconds": round(seconds, 3)}
 
 
 def print_json(result: dict[str, Any]) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.cli.common import (
     add_frame_options,
+    eval_result,
     given,
     print_clip,
     print_each,
@@ -16,6 +17,7 @@ from seqvision.cli.common import (
     print_per_class,
     print_written,
     ranked,
+    require_found,
     require_one_input,
     rounded,
     split_known,
@@ -48,9 +50,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.emotion.predictor import EmotionPredictor
 
     predictor = EmotionPredictor.load(model, args.backend, args.threads)
-    paths = clip_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no clips")
+    paths = require_found(clip_paths(inputs), inputs, "clips")
 
     def show(i: int, outcome: Prediction) -> None:
         streams = "".join(f"  [{s}: {label}]" for s, (label, _) in outcome.streams.items())
@@ -88,10 +88,7 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     write_eval_files(args, matrix.tolist(), predictor.labels, rows)
     per_class = dict(zip(predictor.labels, recalls(matrix), strict=True))
     own = {s: round(uar(confusion(truth, g, len(predictor.labels))), 5) for s, g in streams.items() if g}
-    result = {
-        "model": str(predictor.path),
-        "backend": predictor.backend,
-        "data": str(inputs[0]),
+    scores = {
         "streams": predictor.streams_name,
         "accuracy": round(accuracy(matrix), 5),
         "uar": round(uar(matrix), 5),
@@ -99,9 +96,8 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         "recall": rounded(per_class),
         "confusion": {"labels": predictor.labels, "matrix": matrix.tolist()},
         "clips": len(truth),
-        "skipped": len(skipped),
-        "seconds": round(seconds, 3),
     }
+    result = eval_result(predictor, inputs[0], scores, skipped, seconds)
     if args.json:
         return print_json(result)
     alone = "".join(f", {s} alone {100 * v:.2f} %" for s, v in own.items())

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.cli.common import (
     add_frame_options,
+    eval_result,
     given,
     print_clip,
     print_each,
     print_json,
     print_written,
     ranked,
+    require_found,
     require_one_input,
     succeeded,
     warn_skipped,
@@ -57,9 +59,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         )
     gait = GaitEmbedder.load(model, args.backend, args.threads)
     gait.top_k = max(1, args.top_k)
-    paths = probe_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
+    paths = require_found(probe_paths(inputs), inputs, "video files or frame folders")
     report = read_gait(args.gallery)
     skipped = report.skipped + gait.enroll(report.samples, args.batch_size)
     warn_skipped(skipped)
@@ -104,18 +104,10 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     scores = retrieval_scores(np.stack(rows), ids, gait.gallery, gait.gallery_ids)
     if not scores["probes"]:
         raise DataError(f"{inputs[0]}: no probe's subject is in the gallery, nothing to rank")
-    result = {
-        "model": str(gait.path),
-        "backend": gait.backend,
-        "data": str(inputs[0]),
-        **{k: round(float(v), 5) for k, v in scores.items() if k in ("rank1", "rank5", "map")},
-        "probes": scores["probes"],
-        "unranked": scores["unranked"],
-        "gallery": len(gait.gallery_ids),
-        "subjects": len(set(gait.gallery_ids)),
-        "skipped": len(skipped),
-        "seconds": round(seconds, 3),
-    }
+    ranked_probes: dict[str, Any] = {k: round(float(v), 5) for k, v in scores.items() if k in ("rank1", "rank5", "map")}
+    ranked_probes |= {"probes": scores["probes"], "unranked": scores["unranked"]}
+    enrolled = {"gallery": len(gait.gallery_ids), "subjects": len(set(gait.gallery_ids))}
+    result = eval_result(gait, inputs[0], ranked_probes | enrolled, skipped, seconds)
     if args.json:
         return print_json(result)
     print(

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 from seqvision.cli.common import (
     add_frame_options,
     add_scene_options,
+    eval_result,
     given,
     print_clip,
     print_each,
     print_json,
     print_written,
+    require_found,
     require_one_input,
     succeeded,
     warn_skipped,
@@ -52,9 +54,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: --out must be a folder for a sound model's .wav files")
     predictor = SoundPredictor.load(model, args.backend, args.threads)
-    paths = clip_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no video files")
+    paths = require_found(clip_paths(inputs), inputs, "video files")
     out.mkdir(parents=True, exist_ok=True)
     rate = predictor.features.rate
 
@@ -100,14 +100,8 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         first = f"; first: {skipped[0]}" if skipped else ""
         raise DataError(f"{inputs[0]}: no readable clip with sound ({len(skipped)} skipped{first})")
     s = scores.summary()
-    result: dict[str, Any] = {
-        "model": str(predictor.path),
-        "backend": predictor.backend,
-        "data": str(inputs[0]),
-        "loss": scores.loss,
-    }
-    result |= {k: round(v, 5) for k, v in s.items()} | {"clips": scores.clips, "skipped": len(skipped)}
-    result["seconds"] = round(seconds, 3)
+    summary = {"loss": scores.loss} | {k: round(v, 5) for k, v in s.items()} | {"clips": scores.clips}
+    result = eval_result(predictor, inputs[0], summary, skipped, seconds)
     if args.json:
         return print_json(result)
     gain = 100 * (1 - s["loss"] / s["mean_sound_loss"]) if s["mean_sound_loss"] else 0.0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from seqvision.cli.common import (
     add_frame_options,
     add_scene_options,
+    eval_result,
     given,
     print_clip,
     print_each,
@@ -17,6 +18,7 @@ from seqvision.cli.common import (
     print_per_class,
     print_written,
     ranked,
+    require_found,
     require_one_input,
     rounded,
     split_known,
@@ -53,9 +55,7 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.video.predictor import ClipClassifier
 
     clf = ClipClassifier.load(model, args.backend, args.threads)
-    paths = clip_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
+    paths = require_found(clip_paths(inputs), inputs, "video files or frame folders")
 
     def show(i: int, outcome: Prediction) -> None:
         print_clip(args.json, paths[i], clf.to_json(outcome), ranked(outcome.top))
@@ -88,17 +88,13 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         raise DataError(f"{inputs[0]}: no readable labelled clip ({len(skipped)} skipped)")
     write_eval_files(args, confusion.matrix, clf.labels, rows)
     per_class = confusion.per_class()
-    result = {
-        "model": str(clf.path),
-        "backend": clf.backend,
-        "data": str(inputs[0]),
+    scores = {
         "accuracy": round(confusion.accuracy, 5),
         "per_class": rounded(per_class),
         "confusion": {"labels": clf.labels, "matrix": confusion.matrix},
         "clips": confusion.total,
-        "skipped": len(skipped),
-        "seconds": round(seconds, 3),
     }
+    result = eval_result(clf, inputs[0], scores, skipped, seconds)
     if args.json:
         return print_json(result)
     overall = f"accuracy {100 * confusion.accuracy:.2f} %"
