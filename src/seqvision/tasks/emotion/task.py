@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line
+from seqvision.tasks.base import Prepared, model_line
+from seqvision.tasks.clip_task import ClipTask
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -45,7 +46,7 @@ def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
 
 
 @TASKS.register("emotion")
-class Emotion(Task):
+class Emotion(ClipTask):
     """Clips with sound -> one emotion each: a face stream and a voice stream fused late; accuracy and UAR."""
 
     name = "emotion"
@@ -53,29 +54,13 @@ class Emotion(Task):
     default_preset = "emotion-small"
     monitor, mode = "val_uar", "max"
     metric_names = ("val_uar", "val_acc")
-    model_input = "clip"
     model_head = "classify"
-
-    def add_parsers(self, sub: Any, after: str) -> None:
-        from seqvision.tasks.emotion.cli import add_parsers
-
-        add_parsers(sub, after)
 
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.emotion.predictor import EmotionPredictor
 
         return EmotionPredictor
-
-    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.emotion.cli import read
-
-        return read(args, model, inputs)
-
-    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.emotion.cli import evaluate
-
-        return evaluate(args, model, inputs)
 
     def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
         from seqvision.tasks.emotion.export import export_emotion
@@ -140,11 +125,8 @@ class Emotion(Task):
         return grouped_split(train.samples, cfg.data.val_fraction, cfg.train.seed, "speaker")
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        import json
-
         from seqvision.config import to_dict
-        from seqvision.data.loaders import report_skipped
-        from seqvision.io import atomic_write_text
+        from seqvision.tasks.clip_task import class_labels, probe_both, save_labels
         from seqvision.tasks.emotion.dataset import Hearing, probe_all
         from seqvision.tasks.emotion.model import build_emotion_model, check_emotion
         from seqvision.tasks.emotion.module import EmotionModule
@@ -153,27 +135,12 @@ class Emotion(Task):
         emotion = cfg.data.emotion
         check_emotion(emotion)
         hearing = Hearing.of(emotion)
-        train_samples, val_samples = self.split(cfg, log)
-        train, train_bad = probe_all(train_samples, emotion.streams, hearing)
-        val, val_bad = probe_all(val_samples, emotion.streams, hearing)
-        report_skipped("train clips", train_bad, log)
-        report_skipped("val clips", val_bad, log)
+        train, val, train_bad = probe_both(self.split(cfg, log), lambda s: probe_all(s, emotion.streams, hearing), log)
         if not train:
             raise DataError(f"{cfg.data.train_path}: no usable training clip ({len(train_bad)} skipped)")
-        labels_file = out / "labels.json"
-        if resume and labels_file.exists():
-            labels = json.loads(labels_file.read_text(encoding="utf-8"))
-        else:
-            labels = sorted({c.sample.label for c in train})
-        unseen = [
-            f"{c.sample.source}: label {c.sample.label!r} not in training" for c in val if c.sample.label not in labels
-        ]
-        report_skipped("val clips", unseen, log)
-        val = [c for c in val if c.sample.label in labels]
-        if not val:
-            raise DataError("no usable validation clip (see the warnings above)")
+        labels, val = class_labels(train, val, out, resume, log)
         model = build_emotion_model(cfg.model, emotion, len(labels))
-        atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
+        save_labels(out, labels)
         params = sum(p.numel() for p in model.parameters())
         metadata = {
             "task": self.name,
@@ -200,17 +167,11 @@ class Emotion(Task):
 
     @staticmethod
     def _loader(clips: list[EmotionClip], labels: list[str], cfg: ExperimentConfig, shuffle: bool) -> DataLoader:
-        from torch.utils.data import DataLoader
-
-        from seqvision.data.batches import RandomBatches
+        from seqvision.tasks.clip_task import clip_loader
         from seqvision.tasks.emotion.dataset import EmotionDataset, collate
 
         ds = EmotionDataset(clips, labels, cfg.data.clip.frames, cfg.model.height)
-        workers = cfg.data.num_workers
-        batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=shuffle, seed=cfg.train.seed)
-        return DataLoader(
-            ds, batch_sampler=batches, collate_fn=collate, num_workers=workers, persistent_workers=workers > 0
-        )
+        return clip_loader(ds, cfg, collate, shuffle=shuffle)
 
     def describe(self, metrics: dict[str, float]) -> str:
         return (

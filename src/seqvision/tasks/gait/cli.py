@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqvision.cli.common import require_one_input, warn_skipped
-from seqvision.errors import ConfigError, DataError, SeqvisionError
+from seqvision.cli.common import (
+    add_frame_options,
+    eval_result,
+    given,
+    print_clip,
+    print_each,
+    print_json,
+    print_written,
+    ranked,
+    require_found,
+    require_one_input,
+    succeeded,
+    warn_skipped,
+)
+from seqvision.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def synth_gait(args: argparse.Namespace) -> int:
     from seqvision.tasks.gait.synth import write_walkers
 
-    start = time.perf_counter()
-    root = write_walkers(
-        args.out,
-        args.subjects,
-        sequences=args.sequences,
-        frames=args.frames,
-        size=args.size,
-        first_subject=args.first_subject,
-        seed=args.seed,
-        conditions=tuple(args.conditions),
+    options = given(args, "sequences", "frames", "size", "first_subject", "seed")
+    return print_written(
+        lambda: write_walkers(args.out, args.subjects, **options, conditions=tuple(args.conditions)),
+        note=f"{args.subjects} subjects, ",
     )
-    print(f"{root}  ({args.subjects} subjects, {time.perf_counter() - start:.1f} s)")
-    return 0
 
 
 def probe_paths(inputs: list[str]) -> list[Path]:
@@ -53,26 +59,18 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         )
     gait = GaitEmbedder.load(model, args.backend, args.threads)
     gait.top_k = max(1, args.top_k)
-    paths = probe_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
+    paths = require_found(probe_paths(inputs), inputs, "video files or frame folders")
     report = read_gait(args.gallery)
     skipped = report.skipped + gait.enroll(report.samples, args.batch_size)
     warn_skipped(skipped)
     if gait.gallery is None:
         raise DataError(f"{args.gallery}: no usable gallery clip ({len(skipped)} skipped)")
-    failed = 0
-    for i, outcome in gait.embed_many(paths, args.batch_size):
-        if isinstance(outcome, SeqvisionError):
-            print(f"seqvision: error: {outcome}", file=sys.stderr)
-            failed += 1
-            continue
-        match = gait.match(outcome)
-        if args.json:
-            print(json.dumps({"clip": str(paths[i]), **gait.to_json(match)}, ensure_ascii=False))
-        else:
-            print(f"{paths[i]}\t" + "  ".join(f"{subject} {d:.3f}" for subject, d in match.nearest))
-    return 1 if failed else 0
+
+    def show(i: int, embedding: np.ndarray) -> None:
+        match = gait.match(embedding)
+        print_clip(args.json, paths[i], gait.to_json(match), ranked(match.nearest))
+
+    return print_each(gait.embed_many(paths, args.batch_size), show)
 
 
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
@@ -96,12 +94,9 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     start = time.perf_counter()
     skipped += gait.enroll(gallery, args.batch_size)
     rows, ids = [], []
-    for i, outcome in gait.embed_many([s.path for s in probes], args.batch_size):
-        if isinstance(outcome, SeqvisionError):
-            skipped.append(str(outcome))
-        else:
-            rows.append(outcome)
-            ids.append(probes[i].subject)
+    for i, embedding in succeeded(gait.embed_many([s.path for s in probes], args.batch_size), skipped):
+        rows.append(embedding)
+        ids.append(probes[i].subject)
     seconds = time.perf_counter() - start
     warn_skipped(skipped)
     if gait.gallery is None or not rows:
@@ -109,21 +104,12 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     scores = retrieval_scores(np.stack(rows), ids, gait.gallery, gait.gallery_ids)
     if not scores["probes"]:
         raise DataError(f"{inputs[0]}: no probe's subject is in the gallery, nothing to rank")
-    result = {
-        "model": str(gait.path),
-        "backend": gait.backend,
-        "data": str(inputs[0]),
-        **{k: round(float(v), 5) for k, v in scores.items() if k in ("rank1", "rank5", "map")},
-        "probes": scores["probes"],
-        "unranked": scores["unranked"],
-        "gallery": len(gait.gallery_ids),
-        "subjects": len(set(gait.gallery_ids)),
-        "skipped": len(skipped),
-        "seconds": round(seconds, 3),
-    }
+    ranked_probes: dict[str, Any] = {k: round(float(v), 5) for k, v in scores.items() if k in ("rank1", "rank5", "map")}
+    ranked_probes |= {"probes": scores["probes"], "unranked": scores["unranked"]}
+    enrolled = {"gallery": len(gait.gallery_ids), "subjects": len(set(gait.gallery_ids))}
+    result = eval_result(gait, inputs[0], ranked_probes | enrolled, skipped, seconds)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return print_json(result)
     print(
         f"rank-1 {100 * scores['rank1']:.2f} %  rank-5 {100 * scores['rank5']:.2f} %  mAP {100 * scores['map']:.2f} %"
         f"  on {scores['probes']} probes against {result['gallery']} gallery clips of {result['subjects']} subjects "
@@ -140,8 +126,7 @@ def add_parsers(sub: Any, after: str) -> None:
     p.add_argument("--out", required=True, help="folder to write (SUBJECT/COND-SEQ/090/*.png, synth-gait.json)")
     p.add_argument("--subjects", type=int, default=40, help="walkers (default 40)")
     p.add_argument("--sequences", type=int, default=4, help="sequences per subject and condition (default 4)")
-    p.add_argument("--frames", type=int, default=40, help="frames per sequence (default 40)")
-    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels (default 32)")
+    add_frame_options(p, frames=40, per="sequence", even=False)
     p.add_argument(
         "--first-subject",
         type=int,

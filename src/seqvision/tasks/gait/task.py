@@ -7,13 +7,13 @@ seen in training. Clips come from the CASIA-B folder layout or a path,subject li
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError, DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
+from seqvision.tasks.base import Prepared, model_line, saved_metadata
+from seqvision.tasks.clip_task import ClipTask
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -38,7 +38,7 @@ def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
 
 
 @TASKS.register("gait")
-class Gait(Task):
+class Gait(ClipTask):
     """Walking clips -> identity embeddings: CASIA-B folders or path,subject lists; gallery/probe rank-1, mAP."""
 
     name = "gait"
@@ -46,35 +46,13 @@ class Gait(Task):
     default_preset = "gait-small"
     monitor, mode = "val_rank1", "max"
     metric_names = ("val_rank1", "val_map")
-    model_input = "clip"
     model_head = "embed"
-
-    def add_parsers(self, sub: Any, after: str) -> None:
-        from seqvision.tasks.gait.cli import add_parsers
-
-        add_parsers(sub, after)
 
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.gait.predictor import GaitEmbedder
 
         return GaitEmbedder
-
-    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.gait.cli import read
-
-        return read(args, model, inputs)
-
-    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.gait.cli import evaluate
-
-        return evaluate(args, model, inputs)
-
-    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
-        from seqvision.export.onnx import export_clip_model
-        from seqvision.tasks.gait.predictor import GaitEmbedder
-
-        return export_clip_model(GaitEmbedder, model, out, args.int8)
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[GaitSample], list[GaitSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole subjects held out."""
@@ -87,6 +65,7 @@ class Gait(Task):
         from seqvision.config import to_dict
         from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
+        from seqvision.tasks.clip_task import probe_both
         from seqvision.tasks.gait.dataset import probe_walks
         from seqvision.tasks.gait.module import LOSSES, GaitTask
         from seqvision.tasks.gait.sequences import drop_single_sequence, gallery_split
@@ -94,11 +73,7 @@ class Gait(Task):
         self.check_model(cfg)
         if cfg.data.gait.loss not in LOSSES:
             raise ConfigError(f"data.gait.loss must be {' or '.join(LOSSES)}, not {cfg.data.gait.loss!r}")
-        train_samples, val_samples = self.split(cfg, log)
-        train, train_bad = probe_walks(train_samples)
-        val, val_bad = probe_walks(val_samples)
-        report_skipped("train clips", train_bad, log)
-        report_skipped("val clips", val_bad, log)
+        train, val, train_bad = probe_both(self.split(cfg, log), probe_walks, log)
         kept, alone = drop_single_sequence([w.sample for w in val])  # a subject may have lost a sequence to probing
         report_skipped("val clips", alone, log)
         val = [w for w in val if w.sample in set(kept)]
@@ -144,23 +119,16 @@ class Gait(Task):
         augment: bool,
         gallery: list[GaitSample] | None = None,
     ) -> DataLoader:
-        from torch.utils.data import DataLoader
-
-        from seqvision.data.batches import RandomBatches, RankBatches
+        from seqvision.tasks.clip_task import clip_loader
         from seqvision.tasks.gait.dataset import SubjectBatches, WalkDataset, collate_walks
 
         frames, aug = cfg.data.clip.frames, augment and cfg.data.augment
         ds = WalkDataset(walks, subjects, cfg.model.height, frames, aug, gallery)
-        batches: RankBatches
-        if augment:  # training: P subjects x K clips, for batch-hard mining
-            labels = [ds.index[w.sample.subject] for w in walks]
-            batches = SubjectBatches(labels, cfg.data.gait.subjects, cfg.data.gait.per_subject, cfg.train.seed)
-        else:
-            batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=False, seed=cfg.train.seed)
-        workers = cfg.data.num_workers
-        return DataLoader(
-            ds, batch_sampler=batches, collate_fn=collate_walks, num_workers=workers, persistent_workers=workers > 0
-        )
+        if not augment:  # validation: data.batch_size clips at a time, in order
+            return clip_loader(ds, cfg, collate_walks)
+        labels = [ds.index[w.sample.subject] for w in walks]  # training: P subjects x K clips, for batch-hard mining
+        batches = SubjectBatches(labels, cfg.data.gait.subjects, cfg.data.gait.per_subject, cfg.train.seed)
+        return clip_loader(ds, cfg, collate_walks, batches=batches)
 
     def describe(self, metrics: dict[str, float]) -> str:
         return (

@@ -3,34 +3,35 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqvision.cli.common import require_one_input, warn_skipped
-from seqvision.errors import ConfigError, DataError, SeqvisionError
+from seqvision.cli.common import (
+    add_frame_options,
+    add_scene_options,
+    eval_result,
+    given,
+    print_clip,
+    print_each,
+    print_json,
+    print_written,
+    require_found,
+    require_one_input,
+    succeeded,
+    warn_skipped,
+)
+from seqvision.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from seqvision.tasks.sound.predictor import SoundPrediction
 
 
 def synth_sound(args: argparse.Namespace) -> int:
     from seqvision.tasks.sound.synth import write_sound_clips
 
-    start = time.perf_counter()
-    csv = write_sound_clips(
-        args.out,
-        args.clips,
-        frames=args.frames,
-        size=args.size,
-        fps=args.fps,
-        rate=args.rate,
-        groups=args.groups,
-        first_group=args.first_group,
-        seed=args.seed,
-        container=args.container,
-    )
-    print(f"{csv}  ({time.perf_counter() - start:.1f} s)")
-    return 0
+    options = given(args, "frames", "size", "fps", "rate", "groups", "first_group", "seed", "container")
+    return print_written(lambda: write_sound_clips(args.out, args.clips, **options))
 
 
 def clip_paths(inputs: list[str]) -> list[Path]:
@@ -53,16 +54,11 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: --out must be a folder for a sound model's .wav files")
     predictor = SoundPredictor.load(model, args.backend, args.threads)
-    paths = clip_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no video files")
+    paths = require_found(clip_paths(inputs), inputs, "video files")
     out.mkdir(parents=True, exist_ok=True)
-    rate, failed = predictor.features.rate, 0
-    for i, outcome in predictor.predict_many(paths, max(1, min(args.batch_size, 8))):
-        if isinstance(outcome, SeqvisionError):
-            print(f"seqvision: error: {outcome}", file=sys.stderr)
-            failed += 1
-            continue
+    rate = predictor.features.rate
+
+    def write(i: int, outcome: SoundPrediction) -> None:
         record = predictor.to_json(outcome)
         wav = out / f"{paths[i].stem}.wav"
         write_wav(wav, predictor.griffin_lim(outcome), rate)
@@ -71,13 +67,11 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         if nearest is not None:
             record["nearest"]["wav"] = str(out / f"{paths[i].stem}.nearest.wav")
             write_wav(record["nearest"]["wav"], nearest[0], rate)
-        if args.json:
-            print(json.dumps({"clip": str(paths[i]), **record}, ensure_ascii=False))
-        else:
-            times = " ".join(f"{t:.2f}" for t in record["onsets"]) or "none"
-            near = f"; nearest training sound {Path(nearest[1]).name}" if nearest else ""
-            print(f"{paths[i]}\t{wav}  ({record['seconds']:.2f} s, onsets at {times} s{near})")
-    return 1 if failed else 0
+        times = " ".join(f"{t:.2f}" for t in record["onsets"]) or "none"
+        near = f"; nearest training sound {Path(nearest[1]).name}" if nearest else ""
+        print_clip(args.json, paths[i], record, f"{wav}  ({record['seconds']:.2f} s, onsets at {times} s{near})")
+
+    return print_each(predictor.predict_many(paths, max(1, min(args.batch_size, 8))), write)
 
 
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
@@ -95,10 +89,8 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     skipped = list(report.skipped) + skipped
     scores = SoundScores(str(predictor.metadata["sound"].get("loss", "l1")))
     truth = {c.sample.path: c for c in clips}
-    for i, outcome in predictor.predict_many([c.sample.path for c in clips], max(1, min(args.batch_size, 8))):
-        if isinstance(outcome, SeqvisionError):
-            skipped.append(str(outcome))
-            continue
+    predictions = predictor.predict_many([c.sample.path for c in clips], max(1, min(args.batch_size, 8)))
+    for i, outcome in succeeded(predictions, skipped):
         clip = truth[clips[i].sample.path]
         n = min(len(outcome.features), len(clip.features))
         scores.update(outcome.features[:n], clip.features[:n], predictor.mean, outcome.fps * predictor.features.steps)
@@ -108,17 +100,10 @@ def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
         first = f"; first: {skipped[0]}" if skipped else ""
         raise DataError(f"{inputs[0]}: no readable clip with sound ({len(skipped)} skipped{first})")
     s = scores.summary()
-    result: dict[str, Any] = {
-        "model": str(predictor.path),
-        "backend": predictor.backend,
-        "data": str(inputs[0]),
-        "loss": scores.loss,
-    }
-    result |= {k: round(v, 5) for k, v in s.items()} | {"clips": scores.clips, "skipped": len(skipped)}
-    result["seconds"] = round(seconds, 3)
+    summary = {"loss": scores.loss} | {k: round(v, 5) for k, v in s.items()} | {"clips": scores.clips}
+    result = eval_result(predictor, inputs[0], summary, skipped, seconds)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return print_json(result)
     gain = 100 * (1 - s["loss"] / s["mean_sound_loss"]) if s["mean_sound_loss"] else 0.0
     print(
         f"{scores.loss} loss {s['loss']:.4f}  (mean sound {s['mean_sound_loss']:.4f}: {gain:.1f} % lower)  "
@@ -138,12 +123,10 @@ def add_parsers(sub: Any, after: str) -> None:
     p = sub.add_parser("synth-sound", help="write synthetic clips with sound (a stick hits wood, metal, glass, cloth)")
     p.add_argument("--out", required=True, help="folder to write (MATERIAL/*.mkv, clips.csv, synth-sound.json)")
     p.add_argument("--clips", type=int, default=40, help="clips per material (default 40)")
-    p.add_argument("--frames", type=int, default=24, help="frames per clip (default 24)")
-    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
+    add_frame_options(p, frames=24)
     p.add_argument("--fps", type=float, default=16.0, help="frame rate (default 16)")
     p.add_argument("--rate", type=int, default=16000, help="audio samples per second (default 16000)")
-    p.add_argument("--groups", type=int, default=4, help="scenes (gXX in file names), shared by clips (default 4)")
-    p.add_argument("--first-group", type=int, default=1, help="number of the first scene (default 1)")
+    add_scene_options(p, groups=4)
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
     p.add_argument("--container", choices=["mkv", "mp4", "avi"], default="mkv", help="mkv: x264 + PCM; mp4: AAC")
     p.set_defaults(func=synth_sound)

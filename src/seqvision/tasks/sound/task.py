@@ -8,13 +8,13 @@ the nearest training clip (a bank of them is saved beside the model, ``sound-ban
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import ConfigError, DataError
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
+from seqvision.tasks.base import Prepared, model_line, saved_metadata
+from seqvision.tasks.clip_task import ClipTask
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,7 +29,7 @@ BANK = "sound-bank.safetensors"
 
 
 @TASKS.register("sound")
-class Sound(Task):
+class Sound(ClipTask):
     """Video files with sound -> their sound, predicted from the pictures alone; L1/L2 on log-mel, onsets."""
 
     name = "sound"
@@ -37,35 +37,14 @@ class Sound(Task):
     default_preset = "vis-small"
     monitor, mode = "val_loss", "min"
     metric_names = ("val_loss", "val_mean_sound_loss", "val_onset_accuracy")
-    model_input = "clip"
     model_head = "regress"
-
-    def add_parsers(self, sub: Any, after: str) -> None:
-        from seqvision.tasks.sound.cli import add_parsers
-
-        add_parsers(sub, after)
+    export_output = "features"
 
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.sound.predictor import SoundPredictor
 
         return SoundPredictor
-
-    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.sound.cli import read
-
-        return read(args, model, inputs)
-
-    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.sound.cli import evaluate
-
-        return evaluate(args, model, inputs)
-
-    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
-        from seqvision.export.onnx import export_clip_model
-        from seqvision.tasks.sound.predictor import SoundPredictor
-
-        return export_clip_model(SoundPredictor, model, out, args.int8, output="features")
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[SoundSample], list[SoundSample]]:
         from seqvision.data.clip_lists import grouped_split
@@ -77,8 +56,8 @@ class Sound(Task):
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
         import numpy as np
 
-        from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
+        from seqvision.tasks.clip_task import probe_both
         from seqvision.tasks.sound.dataset import probe_all
         from seqvision.tasks.sound.features import Features
         from seqvision.tasks.sound.module import SoundModule
@@ -90,11 +69,7 @@ class Sound(Task):
         if sound.steps < 1 or sound.bands < 2 or sound.n_fft < 16 or sound.rate < 1000:
             raise ConfigError("data.sound: steps >= 1, bands >= 2, n_fft >= 16 and rate >= 1000 are needed")
         features = Features.of(sound)
-        train_samples, val_samples = self.split(cfg, log)
-        train, train_bad = probe_all(train_samples, features)
-        val, val_bad = probe_all(val_samples, features)
-        report_skipped("train clips", train_bad, log)
-        report_skipped("val clips", val_bad, log)
+        train, val, train_bad = probe_both(self.split(cfg, log), lambda s: probe_all(s, features), log)
         if not train:
             raise DataError(f"{cfg.data.train_path}: no usable training clip ({len(train_bad)} skipped)")
         if not val:
@@ -128,18 +103,12 @@ class Sound(Task):
 
     @staticmethod
     def _loader(clips: list[SoundClip], cfg: ExperimentConfig, augment: bool) -> DataLoader:
-        from torch.utils.data import DataLoader
-
-        from seqvision.data.batches import RandomBatches
+        from seqvision.tasks.clip_task import clip_loader
         from seqvision.tasks.sound.dataset import SoundDataset, pad_batch
 
         frames = cfg.data.clip.frames if augment else 0  # validation: whole clips
         ds = SoundDataset(clips, cfg.model.height, frames, cfg.data.sound.steps, augment=augment and cfg.data.augment)
-        workers = cfg.data.num_workers
-        batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=augment, seed=cfg.train.seed)
-        return DataLoader(
-            ds, batch_sampler=batches, collate_fn=pad_batch, num_workers=workers, persistent_workers=workers > 0
-        )
+        return clip_loader(ds, cfg, pad_batch, shuffle=augment)
 
     def describe(self, metrics: dict[str, float]) -> str:
         return (

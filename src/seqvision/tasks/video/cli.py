@@ -3,35 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqvision.cli.common import require_one_input, warn_skipped, write_predictions
-from seqvision.errors import DataError, SeqvisionError
+from seqvision.cli.common import (
+    add_frame_options,
+    add_scene_options,
+    eval_result,
+    given,
+    print_clip,
+    print_each,
+    print_json,
+    print_per_class,
+    print_written,
+    ranked,
+    require_found,
+    require_one_input,
+    rounded,
+    split_known,
+    succeeded,
+    warn_skipped,
+    write_eval_files,
+)
+from seqvision.errors import DataError
+
+if TYPE_CHECKING:
+    from seqvision.tasks.video.predictor import Prediction
 
 
 def synth_video(args: argparse.Namespace) -> int:
     from seqvision.tasks.video.synth import write_clips
 
-    classes = tuple(args.classes) if args.classes else None
-    start = time.perf_counter()
-    csv = write_clips(
-        args.out,
-        args.clips,
-        frames=args.frames,
-        size=args.size,
-        fps=args.fps,
-        groups=args.groups,
-        first_group=args.first_group,
-        seed=args.seed,
-        container=args.container,
-        **({"classes": classes} if classes else {}),
-    )
-    print(f"{csv}  ({time.perf_counter() - start:.1f} s)")
-    return 0
+    classes: dict[str, Any] = {"classes": tuple(args.classes)} if args.classes else {}
+    options = given(args, "frames", "size", "fps", "groups", "first_group", "seed", "container")
+    return print_written(lambda: write_clips(args.out, args.clips, **options, **classes))
 
 
 def clip_paths(inputs: list[str]) -> list[Path]:
@@ -49,78 +55,51 @@ def read(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.video.predictor import ClipClassifier
 
     clf = ClipClassifier.load(model, args.backend, args.threads)
-    paths = clip_paths(inputs)
-    if not paths:
-        raise DataError(f"{' '.join(inputs)}: no video files or frame folders")
-    failed = 0
-    for i, outcome in clf.predict_many(paths, args.batch_size, max(1, args.top_k)):
-        if isinstance(outcome, SeqvisionError):
-            print(f"seqvision: error: {outcome}", file=sys.stderr)
-            failed += 1
-        elif args.json:
-            print(json.dumps({"clip": str(paths[i]), **clf.to_json(outcome)}, ensure_ascii=False))
-        else:
-            print(f"{paths[i]}\t" + "  ".join(f"{label} {p:.3f}" for label, p in outcome.top))
-    return 1 if failed else 0
+    paths = require_found(clip_paths(inputs), inputs, "video files or frame folders")
+
+    def show(i: int, outcome: Prediction) -> None:
+        print_clip(args.json, paths[i], clf.to_json(outcome), ranked(outcome.top))
+
+    return print_each(clf.predict_many(paths, args.batch_size, max(1, args.top_k)), show)
 
 
 def evaluate(args: argparse.Namespace, model: str, inputs: list[str]) -> int:
     from seqvision.tasks.video.clips import read_clips
     from seqvision.tasks.video.metrics import Confusion
     from seqvision.tasks.video.predictor import ClipClassifier
-    from seqvision.training.plot import check_plotting, plot_confusion
+    from seqvision.training.plot import check_plotting
 
     require_one_input(inputs)
     if args.confusion:
         check_plotting()  # before the work: the chart was asked for
     clf = ClipClassifier.load(model, args.backend, args.threads)
     report = read_clips(inputs[0])
-    skipped = list(report.skipped)
-    index = {label: i for i, label in enumerate(clf.labels)}
-    known = [s for s in report.samples if s.label in index]
-    skipped += [
-        f"{s.source}: label {s.label!r} is not one of the model's classes"
-        for s in report.samples
-        if s.label not in index
-    ]
+    index, known, unknown = split_known(report.samples, clf.labels)
+    skipped = [*report.skipped, *(f"{s.source}: label {s.label!r} is not one of the model's classes" for s in unknown)]
     confusion = Confusion(clf.labels)
     start = time.perf_counter()
     rows = []
-    for i, outcome in clf.predict_many([s.path for s in known], args.batch_size, 1):
-        if isinstance(outcome, SeqvisionError):
-            skipped.append(str(outcome))
-        else:
-            confusion.update([index[known[i].label]], [index[outcome.label]])
-            rows.append(f"{known[i].source}\t{known[i].label}\t{outcome.label}\n")
+    for i, outcome in succeeded(clf.predict_many([s.path for s in known], args.batch_size, 1), skipped):
+        confusion.update([index[known[i].label]], [index[outcome.label]])
+        rows.append(f"{known[i].source}\t{known[i].label}\t{outcome.label}\n")
     seconds = time.perf_counter() - start
     warn_skipped(skipped)
     if not confusion.total:
         raise DataError(f"{inputs[0]}: no readable labelled clip ({len(skipped)} skipped)")
-    if args.confusion:
-        plot_confusion(confusion.matrix, clf.labels, args.confusion)
-    if args.predictions:
-        write_predictions(args.predictions, rows)
+    write_eval_files(args, confusion.matrix, clf.labels, rows)
     per_class = confusion.per_class()
-    result = {
-        "model": str(clf.path),
-        "backend": clf.backend,
-        "data": str(inputs[0]),
+    scores = {
         "accuracy": round(confusion.accuracy, 5),
-        "per_class": {k: None if v is None else round(v, 5) for k, v in per_class.items()},
+        "per_class": rounded(per_class),
         "confusion": {"labels": clf.labels, "matrix": confusion.matrix},
         "clips": confusion.total,
-        "skipped": len(skipped),
-        "seconds": round(seconds, 3),
     }
+    result = eval_result(clf, inputs[0], scores, skipped, seconds)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return print_json(result)
     overall = f"accuracy {100 * confusion.accuracy:.2f} %"
     print(f"{overall}  on {confusion.total} clips ({len(skipped)} skipped) in {seconds:.1f} s")
-    for label, acc in per_class.items():
-        print(f"  {label:<20} {'-' if acc is None else f'{100 * acc:.1f} %'}")
-    if args.confusion:
-        print(f"confusion matrix: {args.confusion}")
+    print_per_class(per_class, args.confusion)
     return 0
 
 
@@ -131,16 +110,9 @@ def add_parsers(sub: Any, after: str) -> None:
     p = sub.add_parser("synth-video", help="write synthetic video clips (motion, order and appearance classes)")
     p.add_argument("--out", required=True, help="folder to write (CLASS/*.mp4, clips.csv, synth-video.json)")
     p.add_argument("--clips", type=int, default=40, help="clips per class (default 40)")
-    p.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
-    p.add_argument("--size", type=int, default=32, help="frame width and height in pixels, even (default 32)")
+    add_frame_options(p, frames=16)
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the files (default 10)")
-    p.add_argument("--groups", type=int, default=5, help="scenes (gXX in file names), shared by clips (default 5)")
-    p.add_argument(
-        "--first-group",
-        type=int,
-        default=1,
-        help="number of the first scene (default 1); a validation set with other numbers does not leak",
-    )
+    add_scene_options(p, groups=5, note="; a validation set with other numbers does not leak")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips")
     p.add_argument(
         "--container",

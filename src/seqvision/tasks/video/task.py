@@ -6,16 +6,14 @@ class or a CSV/TSV list, and the validation split never separates clips of one g
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqvision.errors import DataError
-from seqvision.io import atomic_write_text
 from seqvision.registry import TASKS
-from seqvision.tasks.base import Prepared, Task, model_line, saved_metadata
+from seqvision.tasks.base import Prepared, model_line, saved_metadata
+from seqvision.tasks.clip_task import ClipTask
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
@@ -42,43 +40,20 @@ def input_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
 
 
 @TASKS.register("video")
-class Video(Task):
+class Video(ClipTask):
     """Video clips -> one class each (LRCN): a folder per class or path,label[,group] lists; accuracy."""
 
     name = "video"
     title = "video"
-
-    def add_parsers(self, sub: Any, after: str) -> None:
-        from seqvision.tasks.video.cli import add_parsers
-
-        add_parsers(sub, after)
+    default_preset = "lrcn-small"
+    monitor, mode = "val_acc", "max"
+    metric_names = ("val_acc",)
 
     @property
     def predictor(self) -> type[Predictor]:
         from seqvision.tasks.video.predictor import ClipClassifier
 
         return ClipClassifier
-
-    def read(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.video.cli import read
-
-        return read(args, model, inputs)
-
-    def evaluate(self, args: argparse.Namespace, model: str, inputs: list[str]) -> int:
-        from seqvision.tasks.video.cli import evaluate
-
-        return evaluate(args, model, inputs)
-
-    def export(self, args: argparse.Namespace, model: str, out: Path) -> int:
-        from seqvision.export.onnx import export_clip_model
-        from seqvision.tasks.video.predictor import ClipClassifier
-
-        return export_clip_model(ClipClassifier, model, out, args.int8)
-
-    default_preset = "lrcn-small"
-    monitor, mode = "val_acc", "max"
-    metric_names = ("val_acc",)
-    model_input = "clip"
 
     def split(self, cfg: ExperimentConfig, log: Path | None) -> tuple[list[ClipSample], list[ClipSample]]:
         """Train and val clips: ``data.val`` when given (checked for leaks), else whole groups held out."""
@@ -89,37 +64,22 @@ class Video(Task):
         return read_train_val(cfg, log, read_clips, check_groups_apart, grouped_split)
 
     def prepare(self, cfg: ExperimentConfig, out: Path, resume: bool, log: Path | None) -> Prepared:
-        from seqvision.data.loaders import report_skipped
         from seqvision.nn.model import build_model
+        from seqvision.tasks.clip_task import class_labels, probe_both, save_labels
         from seqvision.tasks.video.dataset import probe_clips
         from seqvision.tasks.video.module import VideoTask
 
         self.check_model(cfg)
-        train_samples, val_samples = self.split(cfg, log)
-        train, train_bad = probe_clips(train_samples)
-        val, val_bad = probe_clips(val_samples)
-        report_skipped("train clips", train_bad, log)
-        report_skipped("val clips", val_bad, log)
+        train, val, train_bad = probe_both(self.split(cfg, log), probe_clips, log)
         if not train:
             raise DataError(f"{cfg.data.train_path}: no usable training clip ({len(train_bad)} skipped)")
-        labels_file = out / "labels.json"
-        if resume and labels_file.exists():
-            labels = json.loads(labels_file.read_text(encoding="utf-8"))
-        else:
-            labels = sorted({c.sample.label for c in train})
-        unknown = [c for c in val if c.sample.label not in labels]
-        report_skipped(
-            "val clips", [f"{c.sample.source}: label {c.sample.label!r} not in training" for c in unknown], log
-        )
-        val = [c for c in val if c.sample.label in labels]
-        if not val:
-            raise DataError("no usable validation clip (see the warnings above)")
+        labels, val = class_labels(train, val, out, resume, log)
         if len(labels) < 2:
             print(f"warning: only one class ({labels[0]!r}) in the training data", file=sys.stderr)
         model = build_model(cfg.model, len(labels))
         train_loader = self._loader(train, labels, cfg, augment=True)
         val_loader = self._loader(val, labels, cfg, augment=False)
-        atomic_write_text(labels_file, json.dumps(labels, ensure_ascii=False))
+        save_labels(out, labels)
         params = sum(p.numel() for p in model.parameters())
         metadata = saved_metadata(
             self.name,
@@ -138,17 +98,11 @@ class Video(Task):
 
     @staticmethod
     def _loader(clips: list[ProbedClip], labels: list[str], cfg: ExperimentConfig, augment: bool) -> DataLoader:
-        from torch.utils.data import DataLoader
-
-        from seqvision.data.batches import RandomBatches
+        from seqvision.tasks.clip_task import clip_loader
         from seqvision.tasks.video.dataset import ClipDataset, collate_clips
 
         ds = ClipDataset(clips, labels, cfg.model.height, cfg.data.clip, augment=augment and cfg.data.augment)
-        workers = cfg.data.num_workers
-        batches = RandomBatches(len(ds), cfg.data.batch_size, shuffle=augment, seed=cfg.train.seed)
-        return DataLoader(
-            ds, batch_sampler=batches, collate_fn=collate_clips, num_workers=workers, persistent_workers=workers > 0
-        )
+        return clip_loader(ds, cfg, collate_clips, shuffle=augment)
 
     def describe(self, metrics: dict[str, float]) -> str:
         return f"val accuracy {metrics.get('val_acc', float('nan')):.4f}"
