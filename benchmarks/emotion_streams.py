@@ -6,7 +6,8 @@ each on held-out actors with ``seqvision eval``. Generated data (``synth-emotion
 
     python benchmarks/emotion_streams.py OUT [--epochs 20] [--actors 4] [--rows lstm]
 
-``--actors`` training actors of 16 clips each (validation: 2 other actors, 12 clips each); ``--rows``
+``--actors`` training actors of 16 clips each (validation: 2 other actors, 24 clips each;
+``synth-emotion --clips`` counts clips per emotion); ``--rows``
 keeps the rows whose name contains that text. The table is printed and
 written as JSON into ``OUT/results-eEPOCHS-aACTORS.json``.
 """
@@ -34,7 +35,7 @@ def run(out: Path, epochs: int, actors: int, rows: str) -> None:
     data = out / "data" / f"actors{actors}"
     train, val = data / "train", data / "val"
     if not (train / "clips.csv").exists():  # the training actors, then 2 new ones for validation
-        main(["synth-emotion", "--out", str(train), "--clips", "16", "--actors", str(actors), "--seed", "0"])
+        main(["synth-emotion", "--out", str(train), "--clips", str(4 * actors), "--actors", str(actors), "--seed", "0"])
         new = ["--actors", "2", "--first-actor", str(actors + 1), "--seed", "1"]
         main(["synth-emotion", "--out", str(val), "--clips", "12", *new])
     print(f"{epochs} epochs, {actors} training actors")
@@ -48,7 +49,9 @@ def run(out: Path, epochs: int, actors: int, rows: str) -> None:
             argv = ["train", "--task", "emotion", "--train", str(train), "--val", str(val), "--out", str(folder)]
             argv += ["--epochs", str(epochs), "--threads", "1", "--seed", "0", "--quiet"]
             argv += ["--set=data.num_workers=0", "--set=data.batch_size=16", "--set=train.patience=100"]
-            main(argv + [f"--set={o}" for o in overrides])
+            if main(argv + [f"--set={o}" for o in overrides]) != 0:
+                print(f"| {name} | training failed (see above) | | | | |", flush=True)
+                continue
         seconds = time.perf_counter() - start
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
@@ -63,7 +66,7 @@ def run(out: Path, epochs: int, actors: int, rows: str) -> None:
         )
         results.append({"model": name, "parameters": params, "uar": result["uar"], "stream_uar": alone})
         results[-1]["train_seconds"] = round(seconds, 1)
-    summary = {"epochs": epochs, "train_actors": actors, "train_clips": 16 * actors, "val_clips": 24, "rows": results}
+    summary = {"epochs": epochs, "train_actors": actors, "train_clips": 16 * actors, "val_clips": 48, "rows": results}
     (out / f"results-e{epochs}-a{actors}.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
 
 

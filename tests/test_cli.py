@@ -100,6 +100,21 @@ def test_eval_text(trained_run: Path, lines_dir: Path, capsys: pytest.CaptureFix
     assert out.startswith("CER ") and "on 40 lines" in out
 
 
+@pytest.mark.parametrize("model", ["missing-run", "unfinished-run"])
+def test_eval_names_a_model_that_is_not_there(
+    model: str, lines_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``eval MODEL DATA`` with a model path that holds no model: one line about the model, not "two data paths"."""
+    path = tmp_path / model
+    if model == "unfinished-run":  # training started, no validation yet
+        path.mkdir()
+        (path / "config.yaml").write_text("task: text_lines\n")
+    assert main(["eval", str(path), str(lines_dir)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    expected = "no such model file" if model == "missing-run" else "a run folder without model.safetensors yet"
+    assert len(err) == 1 and err[0].startswith(f"seqvision: error: {path}: {expected}")
+
+
 def test_read_plain(trained_run: Path, lines_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     image = lines_dir / "images" / "000000.png"
     assert main(["read", str(trained_run), str(image)]) == 0

@@ -76,6 +76,10 @@ def resolve(name_or_path: str | Path) -> Path:
     for c in candidates:
         if c.is_file():
             return c
+    if path.is_dir() and (path / "config.yaml").is_file():
+        raise CheckpointError(
+            f"{raw}: a run folder without model.safetensors yet (training writes it after its first validation)"
+        )
     bundled = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.safetensors"))) or "none"
     raise CheckpointError(f"{raw}: no such model file, run folder or bundled model (bundled: {bundled})")
 

@@ -82,6 +82,10 @@ def evaluate(args: argparse.Namespace) -> int:
     from seqvision.tasks import get_task
 
     model, inputs = split_model(args, "labelled data")
+    if not args.model and len(inputs) == 2:  # MODEL DATA where MODEL names nothing: say so, not "two data paths"
+        from seqvision.checkpoint import resolve
+
+        resolve(inputs[0])
     return get_task(model_task(model)).evaluate(args, model, inputs)
 
 
