@@ -3,10 +3,15 @@ text-line model; a clip gets the labels ``seqvision read`` gives, bad uploads on
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,8 +56,12 @@ def clip_of(data: dict[str, Path], kind: str, i: int = 0) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(runs: dict[str, Path]) -> Iterator[TestClient]:
-    models = load_models([str(runs["video"]), "print-en", str(runs["emotion"])], "torch", 1)
+def models(runs: dict[str, Path]) -> dict[str, Any]:
+    return load_models([str(runs["video"]), "print-en", str(runs["emotion"])], "torch", 1)
+
+
+@pytest.fixture(scope="module")
+def client(models: dict[str, Any]) -> Iterator[TestClient]:
     with TestClient(create_app(models, ServeConfig(workers=2, max_clips=3))) as c:
         yield c
 
@@ -184,3 +193,38 @@ def test_serve_refuses_a_model_of_neither_kind() -> None:
         ConfigError, match=r"lines-seg.*a page-segmentation model; serve reads text lines and classifies"
     ):
         load_models(["lines-seg"], "torch", 1)
+
+
+def wait_for(predicate: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_clips_wait_on_the_line_workers_and_share_a_forward_pass(models: dict[str, Any], data: dict[str, Path]) -> None:
+    gate = threading.Event()
+    video = copy.copy(models["video"])
+    run = video.classify
+
+    def slow(*args: object, **kwargs: object) -> Any:
+        assert gate.wait(20), "gate never opened"
+        return run(*args, **kwargs)
+
+    video.classify = slow
+    served = {"print-en": models["print-en"], "video": video}
+    clips = [clip_of(data, "video", i) for i in range(3)]
+    line = {"file": ("l.png", LINE.read_bytes(), "image/png")}
+    with TestClient(create_app(served, ServeConfig(workers=1, batch=4))) as c, ThreadPoolExecutor(4) as pool:
+        engine = c.app.state.engine  # type: ignore[attr-defined]
+        first = pool.submit(post_clips, c, clips[:1])
+        wait_for(lambda: engine.running == 1)
+        read = pool.submit(lambda: c.post("/v1/read", files=line))  # the one worker is busy with clips: it waits
+        later = [pool.submit(post_clips, c, [clip]) for clip in clips[1:]]
+        wait_for(lambda: engine.waiting == 3)
+        gate.set()
+        assert first.result(30).json()["timing"]["batch_clips"] == 1
+        bodies = [f.result(30).json() for f in later]
+        assert [b["timing"]["batch_clips"] for b in bodies] == [2, 2]  # two requests, one pass
+        assert [b["clips"][0]["name"] for b in bodies] == [clip.name for clip in clips[1:]]
+        assert read.result(30).status_code == 200
