@@ -33,7 +33,7 @@ from seqvision.serving.config import ServeConfig
 from seqvision.serving.errors import ApiError, invalid
 from seqvision.serving.jobs import Job, Work
 from seqvision.serving.line_work import DecoderSpec, Line, LineWork, Timing
-from seqvision.serving.models import ClipModel, LineModel, beam_available, kind_of, wrong_model
+from seqvision.serving.models import ClipModel, LineModel, beam_available, check_kind, kind_of, wrong_model
 from seqvision.serving.uploads import Upload
 
 
@@ -45,7 +45,7 @@ class Engine:
         if not models:
             raise ConfigError("no model to serve")
         for name, rec in models.items():
-            kind_of(rec, name)  # anything else is refused now, in one line
+            check_kind(rec, name)  # anything else is refused now, in one line
         self.models, self.config = models, config
         self.lines: dict[str, LineModel] = {n: m for n, m in models.items() if isinstance(m, LineModel)}
         self.clips: dict[str, ClipModel] = {n: m for n, m in models.items() if n not in self.lines}
@@ -86,25 +86,23 @@ class Engine:
     # -- requests -------------------------------------------------------------------------------------------
     def model(self, name: str | None) -> tuple[str, LineModel]:
         """The text-line model called ``name`` (None: the default one)."""
-        return self._find(name, self.default, self.lines, "text-line", "line images to /v1/read")
+        return self._find(name, self.default, self.lines, "text-line")
 
     def clip_model(self, name: str | None) -> tuple[str, ClipModel]:
         """The clip model called ``name`` (None: the default one)."""
-        return self._find(name, self.default_clip, self.clips, "clip", "clips to /v1/clips")
+        return self._find(name, self.default_clip, self.clips, "clip")
 
-    def _find(self, name: str | None, default: str | None, kind: dict[str, Any], title: str, where: str) -> Any:
-        if name is None and default is None:
-            served = ", ".join(self.models)
-            raise wrong_model(f"this server has no {title} model (it serves {served}); send {where} of one")
+    def _find(self, name: str | None, default: str | None, kind: dict[str, Any], title: str) -> Any:
+        """``(name, model)`` from ``kind``; a model of the other kind, or none of this kind, is ``422 wrong_model``."""
         name = name or default
-        assert name is not None
-        rec = kind.get(name)
-        if rec is None:
-            if name in self.models:
-                other = "clips to /v1/clips" if title != "clip" else "line images to /v1/read"
-                raise wrong_model(f"{name} is {kind_of(self.models[name], name)}, not a {title} model; send {other}")
-            raise ApiError(404, "unknown_model", f"no model {name!r} here; served: {', '.join(self.models)}")
-        return name, rec
+        if name is None:
+            raise wrong_model(f"this server has no {title} model (it serves {', '.join(self.models)})")
+        if name in kind:
+            return name, kind[name]
+        if name in self.models:
+            route = "line images to /v1/read" if title == "clip" else "clips to /v1/clips"
+            raise wrong_model(f"{name} is {kind_of(self.models[name])}, not a {title} model; send {route}")
+        raise ApiError(404, "unknown_model", f"no model {name!r} here; served: {', '.join(self.models)}")
 
     def _spec(self, kind: str, beam_width: int, lm: str | None) -> DecoderSpec:
         cfg = self.config

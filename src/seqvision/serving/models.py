@@ -75,12 +75,16 @@ def wrong_model(message: str) -> ApiError:
     return ApiError(422, "wrong_model", message)
 
 
-def kind_of(rec: object, where: str) -> str:
-    """How messages name a served model ("a video model"); one that is neither kind is refused (ConfigError)."""
-    task = str(getattr(rec, "task", type(rec).__name__))
+def check_kind(rec: object, where: str) -> None:
+    """Refuses (ConfigError, one line) a model that neither reads text lines nor classifies clips."""
     if not isinstance(rec, LineModel | ClipModel):
+        task = str(getattr(rec, "task", type(rec).__name__))
         raise ConfigError(f"{where}: a {task_title(task)} model; serve reads text lines and classifies clips")
-    title = task_title(task)
+
+
+def kind_of(rec: object) -> str:
+    """How messages name a served model: "a video model", "a text-line model"."""
+    title = task_title(str(getattr(rec, "task", "")))
     return f"{'an' if title[0] in 'aeiou' else 'a'} {title} model"
 
 
@@ -141,7 +145,7 @@ def load_models(
         if not isinstance(predictor, LineModel | ClipModel):
             if skip_others:
                 continue
-            kind_of(predictor, str(getattr(predictor, "path", None) or name_or_path))
+            check_kind(predictor, str(getattr(predictor, "path", None) or name_or_path))
         models[name] = predictor  # type: ignore[assignment]
     if not models:
         raise ConfigError("no model to serve")
