@@ -30,8 +30,8 @@ from seqvision.checkpoint import BUNDLED
 from seqvision.cli.main import main
 from seqvision.errors import ConfigError
 from seqvision.serving import ServeConfig, create_app
-from seqvision.serving.engine import WIDTH_RATIO, forward
 from seqvision.serving.errors import ApiError
+from seqvision.serving.line_work import WIDTH_RATIO, forward
 from seqvision.serving.models import beam_available, load_models
 from seqvision.serving.uploads import read_body
 from seqvision.tasks.lines.decoding.lm import NgramLM

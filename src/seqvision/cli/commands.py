@@ -109,6 +109,7 @@ def serve(args: argparse.Namespace) -> int:
         max_upload_bytes=int(args.max_upload_mb * 2**20),
         max_pixels=args.max_pixels,
         max_lines=args.max_lines,
+        max_clips=args.max_clips,
         max_beam_width=args.max_beam_width,
         page_workers=args.page_workers,
         lms=lms,

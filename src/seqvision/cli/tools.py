@@ -13,9 +13,15 @@ def add_serve(sub: Any) -> None:
     from seqvision.cli import commands
     from seqvision.cli.common import add_backend_option
 
-    p = sub.add_parser("serve", help="HTTP service and web page for recognition (needs the [serve] extra)")
+    p = sub.add_parser(
+        "serve", help="HTTP service and web page for recognition and clip classification (needs the [serve] extra)"
+    )
     p.add_argument(
-        "models", nargs="*", metavar="MODEL", help="models to serve; the first is the default (default: all bundled)"
+        "models",
+        nargs="*",
+        metavar="MODEL",
+        help="text-line and clip (video, emotion) models to serve; the first of each kind is its default "
+        "(default: all bundled)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -30,9 +36,10 @@ def add_serve(sub: Any) -> None:
         help="most lines per forward pass; waiting requests share one (default 16)",
     )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per request, waiting included (default 30)")
-    p.add_argument("--max-upload-mb", type=float, default=10.0, help="image megabytes per request (default 10)")
+    p.add_argument("--max-upload-mb", type=float, default=10.0, help="image or clip megabytes per request (default 10)")
     p.add_argument("--max-pixels", type=int, default=16_000_000, help="image pixels per request (default 16M)")
     p.add_argument("--max-lines", type=int, default=64, help="images per batch request (default 64)")
+    p.add_argument("--max-clips", type=int, default=8, help="clips per /v1/clips request (default 8)")
     p.add_argument(
         "--segmenter",
         default="lines-seg",

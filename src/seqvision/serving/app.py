@@ -1,4 +1,4 @@
-"""The FastAPI app: health, models, reading one line or a batch, the web page at ``/`` and docs at ``/docs``."""
+"""The FastAPI app: health, models, reading one line or a batch, clips, the web page at ``/`` and docs at ``/docs``."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqvision import __version__
 from seqvision.serving import schemas
+from seqvision.serving.clip_route import add_clip_route
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.engine import Engine, Line
 from seqvision.serving.errors import ApiError, invalid, unsupported
-from seqvision.serving.models import LineModel
+from seqvision.serving.models import ClipModel, LineModel, model_info
 from seqvision.serving.page_route import add_page_route
 from seqvision.serving.pages import Pages
 from seqvision.serving.uploads import OFF_LOOP_BYTES, Upload, from_base64, parse_multipart, read_body
@@ -39,9 +40,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     for status, text in {
         404: "unknown model",
         408: "the body did not arrive within the timeout",
-        413: "body, image bytes or pixels over the limit",
-        415: "not multipart or JSON, or not an image",
-        422: "invalid options, corrupt image, line too wide",
+        413: "body, upload bytes, pixels or number of images or clips over the limit",
+        415: "not a form of request the route takes, or not an image (line routes) or video (clips)",
+        422: "invalid options, corrupt image, line too wide, unusable clip, a model of the other kind",
         503: "busy: queue full or no worker free in time (see Retry-After)",
         504: "recognition took longer than the timeout",
     }.items()
@@ -89,27 +90,14 @@ def _line(line: Line) -> dict[str, Any]:
     }
 
 
-def _model_info(name: str, rec: LineModel, default: str) -> dict[str, Any]:
-    meta = rec.metadata
-    metrics = {k: float(v) for k, v in meta.get("metrics", {}).items() if isinstance(v, int | float)}
-    return {
-        "name": name,
-        "default": name == default,
-        "alphabet_size": len(rec.alphabet.chars),
-        "input_height": rec.height,
-        "backend": rec.backend,
-        "preset": meta.get("architecture", {}).get("preset"),
-        "metrics": metrics,
-        "calibrated": "calibration" in meta,
-    }
-
-
 def _error(exc: ApiError) -> JSONResponse:
     return JSONResponse(exc.body(), exc.status, headers=exc.headers)
 
 
-def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, segmenter: Any = None) -> FastAPI:
-    """The service for ``models`` (name -> loaded model; the first is the default).
+def create_app(
+    models: dict[str, LineModel | ClipModel], config: ServeConfig | None = None, segmenter: Any = None
+) -> FastAPI:
+    """The service for ``models`` (name -> loaded text-line or clip model; the first of each kind is its default).
 
     Args:
         segmenter: The page segmenter behind ``/v1/read/page``: a name or path (loaded now; when it cannot be,
@@ -117,7 +105,7 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, 
     """
     config = config or ServeConfig()
     engine = Engine(models, config)
-    pages = Pages(dict(models), config, segmenter)
+    pages = Pages(dict(engine.lines), config, segmenter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -131,7 +119,8 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, 
         title="seqvision",
         version=__version__,
         description="Text recognition (CRNN + CTC). Upload a line image, or a whole page, whose lines are found and "
-        "read in reading order; get text, confidences and positions.",
+        "read in reading order; get text, confidences and positions. Clip models (video, emotion) classify "
+        "uploaded video clips at /v1/clips.",
         lifespan=lifespan,
     )
     app.state.engine, app.state.pages = engine, pages
@@ -168,7 +157,11 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, 
     async def list_models() -> dict[str, Any]:
         return {
             "default": engine.default,
-            "models": [_model_info(name, rec, engine.default) for name, rec in engine.models.items()],
+            "default_clip": engine.default_clip,
+            "models": [
+                model_info(name, rec, name in (engine.default, engine.default_clip))
+                for name, rec in engine.models.items()
+            ],
             "decoders": ["greedy", "beam"] if engine.beam else ["greedy"],
             "lms": list(config.lms),
             "max_beam_width": config.max_beam_width,
@@ -177,6 +170,7 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, 
                 "max_pixels": config.max_pixels,
                 "max_width": config.max_width,
                 "max_lines": config.max_lines,
+                "max_clips": config.max_clips,
                 "timeout_s": config.timeout,
                 "page_workers": config.page_workers,
             },
@@ -226,6 +220,7 @@ def create_app(models: dict[str, LineModel], config: ServeConfig | None = None, 
         return {"model": name, "decoder": label, "lines": [_line(line) for line in lines], "timing": timing}
 
     add_page_route(app, pages, config, ERRORS)
+    add_clip_route(app, engine, config, ERRORS)
     return app
 
 

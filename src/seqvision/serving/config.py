@@ -18,10 +18,11 @@ class ServeConfig:
         queue: Requests that may wait for a worker; one more gets ``503`` with ``Retry-After``.
         batch: Most lines in one forward pass: waiting requests for the same model and decoder share one (1: never).
         timeout: Seconds a request may take, waiting and running; waiting past it gives ``503``, running ``504``.
-        max_upload_bytes: Image bytes per request (all images of a batch together; base64 counts decoded).
+        max_upload_bytes: Upload bytes per request (all images or clips together; base64 counts decoded).
         max_pixels: Image pixels per request (all images together), checked from the header before decoding.
         max_width: Widest line in pixels once scaled to the model's input height.
         max_lines: Images per batch request.
+        max_clips: Clips per ``/v1/clips`` request.
         max_beam_width: Largest ``beam_width`` a client may ask for.
         page_workers: Pages read at once (``/v1/read/page``, each on its own thread); more wait in a queue of ``queue``.
         lms: Language models clients may choose by name: name -> ARPA file (read once, at start).
@@ -39,6 +40,7 @@ class ServeConfig:
     max_pixels: int = 16_000_000
     max_width: int = 8192
     max_lines: int = 64
+    max_clips: int = 8
     max_beam_width: int = 64
     page_workers: int = 1
     lms: dict[str, str] = field(default_factory=dict)
@@ -56,6 +58,7 @@ class ServeConfig:
             "max_pixels",
             "max_width",
             "max_lines",
+            "max_clips",
             "page_workers",
         ):
             if getattr(self, name) < 1:

@@ -1,20 +1,19 @@
 """Models loaded once and shared, inference on a bounded worker pool behind a bounded queue, with batching.
 
-The event loop only parses requests and awaits; decoding images, the network and CTC decoding run
-on ``workers`` threads (torch and onnxruntime release the GIL while they compute). A request that
-finds every worker busy waits, FIFO, in a queue of ``queue`` places; when the queue is full it is
-refused at once with ``503`` and ``Retry-After``, and one still waiting at its deadline gets the
-same. A request whose inference outlives the deadline gets ``504``; its worker finishes and is
-only then free again, so the bound on concurrent work always holds.
+The event loop only parses requests and awaits; decoding images and clips, the networks and CTC
+decoding run on ``workers`` threads (torch and onnxruntime release the GIL while they compute). A
+request that finds every worker busy waits, FIFO, in a queue of ``queue`` places; when the queue is
+full it is refused at once with ``503`` and ``Retry-After``, and one still waiting at its deadline
+gets the same. A request whose inference outlives the deadline gets ``504``; its worker finishes
+and is only then free again, so the bound on concurrent work always holds.
 
 When a worker comes free it takes the oldest waiting request and, with it, the other waiting
-requests for the same model and decoder, up to ``batch`` lines: under load, lines from many
-clients share forward passes, and an idle server still answers a lone request at once. Only
-lines of similar width share one (padding a one-word line to an 80-character one costs more
-than batching saves): timing the model alone on this project's 2-core machine, such groups cost
-print-en 10-20 % less per line than batch 1, and batches of random widths up to 50 % more.
+requests for the same model and options (decoder; top-k), up to ``batch`` lines or clips: under
+load, inputs from many clients share forward passes, and an idle server still answers a lone
+request at once. What a worker does with such a batch belongs to the kind of model: text lines
+(:class:`~seqvision.serving.line_work.LineWork`) or clips (:class:`~seqvision.serving.clip_work.ClipWork`).
 
-The network is shared by all workers (its forward pass is re-entrant); decoders are not (a beam
+The networks are shared by all workers (their forward pass is re-entrant); decoders are not (a beam
 search keeps state), so every worker thread keeps its own, made on first use.
 """
 
@@ -22,95 +21,47 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import numpy as np
-
 from seqvision.errors import ConfigError
+from seqvision.serving.clip_work import ClipWork
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.errors import ApiError, invalid
-from seqvision.serving.models import LineModel, beam_available
-from seqvision.serving.uploads import Upload, decode_image
-
-Decoder = Callable[[np.ndarray, int], Any]  # (log_probs (T, K), length) -> decoded line
-
-DECODERS_PER_WORKER = 16  # most recently used (model, beam width, LM) decoders each worker keeps
-WIDTH_RATIO = 1.5  # lines share a forward pass only if the widest is at most this much wider than the narrowest
-
-
-@dataclass
-class Line:
-    """One recognised image: its label, its size and the decoded text with positions in its pixels."""
-
-    name: str
-    width: int
-    height: int
-    decoded: Any  # the model's decoded line: text, confidences, char_spans(), words()
-
-
-@dataclass
-class Timing:
-    queue_ms: float = 0.0  # waiting for a worker
-    image_ms: float = 0.0  # decoding and normalising the images of the whole batch
-    model_ms: float = 0.0  # the network and CTC decoding of the whole batch
-    batch_lines: int = 0  # lines recognised together with this request's (in passes of similar width)
-
-
-@dataclass(frozen=True)
-class DecoderSpec:
-    """A request's decoding: greedy, or beam search of ``beam_width`` with an optional LM file."""
-
-    kind: str = "greedy"
-    beam_width: int = 1
-    lm: str | None = None
-    lm_weight: float = 0.8
-    bonus: float = 2.0
-
-
-@dataclass(eq=False)
-class Job:
-    """One request's work: its lines, its decoder, and the future its handler awaits."""
-
-    name: str
-    spec: DecoderSpec
-    uploads: list[Upload]
-    future: asyncio.Future
-    queued_at: float = field(default_factory=time.perf_counter)
-    waited: float = 0.0  # seconds from arrival to a worker
-    abandoned: bool = False  # the handler answered 503/504 and no longer waits
-
-    @property
-    def key(self) -> tuple:
-        return (self.name, self.spec.kind, self.spec.beam_width, self.spec.lm)
+from seqvision.serving.jobs import Job, Work
+from seqvision.serving.line_work import DecoderSpec, Line, LineWork, Timing
+from seqvision.serving.models import ClipModel, LineModel, beam_available, check_kind, kind_of, wrong_model
+from seqvision.serving.uploads import Upload
 
 
 class Engine:
     """The served models, the worker pool and its queue."""
 
-    def __init__(self, models: dict[str, LineModel], config: ServeConfig):
+    def __init__(self, models: dict[str, Any], config: ServeConfig):
+        """``models``: name -> a loaded text-line or clip model, in order (the first of each kind is its default)."""
         if not models:
             raise ConfigError("no model to serve")
+        for name, rec in models.items():
+            check_kind(rec, name)  # anything else is refused now, in one line
         self.models, self.config = models, config
-        self.default = next(iter(models))
+        self.lines: dict[str, LineModel] = {n: m for n, m in models.items() if isinstance(m, LineModel)}
+        self.clips: dict[str, ClipModel] = {n: m for n, m in models.items() if n not in self.lines}
+        self.default, self.default_clip = next(iter(self.lines), None), next(iter(self.clips), None)
         self.beam = beam_available()
         self.running = 0  # batches on a worker
         self._pending: deque[Job] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._local = threading.local()
+        self._line_work, self._clip_work = LineWork(self.lines, config), ClipWork(self.clips, config)
         for name, lm in config.lms.items():  # read every LM now: a bad file stops the server, not a request
             if not name:
                 raise ConfigError(f"--lm {lm}: give it a name, NAME=PATH")
             if not self.beam:
                 raise ConfigError("--lm needs beam search: pip install 'seqvision[lm]'")
-            for rec in models.values():
+            for rec in self.lines.values():
                 rec.new_decoder("beam", 1, lm, config.lm_weight, config.lm_bonus)
 
     @property
@@ -134,11 +85,24 @@ class Engine:
 
     # -- requests -------------------------------------------------------------------------------------------
     def model(self, name: str | None) -> tuple[str, LineModel]:
-        name = name or self.default
-        rec = self.models.get(name)
-        if rec is None:
-            raise ApiError(404, "unknown_model", f"no model {name!r} here; served: {', '.join(self.models)}")
-        return name, rec
+        """The text-line model called ``name`` (None: the default one)."""
+        return self._find(name, self.default, self.lines, "text-line")
+
+    def clip_model(self, name: str | None) -> tuple[str, ClipModel]:
+        """The clip model called ``name`` (None: the default one)."""
+        return self._find(name, self.default_clip, self.clips, "clip")
+
+    def _find(self, name: str | None, default: str | None, kind: dict[str, Any], title: str) -> Any:
+        """``(name, model)`` from ``kind``; a model of the other kind, or none of this kind, is ``422 wrong_model``."""
+        name = name or default
+        if name is None:
+            raise wrong_model(f"this server has no {title} model (it serves {', '.join(self.models)})")
+        if name in kind:
+            return name, kind[name]
+        if name in self.models:
+            route = "line images to /v1/read" if title == "clip" else "clips to /v1/clips"
+            raise wrong_model(f"{name} is {kind_of(self.models[name])}, not a {title} model; send {route}")
+        raise ApiError(404, "unknown_model", f"no model {name!r} here; served: {', '.join(self.models)}")
 
     def _spec(self, kind: str, beam_width: int, lm: str | None) -> DecoderSpec:
         cfg = self.config
@@ -164,13 +128,20 @@ class Engine:
 
     async def read(self, name: str, spec: DecoderSpec, uploads: list[Upload]) -> tuple[list[Line], Timing]:
         """Recognise ``uploads`` with model ``name`` once a worker is free (refused with 503 when the queue is full)."""
+        return await self._run(name, spec, uploads, self._line_work)
+
+    async def classify(self, name: str, top_k: int, uploads: list[Upload]) -> tuple[list[dict[str, Any]], Any]:
+        """Each clip's record (JSON values) from clip model ``name``, and the timing, once a worker is free."""
+        return await self._run(name, top_k, uploads, self._clip_work)
+
+    async def _run(self, name: str, spec: Any, uploads: list[Upload], work: Work) -> Any:
         if self._loop is None or self._pool is None:
             raise RuntimeError("Engine.start() was not called (run the app with its lifespan)")
         cfg = self.config
         busy = {"Retry-After": str(cfg.retry_after)}
         if self.running >= cfg.workers and len(self._pending) >= cfg.queue:
             raise ApiError(503, "busy", f"server busy: {cfg.workers} running and {cfg.queue} waiting", busy)
-        job = Job(name, spec, uploads, self._loop.create_future())
+        job = Job(name, spec, uploads, self._loop.create_future(), work)
         self._pending.append(job)
         self._dispatch()
         try:
@@ -201,7 +172,7 @@ class Engine:
             started = time.perf_counter()
             for job in batch:
                 job.waited = started - job.queued_at
-            future = asyncio.wrap_future(self._pool.submit(self._work, batch))
+            future = asyncio.wrap_future(self._pool.submit(first.work, batch))
             future.add_done_callback(partial(self._finished, batch))
 
     def _finished(self, batch: list[Job], future: asyncio.Future) -> None:
@@ -219,82 +190,6 @@ class Engine:
                 job.future.set_result(result)
         self._dispatch()
 
-    # -- work on a worker thread ----------------------------------------------------------------------------
-    def _decoder(self, name: str, rec: LineModel, spec: DecoderSpec) -> Decoder:
-        cache: OrderedDict[tuple, Decoder] | None = getattr(self._local, "decoders", None)
-        if cache is None:
-            cache = self._local.decoders = OrderedDict()
-        key = (name, spec.kind, spec.beam_width, spec.lm)
-        decode = cache.get(key)
-        if decode is None:
-            decode = cache[key] = rec.new_decoder(spec.kind, spec.beam_width, spec.lm, spec.lm_weight, spec.bonus)
-            while len(cache) > DECODERS_PER_WORKER:
-                cache.popitem(last=False)
-        cache.move_to_end(key)
-        return decode
-
-    def _images(self, rec: LineModel, uploads: list[Upload]) -> list[tuple[Upload, int, int, np.ndarray]]:
-        """Decode, check and normalise one request's images; the pixel budget covers all of them."""
-        cfg = self.config
-        budget, out = cfg.max_pixels, []
-        for upload in uploads:
-            img = decode_image(upload, budget, cfg.max_pixels)
-            budget -= img.width * img.height
-            scaled = round(img.width * rec.height / img.height)
-            if scaled > cfg.max_width:
-                raise invalid(
-                    f"{upload.name}: {img.width}x{img.height} is {scaled} px wide at the model's height of "
-                    f"{rec.height} px (limit {cfg.max_width}); send one text line per image"
-                )
-            out.append((upload, img.width, img.height, rec.prepare(img)))
-        return out
-
-    def _work(self, batch: list[Job]) -> list[tuple[list[Line], Timing] | ApiError]:
-        """One forward pass for all lines of ``batch`` (one model, one decoder); a bad image fails only its own job."""
-        _, rec = self.model(batch[0].name)
-        start = time.perf_counter()
-        prepared: list[list[tuple[Upload, int, int, np.ndarray]] | ApiError] = []
-        for job in batch:
-            try:
-                prepared.append(self._images(rec, job.uploads))
-            except ApiError as exc:
-                prepared.append(exc)
-        arrays = [a for p in prepared if not isinstance(p, ApiError) for *_, a in p]
-        images_done = time.perf_counter()
-        log_probs = iter(forward(rec, arrays, self.config.batch))
-        decode = self._decoder(batch[0].name, rec, batch[0].spec)
-        lines: list[list[Line] | ApiError] = []
-        for p in prepared:
-            if isinstance(p, ApiError):
-                lines.append(p)
-                continue
-            lines.append([])
-            for upload, width, height, _ in p:
-                lp = next(log_probs)
-                decoded = decode(lp, len(lp))
-                decoded.width = float(width)
-                lines[-1].append(Line(upload.name, width, height, decoded))  # type: ignore[union-attr]
-        done = time.perf_counter()
-        timing = (1000 * (images_done - start), 1000 * (done - images_done), len(arrays))
-        return [r if isinstance(r, ApiError) else (r, Timing(0.0, *timing)) for r in lines]
-
     def stats(self) -> dict[str, Any]:
         cfg = self.config
         return {"workers": cfg.workers, "running": self.running, "waiting": self.waiting, "queue": cfg.queue}
-
-
-def forward(rec: LineModel, arrays: list[np.ndarray], batch: int) -> list[np.ndarray]:
-    """Log-probabilities of normalised lines, in input order, from passes of up to ``batch`` lines of similar width."""
-    order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[1])
-    groups: list[list[int]] = []
-    for i in order:
-        group = groups[-1] if groups else None
-        if group and len(group) < batch and arrays[i].shape[1] <= WIDTH_RATIO * arrays[group[0]].shape[1]:
-            group.append(i)
-        else:
-            groups.append([i])
-    out: list[np.ndarray] = [np.zeros(0)] * len(arrays)
-    for group in groups:
-        for i, lp in zip(group, rec.log_probs([arrays[i] for i in group], len(group)), strict=True):
-            out[i] = lp
-    return out

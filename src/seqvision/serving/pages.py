@@ -42,7 +42,9 @@ class Pages:
         self.running = self.waiting = 0
         self._pool: ThreadPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
-        if segmenter is not None:
+        if segmenter is not None and not models:
+            self.problem = "no text-line model on this server to read the lines of a page"
+        elif segmenter is not None:
             self._load(segmenter)
 
     def _load(self, segmenter: str | Path | Any) -> None:

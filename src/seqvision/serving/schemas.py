@@ -130,23 +130,68 @@ class ModelInfo(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
     name: str
-    default: bool
-    alphabet_size: int = Field(description="characters the model can write (the CTC blank not counted)")
-    input_height: int
+    default: bool = Field(description="the model used when a request names none (one per kind)")
+    task: str = Field(description="the task it was trained for: text_lines, video, emotion, ...")
+    kind: Literal["line", "clip"] = Field(description="line: /v1/read, /v1/read/batch, pages; clip: /v1/clips")
     backend: str
     preset: str | None
     metrics: dict[str, float]
-    calibrated: bool
+    alphabet_size: int | None = Field(None, description="line models: characters (the CTC blank not counted)")
+    input_height: int | None = Field(None, description="line models: input line height in pixels")
+    calibrated: bool | None = Field(None, description="line models: whether a calibration temperature applies")
+    labels: list[str] | None = Field(None, description="clip models: the classes it tells apart")
+    frames: int | None = Field(None, description="clip models: frames sampled from each clip")
+    input_size: int | None = Field(None, description="clip models: frame width and height in pixels")
+    streams: list[str] | None = Field(None, description="clip models reading more than frames: their streams")
 
 
 class Models(BaseModel):
-    default: str
+    default: str | None = Field(description="the default text-line model (None: no line model served)")
+    default_clip: str | None = Field(None, description="the default clip model (None: no clip model served)")
     models: list[ModelInfo]
     decoders: list[str]
     lms: list[str]
     max_beam_width: int
     limits: dict[str, float]
     segmenter: str | None = Field(None, description="the page segmenter behind /v1/read/page (None: pages are off)")
+
+
+class ClipOptions(BaseModel):
+    """Options of a clip request: form fields beside the uploads, or query parameters."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str | None = Field(None, description="a served clip model's name (default: the first clip model served)")
+    top_k: int = Field(5, ge=1, le=1000, description="labels given per clip, best first")
+
+
+class Label(BaseModel):
+    label: str
+    probability: float
+
+
+class ClipRecord(BaseModel):
+    name: str = Field(description="the uploaded file's name, or clip")
+    label: str = Field(description="the most probable label")
+    top: list[Label] = Field(description="the top-k labels with their probabilities, best first")
+    streams: dict[str, Label] | None = Field(
+        None, description="models of more than one stream (emotion: video, audio): each stream's own best label"
+    )
+
+
+class ClipTiming(BaseModel):
+    queue_ms: float = Field(description="waiting for a free worker")
+    decode_ms: float = Field(description="opening and decoding the clips of the batch it was part of")
+    model_ms: float = Field(description="the network on that batch")
+    total_ms: float = Field(description="from the request's arrival to the answer")
+    batch_clips: int = Field(description="clips classified together (waiting requests share forward passes)")
+
+
+class ClipsResult(BaseModel):
+    model: str
+    task: str
+    clips: list[ClipRecord] = Field(description="one record per uploaded clip, in upload order")
+    timing: ClipTiming
 
 
 class Health(BaseModel):

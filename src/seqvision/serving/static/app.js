@@ -10,7 +10,7 @@ async function loadModels() {
     const response = await fetch("/v1/models");
     const info = await response.json();
     const select = $("model");
-    for (const m of info.models) {
+    for (const m of info.models.filter((m) => m.kind !== "clip")) {  // clips go to /v1/clips, not this page
       const option = new Option(m.name, m.name, m.default, m.default);
       option.dataset.info = `${m.alphabet_size} characters, ${m.input_height} px` +
         (m.metrics.val_cer !== undefined ? `, validation CER ${(100 * m.metrics.val_cer).toFixed(1)} %` : "");

@@ -147,12 +147,16 @@ class EmotionPredictor:
             out.append(Prediction(top, streams if len(self.streams) > 1 else {}))
         return out
 
+    def classify(self, prepared: list[Inputs], top_k: int = 5) -> list[Prediction]:
+        """Clips already :meth:`prepare`-d, classified in one pass (what ``read`` and the HTTP service call)."""
+        return self.predictions(*self.run(prepared), top_k)
+
     def predict(self, inputs: list[Path], batch_size: int = 8, top_k: int = 5) -> list[Prediction]:
         """Classify clips; raises on the first unreadable one (see :meth:`predict_many` to skip them)."""
         prepared = [self.prepare(Path(p)) for p in inputs]
         out: list[Prediction] = []
         for start in range(0, len(prepared), batch_size):
-            out += self.predictions(*self.run(prepared[start : start + batch_size]), top_k)
+            out += self.classify(prepared[start : start + batch_size], top_k)
         return out
 
     @staticmethod
@@ -181,6 +185,6 @@ class EmotionPredictor:
                 else:
                     batch.append((i, item))
                 if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    found = self.predictions(*self.run([a for _, a in batch]), top_k)
+                    found = self.classify([a for _, a in batch], top_k)
                     yield from zip([j for j, _ in batch], found, strict=True)
                     batch = []

@@ -85,12 +85,16 @@ class ClipClassifier(ClipNetwork):
         order = np.argsort(-probs, axis=1)[:, :top_k]
         return [Prediction([(self.labels[j], float(p[j])) for j in row]) for p, row in zip(probs, order, strict=True)]
 
+    def classify(self, prepared: list[np.ndarray], top_k: int = 5) -> list[Prediction]:
+        """Clips already :meth:`prepare`-d, classified in one pass (what ``read`` and the HTTP service call)."""
+        return self.predictions(self.run(*pad_clips(prepared)), top_k)
+
     def predict(self, paths: list[Path], batch_size: int = 8, top_k: int = 5) -> list[Prediction]:
         """Classify clips; raises on the first unreadable one (see :meth:`predict_many` to skip them)."""
         arrays = [self.prepare(p) for p in paths]
         out: list[Prediction] = []
         for start in range(0, len(arrays), batch_size):
-            out += self.predictions(self.run(*pad_clips(arrays[start : start + batch_size])), top_k)
+            out += self.classify(arrays[start : start + batch_size], top_k)
         return out
 
     @staticmethod
@@ -110,6 +114,6 @@ class ClipClassifier(ClipNetwork):
         """Yield ``(i, prediction)`` or ``(i, error)`` for each clip; decoding runs on threads ahead of the model."""
 
         def infer(batch: list[tuple[int, np.ndarray]]) -> list[Prediction]:
-            return self.predictions(self.run(*pad_clips([a for _, a in batch])), top_k)
+            return self.classify([a for _, a in batch], top_k)
 
         return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-clips", on_batch)
