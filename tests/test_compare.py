@@ -233,9 +233,10 @@ def test_generated_suite_end_to_end(name: str, tmp_path: Path) -> None:
 def _groups(name: str, train: str, val: str) -> tuple[set[str], set[str]]:
     """Who is in each split: walkers (gait: subject folders), scenes (sound: the group column)."""
     if name == "gait":
-        return {p.name for p in Path(train).iterdir() if p.is_dir()}, {p.name for p in Path(val).iterdir() if p.is_dir()}
-    rows = [Path(p).read_text().splitlines()[1:] for p in (train, val)]
-    return {r.split(",")[1] for r in rows[0]}, {r.split(",")[1] for r in rows[1]}
+        found = [{p.name for p in Path(split).iterdir() if p.is_dir()} for split in (train, val)]
+    else:
+        found = [{row.split(",")[1] for row in Path(split).read_text().splitlines()[1:]} for split in (train, val)]
+    return found[0], found[1]
 
 
 @pytest.mark.parametrize("name", ["gait", "sound"])

@@ -60,7 +60,7 @@ def add_compare(sub: Any) -> None:
     from seqvision.cli.common import add_set_option
 
     p = sub.add_parser("compare", help="train the same encoder and head with each sequence model; tables and a plot")
-    p.add_argument("--suite", help="mnist, mnist-seq, lines, video, emotion, gait or sound (see docs/compare/README.md)")
+    p.add_argument("--suite", help="mnist, mnist-seq, lines, video, emotion, gait, sound (docs/compare/README.md)")
     p.add_argument(
         "--sequences",
         default="none,lstm,gru,tcn,transformer",
