@@ -11,6 +11,8 @@ import pytest
 
 from seqvision.cli.main import main
 from seqvision.compare.report import COLUMNS
+from seqvision.compare.suite_data import SYNTHETIC, DataRequest
+from seqvision.compare.suites import SUITES
 
 TINY = [
     "--set=model.sequence.hidden=32",
@@ -191,3 +193,65 @@ def test_emotion_suite_splits_by_actor_and_times_both_streams(tmp_path: Path) ->
         for split in ("train", "val")
     }
     assert speakers["train"] and speakers["val"] and not speakers["train"] & speakers["val"]
+
+
+GENERATED = [name for name, s in SUITES.items() if s.default_source == SYNTHETIC]
+SMALL = {"emotion": ["--train-samples", "8", "--val-samples", "4"]}  # two streams: the slowest cells
+
+
+@pytest.mark.parametrize("name", list(SUITES))
+def test_suite_metric_is_one_its_task_logs(name: str) -> None:
+    """A suite reports a metric its task logs at validation, with a head its task takes: a typo would only
+    show once every cell had trained."""
+    from seqvision.nn.presets import get_preset
+    from seqvision.tasks import get_task
+
+    suite = SUITES[name]
+    task = get_task(suite.task)
+    assert suite.metric in task.metric_names and suite.mode in ("max", "min")
+    head = get_preset(suite.preset).head.name
+    assert task.model_head in (None, head)
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_generated_suite_end_to_end(name: str, tmp_path: Path) -> None:
+    """Every suite on generated data: a tiny study writes one cell per sequence model, timed on a whole clip."""
+    pytest.importorskip("av")
+    argv = ["compare", "--suite", name, "--sequences", "none,gru", "--out", str(tmp_path), *TINY, *SMALL.get(name, [])]
+    assert main(argv) == 0
+    cells = {c["sequence"]: c for c in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*/cell.json"))}
+    assert sorted(cells) == ["gru", "none"]
+    for cell in cells.values():
+        assert cell["metric"] == SUITES[name].metric and np.isfinite(cell["value"])
+        assert cell["input"].startswith("16x" if name in ("video", "emotion") else "24x")
+    assert cells["gru"]["parameters"] > cells["none"]["parameters"]
+    assert cells["gru"]["gflops"] > cells["none"]["gflops"] > 0.001
+    with (tmp_path / "results.csv").open(newline="") as fh:
+        assert [r["sequence"] for r in csv.DictReader(fh)] == ["none", "gru"]
+
+
+def _groups(name: str, train: str, val: str) -> tuple[set[str], set[str]]:
+    """Who is in each split: walkers (gait: subject folders), scenes (sound: the group column)."""
+    if name == "gait":
+        found = [{p.name for p in Path(split).iterdir() if p.is_dir()} for split in (train, val)]
+    else:
+        found = [{row.split(",")[1] for row in Path(split).read_text().splitlines()[1:]} for split in (train, val)]
+    return found[0], found[1]
+
+
+@pytest.mark.parametrize("name", ["gait", "sound"])
+def test_generated_data_held_apart_and_written_once(name: str, tmp_path: Path) -> None:
+    """Validation walkers / scenes are never training ones; the same request again reuses the data, other
+    counts write it anew (no stale clip left from before)."""
+    pytest.importorskip("av")
+    suite = SUITES[name]
+    request = DataRequest(SYNTHETIC, tmp_path, 16, 8)
+    train, val = suite.build(request)
+    seen, held = _groups(name, train, val)
+    assert len(seen) >= 2 and len(held) >= 2 and not seen & held
+    stamp = (tmp_path / "data.json").stat().st_mtime_ns
+    first = sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file() and p.name != "data.json")
+    assert suite.build(request) == (train, val) and (tmp_path / "data.json").stat().st_mtime_ns == stamp
+    assert sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file() and p.name != "data.json") == first
+    train, val = suite.build(DataRequest(SYNTHETIC, tmp_path, 8, 8))
+    assert len(_groups(name, train, val)[0]) == len(seen) // 2  # half the walkers (gait) or scenes (sound) left

@@ -67,7 +67,7 @@ def add_compare(sub: Any) -> None:
     from seqvision.cli.common import add_set_option
 
     p = sub.add_parser("compare", help="train the same encoder and head with each sequence model; tables and a plot")
-    p.add_argument("--suite", help="mnist, mnist-seq, lines or video (see docs/compare/README.md)")
+    p.add_argument("--suite", help="mnist, mnist-seq, lines, video, emotion, gait, sound (docs/compare/README.md)")
     p.add_argument(
         "--sequences",
         default="none,lstm,gru,tcn,transformer",
@@ -80,8 +80,8 @@ def add_compare(sub: Any) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads for training and timing (default: all)")
     p.add_argument(
         "--data",
-        help="the suite's source: mnist.npz (mnist, mnist-seq), a folder with train/ and val/ (lines, video), "
-        "or 'synthetic' (video, the default: generated clips)",
+        help="the suite's source: mnist.npz (mnist, mnist-seq), a folder with train/ and val/ (lines and the clip "
+        "suites), or 'synthetic' (video, emotion, gait, sound: the default, generated clips)",
     )
     p.add_argument(
         "--train",

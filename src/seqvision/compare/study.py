@@ -209,6 +209,7 @@ def example_input(cfg: ExperimentConfig, batch: int) -> tuple[str, tuple[torch.T
 
 def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str, Any]:
     """Parameters, FLOPs per sample, latency at batch 1 (median ms) and throughput at batch 32 (samples/s)."""
+    from seqvision.checkpoint import load_metadata
     from seqvision.data.alphabet import Alphabet
     from seqvision.nn.flops import count_gflops
     from seqvision.tasks.predictor import load_network
@@ -218,10 +219,15 @@ def measure(model_path: Path, cfg: ExperimentConfig, runs: int = 30) -> dict[str
 
     from seqvision.tasks import get_task
 
-    timed = get_task(cfg.task).timed_model(model_path, cfg)  # a task whose models are not one SeqModel
+    task = get_task(cfg.task)
+    timed = task.timed_model(model_path, cfg)  # a task whose models are not one SeqModel
     if timed is None:
-        model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"", task=None)
-        assert model is not None
+        meta = load_metadata(model_path)[0]
+        if "labels" in meta or "alphabet" in meta:
+            model, meta, _, _ = load_network(model_path, "torch", cfg.train.threads, classes, lambda m, d: b"", None)
+        else:  # an embedding or a regression: the task's predictor knows the head's size, and holds the network
+            model = getattr(task.predictor.load(model_path, "torch", cfg.train.threads), "model", None)
+        assert model is not None, f"{cfg.task}: its predictor holds no torch network to time"
         example = lambda batch: example_input(cfg, batch)  # noqa: E731
     else:
         (model, meta), example = timed

@@ -7,28 +7,18 @@ comes from a path (``--data``, default under ``../shared/data``) and is written 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from seqvision.errors import ConfigError, DataError
+from seqvision.compare.clip_suites import gait_walkers, sound_clips
+from seqvision.compare.suite_data import SYNTHETIC, DataRequest, done, mark_done, split_folders
+from seqvision.errors import ConfigError
 from seqvision.io import atomic_write_text
 
 SHARED_DATA = Path("../shared/data")
-SYNTHETIC = "synthetic"  # a suite's source that is generated, not read
-
-
-@dataclass(frozen=True)
-class DataRequest:
-    """What to build: the source (``--data``), how many samples, into which folder."""
-
-    source: str
-    folder: Path
-    train_samples: int
-    val_samples: int
 
 
 @dataclass(frozen=True)
@@ -37,7 +27,7 @@ class Suite:
     about: str
     task: str  # see seqvision.tasks
     preset: str  # the encoder and head every cell shares
-    metric: str  # the validation metric reported (the task's model-selection metric)
+    metric: str  # the validation metric reported, of the model the task's own monitor kept
     label: str  # its name in tables
     mode: str  # "max" or "min": which way is better
     default_source: str
@@ -46,27 +36,16 @@ class Suite:
     overrides: tuple[str, ...] = ()  # config keys every cell of the suite shares, e.g. the line height
 
 
-def _done(request: DataRequest) -> bool:
-    """The data folder was written by an identical request (so a resumed study reuses it)."""
-    stamp = request.folder / "data.json"
-    return stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == _stamp(request)
-
-
-def _stamp(request: DataRequest) -> dict:
-    source = request.source if request.source == SYNTHETIC else str(Path(request.source).resolve())
-    return {"source": source, "train": request.train_samples, "val": request.val_samples}
-
-
 def _mnist_digits(request: DataRequest) -> tuple[str, str]:
     from seqvision.tasks.image_classes.synth_digits import load_mnist, write_digits
 
     train, val = request.folder / "train", request.folder / "val"
-    if not _done(request):
+    if not done(request):
         x, y = _shuffled(*load_mnist(request.source, "train"))
         n_train, n_val = _counts(request, len(x))
         write_digits(x[:n_train], y[:n_train], train)
         write_digits(x[-n_val:], y[-n_val:], val)  # held-out digits of x_train; x_test stays untouched
-        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+        mark_done(request)
     return str(train / "labels.tsv"), str(val / "labels.tsv")
 
 
@@ -74,29 +53,21 @@ def _mnist_strings(request: DataRequest) -> tuple[str, str]:
     from seqvision.tasks.image_classes.synth_digits import load_mnist, write_digit_strings
 
     train, val = request.folder / "train", request.folder / "val"
-    if not _done(request):
+    if not done(request):
         x, y = _shuffled(*load_mnist(request.source, "train"))
         cut = len(x) * 5 // 6  # strings of val are made of digits no training string contains
         n_train, n_val = request.train_samples or 20000, request.val_samples or 1000
         write_digit_strings(x[:cut], y[:cut], train, n_train, seed=1)
         write_digit_strings(x[cut:], y[cut:], val, n_val, seed=2)
-        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+        mark_done(request)
     return str(train / "labels.tsv"), str(val / "labels.tsv")
-
-
-def _split_folders(source: str, what: str) -> Path:
-    """A suite's ``--data`` folder, which must hold ``train/`` and ``val/`` sets of ``what``."""
-    folder = Path(source)
-    if not (folder / "train").exists() or not (folder / "val").exists():
-        raise DataError(f"{folder}: expected train/ and val/ {what} inside (or pass --train and --val)")
-    return folder
 
 
 def _lines(request: DataRequest) -> tuple[str, str]:
     """A folder with ``train/`` and ``val/`` line sets (hooker's layout); ``--train-samples`` keeps the first N."""
     from seqvision.data.readers import read_lines
 
-    source = _split_folders(request.source, "line data sets")
+    source = split_folders(request.source, "line data sets")
     paths = []
     for split, limit in (("train", request.train_samples), ("val", request.val_samples)):
         if not limit:
@@ -119,17 +90,17 @@ def _video_clips(request: DataRequest) -> tuple[str, str]:
     from seqvision.tasks.video.synth import CLASSES, write_clips
 
     if request.source != SYNTHETIC:
-        source = _split_folders(request.source, "clip sets")
+        source = split_folders(request.source, "clip sets")
         return str(source / "train"), str(source / "val")
     # (clips, scenes, first scene, seed): validation scenes are new ones, drawn with another seed
     sets = {"train": (request.train_samples, 8, 1, 0), "val": (request.val_samples, 4, 9, 1)}
-    if not _done(request):
+    if not done(request):
         for split, (clips, scenes, first, seed) in sets.items():
             per_class = max(1, -(-clips // len(CLASSES)))
             write_clips(
                 request.folder / split, per_class, frames=16, size=32, groups=scenes, first_group=first, seed=seed
             )
-        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+        mark_done(request)
     return str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
 
 
@@ -138,12 +109,12 @@ def _emotion_clips(request: DataRequest) -> tuple[str, str]:
     from seqvision.tasks.base import get_task
 
     if request.source != SYNTHETIC:
-        source = _split_folders(request.source, "clip sets")
+        source = split_folders(request.source, "clip sets")
         return str(source / "train"), str(source / "val")
     paths = str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
-    if not _done(request):
+    if not done(request):
         paths = get_task("emotion").write_compare_data(request.folder, request.train_samples, request.val_samples)
-        atomic_write_text(request.folder / "data.json", json.dumps(_stamp(request)))
+        mark_done(request)
     return paths
 
 
@@ -225,6 +196,32 @@ SUITES: dict[str, Suite] = {
             (64, 48),
             _emotion_clips,
             ("model.height=32", "data.clip.frames=16"),
+        ),
+        Suite(
+            "gait",
+            "synthetic walkers told apart only by cadence, step and arm phase; rank-1 on unseen walkers",
+            "gait",
+            "gait-small",
+            "val_rank1",
+            "rank-1",
+            "max",
+            SYNTHETIC,
+            (160, 120),
+            gait_walkers,
+            ("model.height=32", "data.clip.frames=24"),
+        ),
+        Suite(
+            "sound",
+            "synthetic stick-hits-a-surface videos, their sound predicted per frame; onset accuracy (F1)",
+            "sound",
+            "vis-small",
+            "val_onset_accuracy",
+            "onset accuracy",
+            "max",
+            SYNTHETIC,
+            (160, 40),
+            sound_clips,
+            ("model.height=32", "data.clip.frames=24"),
         ),
     ]
 }
