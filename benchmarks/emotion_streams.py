@@ -7,8 +7,8 @@ each on held-out actors with ``seqvision eval``. Generated data (``synth-emotion
     python benchmarks/emotion_streams.py OUT [--epochs 20] [--actors 4] [--rows lstm]
 
 ``--actors`` training actors of 16 clips each (validation: 2 other actors, 24 clips each;
-``synth-emotion --clips`` counts clips per emotion); ``--rows``
-keeps the rows whose name contains that text. The table is printed and
+``synth-emotion --clips`` counts clips per emotion); ``--rows`` keeps the rows whose name contains
+that text. The table is printed and
 written as JSON into ``OUT/results-eEPOCHS-aACTORS.json``.
 """
 
