@@ -46,8 +46,6 @@ ALLOWED_TASK_IMPORTS: dict[tuple[str, str], str] = {
     # TODO(issue 18): the compare data suites build each task's data set; each task could register its own suite.
     ("seqvision.compare.suites", "seqvision.tasks.image_classes.synth_digits"): "MNIST digits and digit strings",
     ("seqvision.compare.suites", "seqvision.tasks.video.synth"): "synthetic clips of the video suite",
-    ("seqvision.compare.clip_suites", "seqvision.tasks.gait.synth"): "generated walkers of the gait suite",
-    ("seqvision.compare.clip_suites", "seqvision.tasks.sound.synth"): "generated clips of the sound suite",
 }
 
 

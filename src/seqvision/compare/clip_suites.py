@@ -11,10 +11,6 @@ import shutil
 
 from seqvision.compare.suite_data import SYNTHETIC, DataRequest, done, mark_done, split_folders
 
-GAIT_SEQUENCES = 4  # sequences per walker: half the gallery, half the probes of validation
-GAIT_FRAMES = 40  # frames per sequence (a cell reads data.clip.frames of them)
-SOUND_GROUPS = 4  # scenes per split: a background and a stick colour each
-
 
 def gait_walkers(request: DataRequest) -> tuple[str, str]:
     """Generated walkers (``synth-gait``), told apart only by cadence, step and arm phase; or ``--data``'s folders.
@@ -22,19 +18,7 @@ def gait_walkers(request: DataRequest) -> tuple[str, str]:
     Validation walkers are other people (numbered after the training ones, drawn with another seed),
     so rank-1 is measured on subjects never seen in training.
     """
-    from seqvision.tasks.gait.synth import write_walkers
-
-    if request.source != SYNTHETIC:
-        source = split_folders(request.source, "gait sets")
-        return str(source / "train"), str(source / "val")
-    train, val = request.folder / "train", request.folder / "val"
-    subjects = [max(2, -(-n // GAIT_SEQUENCES)) for n in (request.train_samples, request.val_samples)]
-    if not done(request):
-        _clear(request)
-        for folder, count, first, seed in ((train, subjects[0], 1, 0), (val, subjects[1], subjects[0] + 1, 1)):
-            write_walkers(folder, count, sequences=GAIT_SEQUENCES, frames=GAIT_FRAMES, first_subject=first, seed=seed)
-        mark_done(request)
-    return str(train), str(val)
+    return _generated(request, "gait", "gait sets", "")
 
 
 def sound_clips(request: DataRequest) -> tuple[str, str]:
@@ -42,19 +26,25 @@ def sound_clips(request: DataRequest) -> tuple[str, str]:
 
     The counts are spread over the 4 materials; validation clips come from other scenes, with another seed.
     """
-    from seqvision.tasks.sound.synth import MATERIALS, write_sound_clips
+    return _generated(request, "sound", "clip sets", "clips.csv")
+
+
+def _generated(request: DataRequest, task: str, what: str, listing: str) -> tuple[str, str]:
+    """The task's own generated data (written once, stamped), or the ``train/`` and ``val/`` of ``--data``.
+
+    ``listing``: the file inside each split folder that the task reads (empty: the folder itself).
+    """
+    from seqvision.tasks.base import get_task
 
     if request.source != SYNTHETIC:
-        source = split_folders(request.source, "clip sets")
+        source = split_folders(request.source, what)
         return str(source / "train"), str(source / "val")
-    paths = str(request.folder / "train" / "clips.csv"), str(request.folder / "val" / "clips.csv")
-    if not done(request):
-        _clear(request)
-        sets = (("train", request.train_samples, 1, 0), ("val", request.val_samples, 1 + SOUND_GROUPS, 1))
-        for split, clips, first, seed in sets:
-            per_material = max(1, -(-clips // len(MATERIALS)))
-            write_sound_clips(request.folder / split, per_material, groups=SOUND_GROUPS, first_group=first, seed=seed)
-        mark_done(request)
+    if done(request):
+        train, val = (request.folder / split / listing for split in ("train", "val"))
+        return str(train), str(val)
+    _clear(request)
+    paths = get_task(task).write_compare_data(request.folder, request.train_samples, request.val_samples)
+    mark_done(request)
     return paths
 
 

@@ -134,3 +134,14 @@ class Gait(ClipTask):
         return (
             f"val rank-1 {metrics.get('val_rank1', float('nan')):.4f}, mAP {metrics.get('val_map', float('nan')):.4f}"
         )
+
+    def write_compare_data(self, folder: Path, train: int, val: int) -> tuple[str, str]:
+        """Generated walkers, 4 sequences of 40 frames each: validation walkers are other people, another seed."""
+        from seqvision.tasks.gait.synth import write_walkers
+
+        sequences = 4  # half the gallery, half the probes of validation
+        subjects = [max(2, -(-n // sequences)) for n in (train, val)]
+        paths = folder / "train", folder / "val"
+        for path, count, first, seed in ((paths[0], subjects[0], 1, 0), (paths[1], subjects[1], subjects[0] + 1, 1)):
+            write_walkers(path, count, sequences=sequences, frames=40, first_subject=first, seed=seed)
+        return str(paths[0]), str(paths[1])

@@ -110,6 +110,16 @@ class Sound(ClipTask):
         ds = SoundDataset(clips, cfg.model.height, frames, cfg.data.sound.steps, augment=augment and cfg.data.augment)
         return clip_loader(ds, cfg, pad_batch, shuffle=augment)
 
+    def write_compare_data(self, folder: Path, train: int, val: int) -> tuple[str, str]:
+        """Generated hits spread over the 4 materials, 4 scenes per split: validation scenes are new, another seed."""
+        from seqvision.tasks.sound.synth import MATERIALS, write_sound_clips
+
+        groups = 4  # scenes per split: a background and a stick colour each
+        for split, clips, first, seed in (("train", train, 1, 0), ("val", val, 1 + groups, 1)):
+            per_material = max(1, -(-clips // len(MATERIALS)))
+            write_sound_clips(folder / split, per_material, groups=groups, first_group=first, seed=seed)
+        return str(folder / "train" / "clips.csv"), str(folder / "val" / "clips.csv")
+
     def describe(self, metrics: dict[str, float]) -> str:
         return (
             f"val loss {metrics.get('val_loss', float('nan')):.4f} (mean sound "
