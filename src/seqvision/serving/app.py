@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ from seqvision.serving.errors import ApiError, invalid, unsupported
 from seqvision.serving.models import ClipModel, LineModel, model_info
 from seqvision.serving.page_route import add_page_route
 from seqvision.serving.pages import Pages
-from seqvision.serving.uploads import OFF_LOOP_BYTES, Upload, from_base64, parse_multipart, read_body
+from seqvision.serving.uploads import Upload, from_base64, parse_multipart, parse_off_loop, read_body
 
 log = logging.getLogger("seqvision.serve")
 STATIC = files("seqvision.serving") / "static"
@@ -239,9 +238,7 @@ async def _parse(request: Request, config: ServeConfig, batch: bool) -> tuple[sc
     if kind not in ("multipart/form-data", "application/json"):
         raise unsupported(f"send multipart/form-data (field 'file') or application/json, not {kind or 'no type'!r}")
     body = await read_body(request, config.max_body_bytes, config.timeout)
-    if len(body) <= OFF_LOOP_BYTES:
-        return _parse_body(body, kind, content_type, config, batch)
-    return await asyncio.to_thread(_parse_body, body, kind, content_type, config, batch)
+    return await parse_off_loop(body, _parse_body, kind, content_type, config, batch)
 
 
 def _parse_body(

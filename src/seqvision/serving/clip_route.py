@@ -6,7 +6,6 @@ are decoded and classified on the worker pool the line routes use, so they share
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 import time
 from typing import Any
@@ -18,7 +17,7 @@ from seqvision.serving import schemas
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.engine import Engine
 from seqvision.serving.errors import invalid, too_large, unsupported
-from seqvision.serving.uploads import NAME_LIMIT, OFF_LOOP_BYTES, Upload, parse_multipart, read_body
+from seqvision.serving.uploads import NAME_LIMIT, Upload, parse_multipart, parse_off_loop, read_body
 
 RAW_TYPES = ("video/", "audio/")  # a body of one of these types is the clip itself
 
@@ -88,9 +87,7 @@ async def _parse(request: Request, config: ServeConfig) -> tuple[schemas.ClipOpt
         )
     body = await read_body(request, config.max_body_bytes, config.timeout)
     query = dict(request.query_params)
-    if len(body) <= OFF_LOOP_BYTES:
-        return _parse_body(body, kind, content_type, query, config)
-    return await asyncio.to_thread(_parse_body, body, kind, content_type, query, config)
+    return await parse_off_loop(body, _parse_body, kind, content_type, query, config)
 
 
 def _parse_body(

@@ -14,7 +14,7 @@ from seqvision.serving import schemas
 from seqvision.serving.config import ServeConfig
 from seqvision.serving.errors import ApiError, invalid, unsupported
 from seqvision.serving.pages import Pages
-from seqvision.serving.uploads import NAME_LIMIT, OFF_LOOP_BYTES, Upload, from_base64, parse_multipart, read_body
+from seqvision.serving.uploads import NAME_LIMIT, Upload, from_base64, parse_multipart, parse_off_loop, read_body
 
 XML_TYPES = {"page": "application/vnd.prima.page+xml", "alto": "application/alto+xml"}
 
@@ -105,9 +105,7 @@ async def _parse(request: Request, config: ServeConfig) -> tuple[schemas.PageOpt
         )
     body = await read_body(request, config.max_body_bytes, config.timeout)
     query = dict(request.query_params)
-    if len(body) <= OFF_LOOP_BYTES:
-        return _parse_body(body, kind, content_type, query, config)
-    return await asyncio.to_thread(_parse_body, body, kind, content_type, query, config)
+    return await parse_off_loop(body, _parse_body, kind, content_type, query, config)
 
 
 def _parse_body(

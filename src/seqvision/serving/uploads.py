@@ -13,7 +13,9 @@ import base64
 import binascii
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from python_multipart.exceptions import MultipartParseError
@@ -24,6 +26,7 @@ from seqvision.serving.errors import ApiError, invalid, too_large, unsupported
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # the decoders a client can reach
 NAME_LIMIT = 120  # characters of a client's file name kept as a label
+T = TypeVar("T")
 OFF_LOOP_BYTES = 256 * 1024  # larger bodies are parsed (multipart, JSON, base64) on a thread, not the event loop
 
 
@@ -33,6 +36,13 @@ class Upload:
 
     name: str
     data: bytes
+
+
+async def parse_off_loop(body: bytes, parse: Callable[..., T], *args: Any) -> T:
+    """``parse(body, *args)``: on the event loop for a small body, on a thread beyond ``OFF_LOOP_BYTES``."""
+    if len(body) <= OFF_LOOP_BYTES:
+        return parse(body, *args)
+    return await asyncio.to_thread(parse, body, *args)
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
