@@ -16,10 +16,20 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seqvision.data.pages import descendants, local_name
+from seqvision.data.pages import descendants, local_name, malformed_xml
 from seqvision.errors import DataError
 
 PAGE_METADATA = {"Creator", "Created", "LastChange", "Comments", "UserDefined", "MetadataItem"}
+
+
+def read_xml_bytes(path: Path) -> bytes:
+    """The bytes of the XML file at ``path``; missing or unreadable is a one-line :class:`DataError`."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such XML file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
 
 
 def parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, dict[str, str], str, str | None]:
@@ -32,10 +42,8 @@ def parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, dict[str, str], str, 
             namespaces.setdefault(prefix, uri)
         parser.feed(raw)
         root = parser.close()
-    except ET.ParseError as exc:
-        raise DataError(f"{path}: malformed XML ({exc})") from None
-    except (LookupError, ValueError) as exc:  # an unknown or unsupported encoding="..." declaration
-        raise DataError(f"{path}: malformed XML ({str(exc).splitlines()[0][:120]})") from None
+    except (ET.ParseError, LookupError, ValueError) as exc:
+        raise malformed_xml(path, exc) from None
     kind = {"PcGts": "page", "alto": "alto"}.get(local_name(root.tag)) or (
         "alto" if local_name(root.tag).lower() == "alto" else ""
     )

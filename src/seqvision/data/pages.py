@@ -182,10 +182,14 @@ def read_xml(path: Path) -> ET.Element:
         raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
     try:
         return ET.fromstring(raw)
-    except ET.ParseError as exc:
-        raise DataError(f"{path}: malformed XML ({exc})") from None
-    except (LookupError, ValueError) as exc:  # an unknown or unsupported encoding="..." declaration
-        raise DataError(f"{path}: malformed XML ({str(exc).splitlines()[0][:120]})") from None
+    except (ET.ParseError, LookupError, ValueError) as exc:
+        raise malformed_xml(path, exc) from None
+
+
+def malformed_xml(path: Path, exc: Exception) -> DataError:
+    """The one-line error for XML the parser refused: a syntax error, or an unknown ``encoding="..."``."""
+    detail = exc if isinstance(exc, ET.ParseError) else str(exc).splitlines()[0][:120]
+    return DataError(f"{path}: malformed XML ({detail})")
 
 
 def read_page_file(path: Path) -> ReadReport:

@@ -27,7 +27,7 @@ from PIL import Image
 from seqvision import __version__
 from seqvision.data.images import open_image
 from seqvision.data.page_tree import insert_before as _insert_before
-from seqvision.data.page_tree import parse_xml, stamp_page_metadata, tree_bytes
+from seqvision.data.page_tree import parse_xml, qualified, read_xml_bytes, stamp_page_metadata, tree_bytes
 from seqvision.data.page_tree import position_after as _position_after
 from seqvision.data.pages import (
     Polygon,
@@ -82,25 +82,12 @@ class PageDocument:
     notes: list[str] = field(default_factory=list)
     pixels: Image.Image | None = None  # the page image already decoded (served uploads): ``image`` is only its name
 
-    @property
-    def ns(self) -> str:
-        return self.root.tag[1:].split("}")[0] if self.root.tag.startswith("{") else ""
-
-    def _q(self, name: str) -> str:
-        return f"{{{self.ns}}}{name}" if self.ns else name
-
     # -- reading ----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, image: str | Path | None = None) -> PageDocument:
         """Parse ``path``; the page image is ``image`` or the one the file names, beside it."""
         path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such XML file") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
-        return cls.parse(raw, path, image)
+        return cls.parse(read_xml_bytes(path), path, image)
 
     @classmethod
     def parse(
@@ -190,6 +177,9 @@ class PageDocument:
         _insert_before(
             line.elem, self._text_equiv(decoded.text, decoded.confidence), ("TextStyle", "UserDefined", "Labels")
         )
+
+    def _q(self, name: str) -> str:
+        return qualified(self.root, name)
 
     def _text_equiv(self, text: str, conf: float) -> ET.Element:
         equiv = ET.Element(self._q("TextEquiv"), {"conf": f"{min(max(conf, 0.0), 1.0):.4f}"})

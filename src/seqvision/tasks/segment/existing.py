@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seqvision.data.page_tree import parse_xml, tree_bytes
+from seqvision.data.page_tree import parse_xml, read_xml_bytes, tree_bytes
 from seqvision.data.pages import (
     alto_line_text,
     alto_scale,
@@ -69,13 +69,7 @@ class ExistingPage:
     @classmethod
     def open(cls, path: Path, image: Path, size: tuple[int, int]) -> ExistingPage:
         """Read ``path``, the PAGE/ALTO file of ``image`` (``size`` pixels); bad XML is one-line :class:`DataError`."""
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such XML file") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read XML file ({exc.strerror or exc})") from None
-        root, namespaces, kind, name = parse_xml(raw, path)
+        root, namespaces, kind, name = parse_xml(read_xml_bytes(path), path)
         page = next(descendants(root, "Page"), None)
         if page is None:
             raise DataError(f"{path}: {'PAGE-XML' if kind == 'page' else 'ALTO'} file has no <Page> element")
