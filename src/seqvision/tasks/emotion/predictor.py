@@ -8,7 +8,6 @@ what each stream alone would answer.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +20,7 @@ from seqvision.errors import CheckpointError, ConfigError, SeqvisionError
 from seqvision.tasks.emotion.clips import EmotionSample, audio_of
 from seqvision.tasks.emotion.dataset import Hearing, load_frames, pad_streams, probe_clip
 from seqvision.tasks.emotion.model import STREAMS, EmotionModel, build_emotion_model
-from seqvision.tasks.predictor import check_backend, check_task, open_onnx
+from seqvision.tasks.predictor import check_backend, check_task, open_onnx, prefetch_batches
 
 Inputs = tuple[np.ndarray | None, np.ndarray | None]  # frames (T, 3, S, S), log-mel (T_a, bands)
 
@@ -171,20 +170,7 @@ class EmotionPredictor:
     ) -> Iterator[tuple[int, Prediction | SeqvisionError]]:
         """Yield ``(i, prediction)`` or ``(i, error)`` for each clip; decoding runs on threads ahead of the model."""
 
-        def prepare(p: Path) -> Inputs | SeqvisionError:
-            try:
-                return self.prepare(p)
-            except SeqvisionError as exc:
-                return exc
+        def infer(batch: list[tuple[int, Inputs]]) -> list[Prediction]:
+            return self.classify([a for _, a in batch], top_k)
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="seqvision-emotion") as pool:
-            batch: list[tuple[int, Inputs]] = []
-            for i, item in enumerate(pool.map(prepare, paths)):
-                if isinstance(item, SeqvisionError):
-                    yield i, item
-                else:
-                    batch.append((i, item))
-                if batch and (len(batch) == batch_size or i == len(paths) - 1):
-                    found = self.classify([a for _, a in batch], top_k)
-                    yield from zip([j for j, _ in batch], found, strict=True)
-                    batch = []
+        return prefetch_batches(paths, self.prepare, infer, batch_size, workers, "seqvision-emotion")
