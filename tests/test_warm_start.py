@@ -106,6 +106,47 @@ def test_warm_start_refuses_missing_parts(tmp_path: Path) -> None:
         warm_start(model, base)
 
 
+@pytest.mark.parametrize("change", ["layers", "hidden"])
+def test_partial_warm_start_copies_what_fits_and_keeps_the_rest_fresh(tmp_path: Path, change: str) -> None:
+    """``train.init_partial``: one recurrent layer instead of two, or another hidden size, from a larger model."""
+    saved_cfg, cfg = get_preset("crnn-mobile"), get_preset("crnn-mobile")
+    if change == "layers":
+        cfg.sequence.layers = 1
+    else:
+        cfg.sequence.hidden = 48
+    saved, model = build_model(saved_cfg, 7), build_model(cfg, 7)
+    fresh_before = {k: v.clone() for k, v in model.state_dict().items()}
+    meta = {"task": "text_lines", "architecture": {"height": saved_cfg.height}}
+    base = warm_start(model, BaseModel(dict(saved.state_dict()), meta, tmp_path / "m"), partial=True)
+    own, theirs = model.state_dict(), saved.state_dict()
+    layer1 = {k for k in theirs if k.startswith("sequence.") and "_l1" in k}
+    if change == "layers":
+        assert base.fresh == [] and set(base.unused) == layer1
+    else:  # every recurrent tensor and the head's weight (it reads 2 x hidden) start fresh
+        assert set(base.fresh) == {k for k in own if k.startswith("sequence.")} | {"head.proj.weight"}
+        assert set(base.unused) == layer1 | set(base.fresh)
+    assert base.copied == len(own) - len(base.fresh)
+    for name, tensor in own.items():
+        expected = fresh_before[name] if name in base.fresh else theirs[name]
+        torch.testing.assert_close(tensor, expected)
+    with pytest.raises(ConfigError):  # without partial the same pair is refused
+        warm_start(build_model(cfg, 7), BaseModel(dict(saved.state_dict()), meta, tmp_path / "m"))
+
+
+def test_partial_init_round_trips_and_is_recorded(
+    trained_run: Path, lines_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "lean"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "1", *TINY]
+    argv += ["--init", str(trained_run), "--set=model.sequence.hidden=48", "--set=train.init_partial=true"]
+    assert main(argv) == 0
+    summary = capsys.readouterr().out
+    assert "init: partial, " in summary and "start fresh (sequence.rnn layer 0" in summary
+    started = json.loads((out / "model.json").read_text())["init"]
+    assert "sequence.rnn.weight_hh_l0" in started["fresh"] and started["tensors"] > 0
+    assert started["tensors"] + len(started["fresh"]) == len(load_state(str(out))[0])
+
+
 def test_init_from_another_task_is_refused(trained_run: Path) -> None:
     with pytest.raises(ConfigError, match="a text_lines model; this run trains video"):
         load_base(str(trained_run), "video")

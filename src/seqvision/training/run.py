@@ -188,12 +188,9 @@ def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool
     if carried:  # resumed: the checkpoint holds the weights
         prepared.metadata["init"] = carried
     elif cfg.train.init and "init" not in prepared.metadata:  # tasks without their own class merging: exact match
-        base = warm_start(prepared.model, load_base(cfg.train.init, cfg.task))
-        prepared.metadata["init"] = {"from": str(base.path), "tensors": base.copied}
-        prepared.summary += f"\ninit: {base.path} ({base.copied} tensors)"
-        if base.resampled:
-            prepared.metadata["init"]["resampled"] = base.resampled
-            prepared.summary += f"; input height changed: {', '.join(base.resampled)} resampled"
+        base = warm_start(prepared.model, load_base(cfg.train.init, cfg.task), partial=cfg.train.init_partial)
+        prepared.metadata["init"] = {"from": str(base.path), "tensors": base.copied} | base.record()
+        prepared.summary += f"\n{base.describe()}"
     if rank == 0:
         save_yaml(cfg, out / "config.yaml")
         print(prepared.summary)

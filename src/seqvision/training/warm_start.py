@@ -9,11 +9,17 @@ The input height may differ too (a 32-px model started at 48 px): the convolutio
 it, and the layers that read the encoder's ``C x H'`` features (the first recurrent layer, or the
 head when there is none) get their input columns resampled from the saved ``H'`` rows to the new
 ones (:func:`resample_feature_rows`).
+
+With ``partial`` (``train.init_partial``) the architectures may differ: every tensor whose name and
+shape match is copied, the others keep their fresh initialisation, and saved tensors the new model
+lacks are left out; both lists are recorded. That is how a leaner model starts from a larger one:
+e.g. one recurrent layer instead of two keeps the encoder, the first layer and the head.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,24 @@ class BaseModel:
     copied: int = 0
     remapped: list[str] = field(default_factory=list)
     resampled: list[str] = field(default_factory=list)
+    fresh: list[str] = field(default_factory=list)  # this model's tensors kept as initialised (partial init)
+    unused: list[str] = field(default_factory=list)  # saved tensors this model has no place for (partial init)
+
+    def record(self) -> dict[str, Any]:
+        """What a run's metadata says of the start beyond its source: resampled, fresh and unused tensors."""
+        info: dict[str, Any] = {"resampled": self.resampled} if self.resampled else {}
+        if self.fresh or self.unused:
+            info |= {"fresh": self.fresh, "unused": self.unused}
+        return info
+
+    def describe(self) -> str:
+        """One summary line: ``init: PATH (N tensors)`` and what differed."""
+        text = f"init: {self.path} ({self.copied} tensors)"
+        if self.resampled:
+            text += f"; input height changed: {', '.join(self.resampled)} resampled"
+        if self.fresh or self.unused:
+            text += f"; partial: {len(self.fresh)} fresh ({parts(self.fresh)}), {len(self.unused)} unused ({parts(self.unused)})"
+        return text
 
 
 def load_base(name_or_path: str, task: str) -> BaseModel:
@@ -105,17 +129,31 @@ def _feature_layout(model: nn.Module, base: BaseModel) -> tuple[int, int] | None
     return encoder.out_channels // encoder.out_height, encoder.out_height
 
 
-def warm_start(model: nn.Module, base: BaseModel, rows: dict[str, list[int | None]] | None = None) -> BaseModel:
+def parts(names: list[str]) -> str:
+    """Tensor names as the layers they belong to, once each, e.g. ``sequence.rnn layer 1, head.proj``."""
+    layers = []
+    for name in names:
+        layer, _, tensor = name.rpartition(".")
+        index = re.search(r"_l(\d+)", tensor)  # torch's LSTM/GRU name their tensors per layer: weight_ih_l1
+        layers.append(f"{layer} layer {index.group(1)}" if index else layer)
+    return ", ".join(dict.fromkeys(layers)) or "none"
+
+
+def warm_start(
+    model: nn.Module, base: BaseModel, rows: dict[str, list[int | None]] | None = None, partial: bool = False
+) -> BaseModel:
     """Copy ``base``'s tensors into ``model``; ``rows[name]`` maps each new row of a class layer to a saved one.
 
     Raises :class:`ConfigError` naming the first part whose shape differs, so a user knows which
-    model setting to change.
+    model setting to change, unless ``partial``: then what differs stays fresh (see the module doc).
     """
     rows = rows or {}
     own = model.state_dict()
     missing = sorted(set(own) - set(base.tensors))
     extra = sorted(set(base.tensors) - set(own))
-    if missing or extra:
+    if partial:
+        base.fresh, base.unused = [n for n in own if n in missing], [n for n in base.tensors if n in extra]
+    elif missing or extra:
         part = (missing or extra)[0]
         where = "this run's model has no" if extra else f"{base.path.name} has no"
         raise ConfigError(
@@ -125,10 +163,17 @@ def warm_start(model: nn.Module, base: BaseModel, rows: dict[str, list[int | Non
     layout = _feature_layout(model, base)
     with torch.no_grad():
         for name, target in own.items():
+            if name in missing:
+                continue
             source = base.tensors[name].to(target.dtype)
             if layout and source.shape != target.shape and _reads_features(source, target, *layout):
                 source = resample_feature_rows(source, layout[0], layout[1])
                 base.resampled.append(name)
+            fits = source.shape[1:] == target.shape[1:] if name in rows else source.shape == target.shape
+            if partial and not fits:  # another shape: the new layer starts fresh, the saved one goes unused
+                base.fresh.append(name)
+                base.unused.append(name)
+                continue
             if name in rows:
                 for new, old in enumerate(rows[name]):
                     if old is not None:

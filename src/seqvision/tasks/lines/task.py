@@ -137,6 +137,13 @@ class TextLines(Task):
                     f"\ninit: input height {moved['from']} -> {moved['to']} px: "
                     f"{', '.join(moved['resampled'])} resampled to the new feature rows"
                 )
+            if "fresh" in started:
+                from seqvision.training.warm_start import parts
+
+                summary += (
+                    f"\ninit: partial, {len(started['fresh'])} tensors start fresh "
+                    f"({parts(started['fresh'])}), {len(started['unused'])} of the base's unused ({parts(started['unused'])})"
+                )
         module = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
         counts = {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines}
         return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
@@ -167,7 +174,8 @@ class TextLines(Task):
             chars, rows = merge_classes(base_chars, alphabet.chars, cfg.train.alphabet)
         model = build_model(cfg.model, len(chars) + 1)
         head_rows = [Alphabet.BLANK, *(None if r is None else r + 1 for r in rows)]  # row 0 is the blank
-        warm_start(model, base, {"head.proj.weight": head_rows, "head.proj.bias": head_rows})
+        head = {"head.proj.weight": head_rows, "head.proj.bias": head_rows}
+        warm_start(model, base, head, partial=cfg.train.init_partial)
         new = sum(r is None for r in rows)
         dropped = len(set(alphabet.chars) - set(chars))
         info = {"from": str(base.path), "tensors": base.copied, "alphabet": cfg.train.alphabet}
@@ -175,6 +183,8 @@ class TextLines(Task):
         if base.resampled:
             saved = base.metadata["architecture"]["height"]
             info["height"] = {"from": saved, "to": cfg.model.height, "resampled": base.resampled}
+        if base.fresh or base.unused:
+            info |= {"fresh": base.fresh, "unused": base.unused}
         return model, Alphabet(chars), info
 
     def describe(self, metrics: dict[str, float]) -> str:
