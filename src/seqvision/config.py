@@ -137,6 +137,8 @@ class TrainConfig:
         "union"  # with init, text lines: union (base + new characters) | new (the data's) | keep (the base's)
     )
     init_partial: bool = False  # with init: copy the tensors whose name and shape match, the rest start fresh
+    teacher: str = ""  # text lines: distil from this trained model's frame posteriors beside the CTC loss
+    distill: float = 1.0  # with teacher: weight of the distillation loss (per character, as CTC's)
     freeze_encoder_steps: int = 0  # keep the encoder (and its BatchNorm statistics) fixed for the first N steps
     precision: str = "32"  # 32 | bf16 (autocast; fast on CPUs with AVX-512 BF16 or AMX, and on GPUs)
 

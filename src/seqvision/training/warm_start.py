@@ -57,7 +57,8 @@ class BaseModel:
         if self.resampled:
             text += f"; input height changed: {', '.join(self.resampled)} resampled"
         if self.fresh or self.unused:
-            text += f"; partial: {len(self.fresh)} fresh ({parts(self.fresh)}), {len(self.unused)} unused ({parts(self.unused)})"
+            text += f"; partial: {len(self.fresh)} fresh ({parts(self.fresh)}), "
+            text += f"{len(self.unused)} unused ({parts(self.unused)})"
         return text
 
 

@@ -10,6 +10,7 @@ from seqvision.config import TrainConfig
 from seqvision.data.alphabet import Alphabet
 from seqvision.nn.model import SeqModel
 from seqvision.tasks.lines.decoding.ctc import greedy_decode
+from seqvision.tasks.lines.distill import Teacher, distill_loss
 from seqvision.tasks.lines.metrics import ErrorRates
 from seqvision.training.distributed import sum_across_ranks
 from seqvision.training.module import TrainingModule
@@ -20,9 +21,16 @@ __all__ = ["TextLineTask", "fold_case"]
 class TextLineTask(TrainingModule):
     """Wraps a :class:`SeqModel` with a CTC head; the model stays a plain ``nn.Module``."""
 
-    def __init__(self, model: SeqModel, alphabet: Alphabet, train_cfg: TrainConfig, total_steps: int):
+    def __init__(
+        self,
+        model: SeqModel,
+        alphabet: Alphabet,
+        train_cfg: TrainConfig,
+        total_steps: int,
+        teacher: Teacher | None = None,
+    ):
         super().__init__(model, train_cfg, total_steps)
-        self.alphabet = alphabet
+        self.alphabet, self.teacher = alphabet, teacher
         pairs = alphabet.case_pairs()
         self.lower, self.upper = ([p[k] for p in pairs] for k in (0, 1))  # class indices, for caseless lines
         self.rates = ErrorRates()
@@ -48,7 +56,12 @@ class TextLineTask(TrainingModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         self._schedule()
-        loss, _, _ = self.ctc_loss(batch)
+        loss, log_probs, lengths = self.ctc_loss(batch)
+        if self.teacher is not None:  # train.teacher: its frame posteriors as a second target
+            target, target_lengths = self.teacher.log_probs(batch["images"], batch["widths"])
+            kd = distill_loss(log_probs, lengths, target, target_lengths, batch["target_lengths"])
+            self.log("train_distill", kd, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
+            loss = loss + self.cfg.distill * kd
         self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
         return loss
 

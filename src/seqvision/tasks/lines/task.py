@@ -141,10 +141,19 @@ class TextLines(Task):
                 from seqvision.training.warm_start import parts
 
                 summary += (
-                    f"\ninit: partial, {len(started['fresh'])} tensors start fresh "
-                    f"({parts(started['fresh'])}), {len(started['unused'])} of the base's unused ({parts(started['unused'])})"
+                    f"\ninit: partial, {len(started['fresh'])} tensors start fresh ({parts(started['fresh'])}), "
+                    f"{len(started['unused'])} of the base's unused ({parts(started['unused'])})"
                 )
-        module = TextLineTask(model, alphabet, cfg.train, total_steps=cfg.train.epochs * len(loaders.train))
+        teacher = None
+        if cfg.train.teacher:
+            from seqvision.tasks.lines.distill import Teacher
+
+            teacher = Teacher.load(cfg.train.teacher)
+            teacher.check(model, alphabet, cfg.model.height)
+            metadata["teacher"] = {"from": teacher.name, "weight": cfg.train.distill}
+            summary += f"\nteacher: {teacher.name} (frame-wise distillation, weight {cfg.train.distill:g})"
+        steps = cfg.train.epochs * len(loaders.train)
+        module = TextLineTask(model, alphabet, cfg.train, total_steps=steps, teacher=teacher)
         counts = {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines}
         return Prepared(model, module, loaders.train, loaders.val, metadata, counts, summary)
 

@@ -1,0 +1,95 @@
+"""Distilling a text-line model (``train.teacher``): a trained model's frame posteriors as a second target.
+
+A leaner student learns from the CTC loss on the transcriptions and, beside it, from the KL
+divergence between the teacher's per-frame distribution over the alphabet and its own (Hinton et
+al. 2015; frame-wise distillation of CTC models, Takashima et al. 2018). That is how a fast model
+is trained to read like a slower, more accurate one in fewer steps than from the labels alone.
+
+Both must read the same frames: the same input height and time stride (the teacher sees the
+student's batch as it is, augmentation included). The student's characters must all be the
+teacher's; the teacher's distribution is taken over the student's classes and renormalised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from seqvision.data.alphabet import Alphabet
+from seqvision.errors import ConfigError
+from seqvision.nn.model import SeqModel
+
+
+class Teacher:
+    """A frozen model in eval mode whose log-probabilities are mapped onto the student's alphabet.
+
+    Not an ``nn.Module`` attribute of the training module on purpose: its weights stay out of the
+    run's checkpoints and the optimiser.
+    """
+
+    def __init__(self, model: SeqModel, alphabet: Alphabet, metadata: dict[str, Any], name: str):
+        self.model, self.name, self.metadata = model.eval().requires_grad_(False), name, metadata
+        self.alphabet = alphabet
+        self.columns: Tensor | None = None
+
+    @classmethod
+    def load(cls, name_or_path: str) -> Teacher:
+        from seqvision.tasks.lines.predictor import Recognizer
+
+        recognizer = Recognizer.load(name_or_path, "torch", threads=torch.get_num_threads())
+        assert recognizer.model is not None  # torch backend
+        return cls(recognizer.model, recognizer.alphabet, recognizer.metadata, str(recognizer.path))
+
+    def check(self, student: SeqModel, alphabet: Alphabet, height: int) -> None:
+        """The student must read the teacher's frames and characters; a :class:`ConfigError` says what differs."""
+        own = int(self.metadata["input"]["height"])
+        if own != height:
+            raise ConfigError(
+                f"train.teacher {self.name}: reads {own}-px lines, this run {height} px; use model.height={own}"
+            )
+        strides = (self.model.encoder.time_stride, student.encoder.time_stride)
+        if strides[0] != strides[1]:
+            raise ConfigError(
+                f"train.teacher {self.name}: time stride {strides[0]}, the student's {strides[1]}: "
+                "frame-wise distillation needs the same frames"
+            )
+        index = {c: i for i, c in enumerate(self.alphabet.chars)}
+        missing = [c for c in alphabet.chars if c not in index]
+        if missing:
+            shown = " ".join(repr(c) for c in missing[:8])
+            raise ConfigError(
+                f"train.teacher {self.name}: lacks {len(missing)} of this run's characters ({shown}); "
+                "train on its alphabet (--init it with --alphabet keep, or drop those lines)"
+            )
+        blank = Alphabet.BLANK
+        self.columns = torch.tensor([blank, *(index[c] + 1 for c in alphabet.chars)])  # class 0 is the blank
+
+    @torch.no_grad()
+    def log_probs(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
+        """The teacher's ``(B, T, K)`` log-probabilities over the student's K classes (renormalised), and frames."""
+        assert self.columns is not None, "Teacher.check first"
+        if next(self.model.parameters()).device != images.device:
+            self.model.to(images.device)
+        log_probs, lengths = self.model(images, widths)
+        picked = log_probs.float()[..., self.columns.to(images.device)]
+        return picked - torch.logsumexp(picked, dim=-1, keepdim=True), lengths
+
+
+def distill_loss(
+    student: Tensor, student_lengths: Tensor, teacher: Tensor, teacher_lengths: Tensor, chars: Tensor
+) -> Tensor:
+    """KL(teacher || student) summed over the frames both have, divided by the batch's target characters.
+
+    Per character, like the CTC loss with ``reduction="mean"``, so a weight of 1 puts the two on one scale.
+    """
+    steps = min(student.shape[1], teacher.shape[1])
+    lengths = torch.minimum(student_lengths, teacher_lengths).clamp(max=steps)
+    s, t = student[:, :steps].float(), teacher[:, :steps]
+    per_frame = (t.exp() * (t - s)).sum(-1)  # (B, T)
+    valid = torch.arange(steps, device=s.device)[None, :] < lengths[:, None].to(s.device)
+    return (per_frame * valid).sum() / chars.sum().clamp(min=1)
+
+
+__all__ = ["Teacher", "distill_loss"]

@@ -1,0 +1,77 @@
+"""``train.teacher``: frame-wise distillation of a text-line model from a trained one."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import HEIGHT, TINY
+from seqvision.cli.main import main
+from seqvision.data.alphabet import Alphabet
+from seqvision.errors import ConfigError
+from seqvision.nn.model import build_model
+from seqvision.nn.presets import get_preset
+from seqvision.tasks.lines.distill import Teacher, distill_loss
+
+
+def test_distill_loss_is_zero_on_the_teacher_and_pulls_the_student_towards_it() -> None:
+    torch.manual_seed(0)
+    teacher = torch.randn(2, 6, 5).log_softmax(-1)
+    lengths, chars = torch.tensor([6, 4]), torch.tensor([3, 2])
+    assert float(distill_loss(teacher, lengths, teacher, lengths, chars)) == pytest.approx(0.0, abs=1e-6)
+    student = torch.randn(2, 6, 5, requires_grad=True)
+    loss = distill_loss(student.log_softmax(-1), lengths, teacher, lengths, chars)
+    assert float(loss.detach()) > 0
+    loss.backward()
+    assert student.grad is not None and float(student.grad[1, 4:].abs().sum()) == 0.0  # padding frames count nothing
+    moved = (student - 0.5 * student.grad).detach().log_softmax(-1)
+    assert float(distill_loss(moved, lengths, teacher, lengths, chars)) < float(loss)
+
+
+def test_teacher_maps_its_classes_onto_the_students_alphabet() -> None:
+    cfg = get_preset("crnn-mobile")
+    model = build_model(cfg, 4)  # blank + a b c
+    teacher = Teacher(model, Alphabet(["a", "b", "c"]), {"input": {"height": cfg.height}}, "t")
+    teacher.check(build_model(cfg, 3), Alphabet(["c", "a"]), cfg.height)
+    images, widths = torch.rand(1, 1, cfg.height, 64), torch.tensor([64])
+    full, _ = model(images, widths)
+    picked, _ = teacher.log_probs(images, widths)
+    assert picked.shape[-1] == 3 and torch.allclose(picked.exp().sum(-1), torch.ones(1, picked.shape[1]))
+    expected = full.float()[..., [0, 3, 1]]
+    torch.testing.assert_close(picked, expected - expected.logsumexp(-1, keepdim=True))
+    with pytest.raises(ConfigError, match=r"lacks 1 of this run's characters \('d'\)"):
+        teacher.check(build_model(cfg, 3), Alphabet(["a", "d"]), cfg.height)
+    with pytest.raises(ConfigError, match="reads 48-px lines, this run 32 px"):
+        teacher.check(build_model(cfg, 3), Alphabet(["a"]), 32)
+
+
+def test_distilled_training_reduces_the_loss_and_records_the_teacher(
+    trained_run: Path, lines_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "student"
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(out), "--epochs", "4", *TINY]
+    argv += ["--set=model.sequence.hidden=16", f"--set=train.teacher={trained_run}", "--set=train.lr=0.005"]
+    argv += ["--set=data.augment=false"]
+    assert main(argv) == 0
+    assert f"teacher: {trained_run / 'model.safetensors'}" in capsys.readouterr().out
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["teacher"]["weight"] == 1.0 and meta["teacher"]["from"].endswith("model.safetensors")
+    rows = [r for r in csv.DictReader((out / "metrics.csv").open()) if r.get("train_loss_epoch")]
+    assert len(rows) >= 2 and float(rows[-1]["train_loss_epoch"]) < float(rows[0]["train_loss_epoch"])
+    assert any(r.get("train_distill_epoch") for r in rows)
+    saved = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert all(name.startswith("model.") for name in saved)  # the teacher's weights stay out of the run
+
+
+def test_a_teacher_at_another_height_is_one_clear_line(
+    trained_run: Path, lines_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["train", "--train", str(lines_dir / "labels.tsv"), "--out", str(tmp_path / "x"), "--epochs", "1", *TINY]
+    assert main([*argv, f"--set=model.height={HEIGHT + 16}", f"--set=train.teacher={trained_run}"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("seqvision: error: train.teacher ") and f"reads {HEIGHT}-px lines" in err[-1]
+    assert not any("Traceback" in line for line in err)
