@@ -212,3 +212,15 @@ def test_missing_file_raises_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found") as info:
         load_yaml(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")), ids=str)
+def test_every_shipped_recipe_loads_and_builds(path: Path) -> None:
+    """configs/*.yaml, read as ``train --config`` reads them: known keys, right types, a model that builds."""
+    from seqvision.cli.commands import resolve_config
+    from seqvision.cli.main import build_parser
+    from seqvision.nn.model import build_model
+
+    cfg = resolve_config(build_parser().parse_args(["train", "--config", str(path)]))
+    if cfg.task == "text_lines":
+        assert build_model(cfg.model, 10) is not None
