@@ -35,7 +35,7 @@ def test_distill_loss_is_zero_on_the_teacher_and_pulls_the_student_towards_it() 
 def test_teacher_maps_its_classes_onto_the_students_alphabet() -> None:
     cfg = get_preset("crnn-mobile")
     model = build_model(cfg, 4)  # blank + a b c
-    teacher = Teacher(model, Alphabet(["a", "b", "c"]), {"input": {"height": cfg.height}}, "t")
+    teacher = Teacher(model, Alphabet(["a", "b", "c"]), cfg.height, "t")
     teacher.check(build_model(cfg, 3), Alphabet(["c", "a"]), cfg.height)
     images, widths = torch.rand(1, 1, cfg.height, 64), torch.tensor([64])
     full, _ = model(images, widths)

@@ -12,8 +12,6 @@ teacher's; the teacher's distribution is taken over the student's classes and re
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor
 
@@ -29,25 +27,25 @@ class Teacher:
     run's checkpoints and the optimiser.
     """
 
-    def __init__(self, model: SeqModel, alphabet: Alphabet, metadata: dict[str, Any], name: str):
-        self.model, self.name, self.metadata = model.eval().requires_grad_(False), name, metadata
-        self.alphabet = alphabet
+    def __init__(self, model: SeqModel, alphabet: Alphabet, height: int, name: str):
+        self.model, self.alphabet = model.eval().requires_grad_(False), alphabet
+        self.height, self.name = height, name
         self.columns: Tensor | None = None
 
     @classmethod
     def load(cls, name_or_path: str) -> Teacher:
         from seqvision.tasks.lines.predictor import Recognizer
 
-        recognizer = Recognizer.load(name_or_path, "torch", threads=torch.get_num_threads())
+        recognizer = Recognizer.load(name_or_path, "torch")
         assert recognizer.model is not None  # torch backend
-        return cls(recognizer.model, recognizer.alphabet, recognizer.metadata, str(recognizer.path))
+        return cls(recognizer.model, recognizer.alphabet, recognizer.height, str(recognizer.path))
 
     def check(self, student: SeqModel, alphabet: Alphabet, height: int) -> None:
         """The student must read the teacher's frames and characters; a :class:`ConfigError` says what differs."""
-        own = int(self.metadata["input"]["height"])
-        if own != height:
+        if self.height != height:
             raise ConfigError(
-                f"train.teacher {self.name}: reads {own}-px lines, this run {height} px; use model.height={own}"
+                f"train.teacher {self.name}: reads {self.height}-px lines, this run {height} px; "
+                f"use model.height={self.height}"
             )
         strides = (self.model.encoder.time_stride, student.encoder.time_stride)
         if strides[0] != strides[1]:
@@ -55,7 +53,7 @@ class Teacher:
                 f"train.teacher {self.name}: time stride {strides[0]}, the student's {strides[1]}: "
                 "frame-wise distillation needs the same frames"
             )
-        index = {c: i for i, c in enumerate(self.alphabet.chars)}
+        index = self.alphabet.index  # character -> the teacher's class (the blank is class 0 in both)
         missing = [c for c in alphabet.chars if c not in index]
         if missing:
             shown = " ".join(repr(c) for c in missing[:8])
@@ -63,8 +61,7 @@ class Teacher:
                 f"train.teacher {self.name}: lacks {len(missing)} of this run's characters ({shown}); "
                 "train on its alphabet (--init it with --alphabet keep, or drop those lines)"
             )
-        blank = Alphabet.BLANK
-        self.columns = torch.tensor([blank, *(index[c] + 1 for c in alphabet.chars)])  # class 0 is the blank
+        self.columns = torch.tensor([Alphabet.BLANK, *(index[c] for c in alphabet.chars)])
 
     @torch.no_grad()
     def log_probs(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
