@@ -57,8 +57,7 @@ class BaseModel:
         if self.resampled:
             text += f"; input height changed: {', '.join(self.resampled)} resampled"
         if self.fresh or self.unused:
-            text += f"; partial: {len(self.fresh)} fresh ({parts(self.fresh)}), "
-            text += f"{len(self.unused)} unused ({parts(self.unused)})"
+            text += f"; partial, {partial_note(self.fresh, self.unused)}"
         return text
 
 
@@ -138,6 +137,11 @@ def parts(names: list[str]) -> str:
         index = re.search(r"_l(\d+)", tensor)  # torch's LSTM/GRU name their tensors per layer: weight_ih_l1
         layers.append(f"{layer} layer {index.group(1)}" if index else layer)
     return ", ".join(dict.fromkeys(layers)) or "none"
+
+
+def partial_note(fresh: list[str], unused: list[str]) -> str:
+    """How a partial start is reported, from a :class:`BaseModel` or from a run's saved ``init`` record."""
+    return f"{len(fresh)} tensors start fresh ({parts(fresh)}), {len(unused)} of the base's unused ({parts(unused)})"
 
 
 def warm_start(

@@ -138,12 +138,9 @@ class TextLines(Task):
                     f"{', '.join(moved['resampled'])} resampled to the new feature rows"
                 )
             if "fresh" in started:
-                from seqvision.training.warm_start import parts
+                from seqvision.training.warm_start import partial_note
 
-                summary += (
-                    f"\ninit: partial, {len(started['fresh'])} tensors start fresh ({parts(started['fresh'])}), "
-                    f"{len(started['unused'])} of the base's unused ({parts(started['unused'])})"
-                )
+                summary += f"\ninit: partial, {partial_note(started['fresh'], started['unused'])}"
         teacher = None
         if cfg.train.teacher:
             from seqvision.tasks.lines.distill import Teacher
