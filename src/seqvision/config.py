@@ -139,7 +139,9 @@ class TrainConfig:
     init_partial: bool = False  # with init: copy the tensors whose name and shape match, the rest start fresh
     teacher: str = ""  # text lines: distil from this trained model's frame posteriors beside the CTC loss
     distill: float = 1.0  # with teacher: weight of the distillation loss (per character, as CTC's)
+    distill_features: float = 0.0  # with teacher: weight of matching its encoder features (same shape needed)
     freeze_encoder_steps: int = 0  # keep the encoder (and its BatchNorm statistics) fixed for the first N steps
+    freeze_sequence_steps: int = 0  # keep the sequence model and head fixed for the first N steps (a new encoder)
     precision: str = "32"  # 32 | bf16 (autocast; fast on CPUs with AVX-512 BF16 or AMX, and on GPUs)
 
 

@@ -60,17 +60,26 @@ class TrainingModule(L.LightningModule):
         for group in self.optimizers().param_groups:  # type: ignore[union-attr]
             group["lr"] = self.cfg.lr * factor
         self.log("lr", self.cfg.lr * factor, on_step=True, on_epoch=False)
-        self._freeze_encoder(self.global_step < self.cfg.freeze_encoder_steps)
+        self._freeze(self.model.encoder, self.global_step < self.cfg.freeze_encoder_steps)
+        rest_frozen = self.global_step < self.cfg.freeze_sequence_steps
+        for part in (self.model.sequence, self.model.head):
+            self._freeze(part, rest_frozen)
 
-    def _freeze_encoder(self, frozen: bool) -> None:
-        """``train.freeze_encoder_steps``: a fine-tuned head and sequence model first learn on fixed features."""
-        encoder = self.model.encoder
+    def _freeze(self, part: torch.nn.Module, frozen: bool) -> None:
+        """``train.freeze_encoder_steps`` / ``freeze_sequence_steps``: one side learns while the other stays fixed.
+
+        A fine-tuned head and sequence model first learn on fixed features; a new encoder first learns
+        to feed a trained sequence model. Frozen parts also keep their dropout and BatchNorm statistics off.
+        """
+        params = list(part.parameters())
+        if not params:
+            return
         if frozen:
-            encoder.eval()  # every step: Lightning puts the whole model back in train mode each epoch
-        elif not encoder.training and self.model.training:
-            encoder.train()
-        if next(encoder.parameters()).requires_grad == frozen:
-            encoder.requires_grad_(not frozen)
+            part.eval()  # every step: Lightning puts the whole model back in train mode each epoch
+        elif not part.training and self.model.training:
+            part.train()
+        if params[0].requires_grad == frozen:
+            part.requires_grad_(not frozen)
 
 
 class ClassifierModule(TrainingModule):

@@ -10,7 +10,7 @@ from seqvision.config import TrainConfig
 from seqvision.data.alphabet import Alphabet
 from seqvision.nn.model import SeqModel
 from seqvision.tasks.lines.decoding.ctc import greedy_decode
-from seqvision.tasks.lines.distill import Teacher, distill_loss
+from seqvision.tasks.lines.distill import Teacher, distill_loss, feature_loss
 from seqvision.tasks.lines.metrics import ErrorRates
 from seqvision.training.distributed import sum_across_ranks
 from seqvision.training.module import TrainingModule
@@ -37,7 +37,13 @@ class TextLineTask(TrainingModule):
         self.val_losses: list[float] = []
 
     def ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor]:
-        log_probs, lengths = self.model(batch["images"], batch["widths"])  # (B, T, K)
+        loss, log_probs, lengths, _ = self._ctc_loss(batch)
+        return loss, log_probs, lengths
+
+    def _ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """:meth:`ctc_loss`, and the encoder's ``(B, T, C)`` features it read (for ``train.distill_features``)."""
+        feats, lengths = self.model.encoder(batch["images"], batch["widths"])
+        log_probs = self.model.head(self.model.sequence(feats, lengths), lengths)  # (B, T, K), as SeqModel.forward
         log_probs = log_probs.float()  # CTC in fp32 also under bf16 autocast
         caseless = batch.get("caseless")
         scored = log_probs
@@ -52,16 +58,21 @@ class TextLineTask(TrainingModule):
             reduction="mean",
             zero_infinity=True,
         )
-        return loss, log_probs, lengths
+        return loss, log_probs, lengths, feats
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         self._schedule()
-        loss, log_probs, lengths = self.ctc_loss(batch)
-        if self.teacher is not None:  # train.teacher: its frame posteriors as a second target
-            target, target_lengths = self.teacher.log_probs(batch["images"], batch["widths"])
+        loss, log_probs, lengths, feats = self._ctc_loss(batch)
+        if self.teacher is not None:  # train.teacher: its frame posteriors (and features) as second targets
+            n = len(batch["texts"])
+            target, target_lengths, target_feats = self.teacher.outputs(batch["images"], batch["widths"])
             kd = distill_loss(log_probs, lengths, target, target_lengths, batch["target_lengths"])
-            self.log("train_distill", kd, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
+            self.log("train_distill", kd, on_step=True, on_epoch=True, batch_size=n)
             loss = loss + self.cfg.distill * kd
+            if self.cfg.distill_features > 0:
+                hint = feature_loss(feats, target_feats, torch.minimum(lengths, target_lengths))
+                self.log("train_hint", hint, on_step=True, on_epoch=True, batch_size=n)
+                loss = loss + self.cfg.distill_features * hint
         self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch["texts"]))
         return loss
 

@@ -148,7 +148,12 @@ class TextLines(Task):
             teacher = Teacher.load(cfg.train.teacher)
             teacher.check(model, alphabet, cfg.model.height)
             metadata["teacher"] = {"from": teacher.name, "weight": cfg.train.distill}
-            summary += f"\nteacher: {teacher.name} (frame-wise distillation, weight {cfg.train.distill:g})"
+            summary += f"\nteacher: {teacher.name} (frame-wise distillation, weight {cfg.train.distill:g}"
+            if cfg.train.distill_features > 0:
+                teacher.check_features(model, cfg.model.height)
+                metadata["teacher"]["features"] = cfg.train.distill_features
+                summary += f", encoder features weight {cfg.train.distill_features:g}"
+            summary += ")"
         steps = cfg.train.epochs * len(loaders.train)
         module = TextLineTask(model, alphabet, cfg.train, total_steps=steps, teacher=teacher)
         counts = {"train_lines": loaders.train_lines, "val_lines": loaders.val_lines}
