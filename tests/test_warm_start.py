@@ -17,6 +17,7 @@ from seqvision.data.readers import read_lines
 from seqvision.errors import ConfigError
 from seqvision.nn.model import build_model
 from seqvision.nn.presets import get_preset
+from seqvision.training.run import cpu_has_native_bf16
 from seqvision.training.warm_start import BaseModel, load_base, merge_classes, warm_start
 
 
@@ -162,6 +163,19 @@ def test_bf16_training_reduces_the_loss(lines_dir: Path, tmp_path: Path) -> None
         losses = [float(r["train_loss_epoch"]) for r in csv.DictReader(f) if r.get("train_loss_epoch")]
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert json.loads((out / "model.json").read_text())["config"]["train"]["precision"] == "bf16"
+
+
+@pytest.mark.parametrize(
+    ("flags", "native"),
+    [("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16 amx_tile", True), ("fpu avx avx2 fma", False)],
+)
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path: Path, flags: str, native: bool) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: test\nflags\t\t: {flags}\n")
+    assert cpu_has_native_bf16(info) is native
+    assert cpu_has_native_bf16(tmp_path / "missing") is None
+    info.write_text("processor\t: 0\n")  # no flags line (not x86, say): cannot tell, so no warning
+    assert cpu_has_native_bf16(info) is None
 
 
 def test_unknown_precision_is_a_config_error(lines_dir: Path, tmp_path: Path) -> None:

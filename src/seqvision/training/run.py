@@ -156,12 +156,31 @@ def parallel_options(cfg: TrainConfig) -> dict[str, Any]:
 PRECISIONS: dict[str, Literal["32-true", "bf16-mixed"]] = {"32": "32-true", "bf16": "bf16-mixed"}
 
 
+def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX); None where that cannot be told.
+
+    Without either, bf16 autocast on the CPU is emulated and several times slower than fp32.
+    """
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return None
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), None)
+    return None if flags is None else bool({"avx512_bf16", "amx_bf16"} & set(flags))
+
+
 def train(cfg: ExperimentConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
     """Train a model for ``cfg.task`` into run folder ``out``; returns the exported model path."""
     task = get_task(cfg.task)
     if cfg.train.precision not in PRECISIONS:
         raise ConfigError(f"train.precision must be 32 or bf16, not {cfg.train.precision!r}")
     parallel = parallel_options(cfg.train)  # checked before any data is read
+    if cfg.train.precision == "bf16" and cfg.train.accelerator == "cpu" and cpu_has_native_bf16() is False:
+        print(
+            "warning: train.precision=bf16, but this CPU has neither AVX-512 BF16 nor AMX: bf16 is emulated "
+            "here and several times slower than fp32 (use --precision 32)",
+            file=sys.stderr,
+        )
     rank = launch_rank(cfg.train.devices)  # 0 unless this is an extra process of a data-parallel run
     probe = out / f".write-test-{os.getpid()}"
     try:
