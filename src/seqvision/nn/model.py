@@ -36,9 +36,13 @@ class SeqModel(nn.Module):
         self.parts: dict[str, str] = {}  # registry names of the parts, for messages
 
     def forward(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
+        out, lengths, _ = self.forward_features(images, widths)
+        return out, lengths
+
+    def forward_features(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """:meth:`forward`, and the encoder's ``(B, T, C)`` features on the way (for feature distillation)."""
         feats, lengths = self.encoder(images, widths)  # (B, T, C)
-        feats = self.sequence(feats, lengths)  # (B, T, C')
-        return self.head(feats, lengths), lengths
+        return self.head(self.sequence(feats, lengths), lengths), lengths, feats
 
 
 class CaptionModel(SeqModel):

@@ -93,8 +93,7 @@ class Teacher:
         assert self.columns is not None, "Teacher.check first"
         if next(self.model.parameters()).device != images.device:
             self.model.to(images.device)
-        feats, lengths = self.model.encoder(images, widths)
-        log_probs = self.model.head(self.model.sequence(feats, lengths), lengths)
+        log_probs, lengths, feats = self.model.forward_features(images, widths)
         picked = log_probs.float()[..., self.columns.to(images.device)]
         return picked - torch.logsumexp(picked, dim=-1, keepdim=True), lengths, feats.float()
 

@@ -42,8 +42,7 @@ class TextLineTask(TrainingModule):
 
     def _ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """:meth:`ctc_loss`, and the encoder's ``(B, T, C)`` features it read (for ``train.distill_features``)."""
-        feats, lengths = self.model.encoder(batch["images"], batch["widths"])
-        log_probs = self.model.head(self.model.sequence(feats, lengths), lengths)  # (B, T, K), as SeqModel.forward
+        log_probs, lengths, feats = self.model.forward_features(batch["images"], batch["widths"])  # (B, T, K)
         log_probs = log_probs.float()  # CTC in fp32 also under bf16 autocast
         caseless = batch.get("caseless")
         scored = log_probs
