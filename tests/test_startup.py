@@ -76,6 +76,13 @@ def test_help_listing_and_errors_import_nothing_heavy() -> None:
     assert "hooker-en" in report[len(commands) - 6]["out"]  # `models` still lists the bundled models
 
 
+def test_top_level_help_imports_not_even_numpy() -> None:
+    """`seqvision --help` builds every verb's parser: none of them may reach for numpy or Pillow to do it."""
+    (run,) = probe(["--help"], heavy=("numpy", "PIL"))
+    assert run["rc"] == 0 and not run["loaded"], f"seqvision --help imported {run['loaded']}"
+    assert "synth-emotion" in run["out"]  # the parser that once imported the video writer is still listed
+
+
 def test_read_and_eval_on_onnx_import_no_torch() -> None:
     line = str(LINES[0])
     labels = str(ROOT / "examples" / "lines" / "labels.tsv")

@@ -14,14 +14,10 @@ import numpy as np
 from PIL import Image
 
 from seqvision.data.clips import require_av
+from seqvision.data.containers import FORMATS
 from seqvision.io import _UMASK
 
-FORMATS = {  # suffix -> (container format, video codec, audio codec)
-    "mp4": ("mp4", "libx264", "aac"),
-    "mkv": ("matroska", "libx264", "pcm_s16le"),
-    "webm": ("webm", "libvpx", "libopus"),
-    "avi": ("avi", "mpeg4", "pcm_s16le"),
-}
+__all__ = ["FORMATS", "write_frames", "write_video"]
 
 
 def write_frames(folder: Path, frames: list[np.ndarray]) -> None:
