@@ -114,6 +114,7 @@ def add_parsers(sub: Any, after: str) -> None:
     if after != "export":
         return
     from seqvision.data.containers import FORMATS  # not video_write: --help needs no numpy
+
     p = sub.add_parser("synth-emotion", help="write synthetic emotion clips (a face and a voice that change over time)")
     p.add_argument("--out", required=True, help="folder to write (Actor_XX/RAVDESS-named clips, clips.csv)")
     p.add_argument("--clips", type=int, default=16, help="clips per emotion, spread over the actors (default 16)")
