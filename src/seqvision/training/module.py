@@ -62,8 +62,9 @@ class TrainingModule(L.LightningModule):
         self.log("lr", self.cfg.lr * factor, on_step=True, on_epoch=False)
         self._freeze(self.model.encoder, self.global_step < self.cfg.freeze_encoder_steps)
         rest_frozen = self.global_step < self.cfg.freeze_sequence_steps
-        for part in (self.model.sequence, self.model.head):
-            self._freeze(part, rest_frozen)
+        for name in ("sequence", "head"):
+            if (part := getattr(self.model, name, None)) is not None:
+                self._freeze(part, rest_frozen)
 
     def _freeze(self, part: torch.nn.Module, frozen: bool) -> None:
         """``train.freeze_encoder_steps`` / ``freeze_sequence_steps``: one side learns while the other stays fixed.
