@@ -40,9 +40,13 @@ class TextLineTask(TrainingModule):
         loss, log_probs, lengths, _ = self._ctc_loss(batch)
         return loss, log_probs, lengths
 
-    def _ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """:meth:`ctc_loss`, and the encoder's ``(B, T, C)`` features it read (for ``train.distill_features``)."""
-        log_probs, lengths, feats = self.model.forward_features(batch["images"], batch["widths"])  # (B, T, K)
+    def _ctc_loss(self, batch: dict) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """:meth:`ctc_loss`, and the encoder's ``(B, T, C)`` features when ``train.distill_features`` needs them."""
+        feats: Tensor | None = None
+        if self.teacher is not None and self.cfg.distill_features > 0:
+            log_probs, lengths, feats = self.model.forward_features(batch["images"], batch["widths"])
+        else:
+            log_probs, lengths = self.model(batch["images"], batch["widths"])  # (B, T, K)
         log_probs = log_probs.float()  # CTC in fp32 also under bf16 autocast
         caseless = batch.get("caseless")
         scored = log_probs
@@ -68,7 +72,7 @@ class TextLineTask(TrainingModule):
             kd = distill_loss(log_probs, lengths, target, target_lengths, batch["target_lengths"])
             self.log("train_distill", kd, on_step=True, on_epoch=True, batch_size=n)
             loss = loss + self.cfg.distill * kd
-            if self.cfg.distill_features > 0:
+            if feats is not None:
                 hint = feature_loss(feats, target_feats, torch.minimum(lengths, target_lengths))
                 self.log("train_hint", hint, on_step=True, on_epoch=True, batch_size=n)
                 loss = loss + self.cfg.distill_features * hint
