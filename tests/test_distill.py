@@ -50,11 +50,11 @@ def test_feature_loss_is_relative_and_ignores_padding_frames() -> None:
 def test_feature_distillation_needs_encoders_of_one_width() -> None:
     cfg = get_preset("crnn-mobile")
     teacher = Teacher(build_model(cfg, 4), Alphabet(["a", "b", "c"]), cfg.height, "t")
-    teacher.check_features(build_model(cfg, 3), cfg.height)  # the same encoder: fine
+    teacher.check_features(build_model(cfg, 3))  # the same encoder: fine
     narrow = get_preset("crnn-mobile")
     narrow.encoder.channels = [16, 32, 48, 64, 80]  # a narrower last block: fewer features per frame
     with pytest.raises(ConfigError, match=r"encoder gives \d+ features per frame, this run's \d+"):
-        teacher.check_features(build_model(narrow, 3), cfg.height)
+        teacher.check_features(build_model(narrow, 3))
 
 
 def test_teacher_maps_its_classes_onto_the_students_alphabet() -> None:

@@ -72,14 +72,14 @@ class TrainingModule(L.LightningModule):
         A fine-tuned head and sequence model first learn on fixed features; a new encoder first learns
         to feed a trained sequence model. Frozen parts also keep their dropout and BatchNorm statistics off.
         """
-        params = list(part.parameters())
-        if not params:
+        first = next(part.parameters(), None)  # runs every step: no list of all the parameters
+        if first is None:
             return
         if frozen:
             part.eval()  # every step: Lightning puts the whole model back in train mode each epoch
         elif not part.training and self.model.training:
             part.train()
-        if params[0].requires_grad == frozen:
+        if first.requires_grad == frozen:
             part.requires_grad_(not frozen)
 
 

@@ -69,12 +69,12 @@ class Teacher:
             )
         self.columns = torch.tensor([Alphabet.BLANK, *(index[c] for c in alphabet.chars)])
 
-    def check_features(self, student: SeqModel, height: int) -> None:
-        """``train.distill_features`` needs encoder outputs of one width; a :class:`ConfigError` says which differ."""
-        probe = torch.zeros(1, 1, height, 64), torch.tensor([64])
-        with torch.no_grad():
-            widths = [int(m.encoder(*probe)[0].shape[-1]) for m in (self.model, student.eval())]
-        student.train()
+    def check_features(self, student: SeqModel) -> None:
+        """``train.distill_features`` needs encoder outputs of one width; a :class:`ConfigError` says which differ.
+
+        The widths are the encoders' declared ``out_channels`` (at the one height :meth:`check` requires).
+        """
+        widths = (self.model.encoder.out_channels, student.encoder.out_channels)
         if widths[0] != widths[1]:
             raise ConfigError(
                 f"train.distill_features: the teacher {self.name}'s encoder gives {widths[0]} features per "
@@ -95,7 +95,7 @@ class Teacher:
             self.model.to(images.device)
         log_probs, lengths, feats = self.model.forward_features(images, widths)
         picked = log_probs.float()[..., self.columns.to(images.device)]
-        return picked - torch.logsumexp(picked, dim=-1, keepdim=True), lengths, feats.float()
+        return picked - torch.logsumexp(picked, dim=-1, keepdim=True), lengths, feats
 
 
 def distill_loss(
@@ -119,7 +119,7 @@ def feature_loss(student: Tensor, teacher: Tensor, lengths: Tensor) -> Tensor:
     the features' scale."""
     steps = min(student.shape[1], teacher.shape[1])
     valid = torch.arange(steps, device=student.device)[None, :] < lengths[:, None].to(student.device)
-    s, t = student[:, :steps].float(), teacher[:, :steps]
+    s, t = student[:, :steps].float(), teacher[:, :steps].float()  # fp32 also under bf16 autocast
     mask = valid[..., None].float()
     return (((s - t) ** 2) * mask).sum() / ((t**2) * mask).sum().clamp(min=1e-6)
 

@@ -150,7 +150,7 @@ class TextLines(Task):
             metadata["teacher"] = {"from": teacher.name, "weight": cfg.train.distill}
             summary += f"\nteacher: {teacher.name} (frame-wise distillation, weight {cfg.train.distill:g}"
             if cfg.train.distill_features > 0:
-                teacher.check_features(model, cfg.model.height)
+                teacher.check_features(model)
                 metadata["teacher"]["features"] = cfg.train.distill_features
                 summary += f", encoder features weight {cfg.train.distill_features:g}"
             summary += ")"
